@@ -1,0 +1,2 @@
+" .tsk files are tskc source (Go with tasklets).
+autocmd BufRead,BufNewFile *.tsk setfiletype tsk
