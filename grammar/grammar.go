@@ -1,0 +1,357 @@
+package grammar
+
+import (
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// This file holds the participle grammar of .tsk declarations and
+// statements. Go expressions, types, signatures and declarations inside it
+// are token spans (see span.go) that build.go hands to go/parser.
+//
+// Statements end at a semicolon, which Go's rules insert at line ends, or
+// before a closing brace.
+
+type pFile struct {
+	Pos     lexer.Position
+	Package *pIdent    `parser:"'package' @@ ';'"`
+	Imports []*pImport `parser:"( 'import' ( @@ | '(' ( @@ ( ';' @@ )* ';'? )? ')' ) ';' )*"`
+	Decls   []*pDecl   `parser:"( @@ ';' | ';' )*"`
+}
+
+type pIdent struct {
+	Pos  lexer.Position
+	Name string `parser:"@Ident"`
+}
+
+type pImport struct {
+	Pos  lexer.Position
+	Name string `parser:"@(Ident | '.')?"`
+	Path string `parser:"@String"`
+}
+
+type pDecl struct {
+	Message *pMessage `parser:"  @@"`
+	Tasklet *pTasklet `parser:"| @@"`
+	Go      *topDecl  `parser:"| @@"`
+}
+
+type pMessage struct {
+	Pos    lexer.Position
+	Name   *pIdent `parser:"'message' @@"`
+	Fields *braces `parser:"@@"`
+	Reply  *expr   `parser:"( 'reply' @@ )?"`
+}
+
+type pTasklet struct {
+	Pos  lexer.Position
+	Name *pIdent    `parser:"'tasklet' @@"`
+	Sig  *signature `parser:"@@"`
+	Body *pBlock    `parser:"@@"`
+}
+
+type pBlock struct {
+	Pos   lexer.Position
+	Stmts []*pStmt `parser:"'{' ( ';' | @@ ( ';' | (?= '}') ) )*"`
+	Close *pClose  `parser:"@@"`
+}
+
+type pClose struct {
+	Pos lexer.Position
+	Tok string `parser:"@'}'"`
+}
+
+// pStmt is one statement. Alternatives that begin with a keyword come
+// first; they fail at the first token when they do not apply.
+type pStmt struct {
+	Pos      lexer.Position
+	If       *pIf        `parser:"  @@"`
+	For      *pFor       `parser:"| @@"`
+	Switch   *pSwitch    `parser:"| @@"`
+	Return   *pReturn    `parser:"| @@"`
+	Branch   *pBranch    `parser:"| @@"`
+	Defer    *pDefer     `parser:"| @@"`
+	Go       *pGo        `parser:"| @@"`
+	Decl     *localDecl  `parser:"| @@"`
+	Block    *pBlock     `parser:"| @@"`
+	Select   *pSelect    `parser:"| @@"`
+	Receive  *pReceive   `parser:"| @@"`
+	Deadline *pDeadline  `parser:"| @@"`
+	Send     *pSend      `parser:"| @@"`
+	Reply    *pReply     `parser:"| @@"`
+	Kill     *pKill      `parser:"| @@"`
+	Quit     *pQuit      `parser:"| @@"`
+	Op       *pOp        `parser:"| @@"`
+	Labeled  *pLabeled   `parser:"| @@"`
+	Result   *pResult    `parser:"| @@"`
+	ChanSend *pChanSend  `parser:"| @@"`
+	Simple   *simpleStmt `parser:"| @@"`
+}
+
+// pOp is an operation that may stand alone or after `parser:"lhs :="` / `parser:"lhs ="`.
+type pOp struct {
+	Pos      lexer.Position
+	ChanRecv *pChanRecv     `parser:"  @@"`
+	Yield    *pYield        `parser:"| @@"`
+	Sleep    *pSleep        `parser:"| @@"`
+	Spawn    *pSpawn        `parser:"| @@"`
+	Call     *pCall         `parser:"| @@"`
+	Receive  *pReceiveValue `parser:"| @@"`
+	Join     *pJoin         `parser:"| @@"`
+	Await    *pAwait        `parser:"| @@"`
+}
+
+type pResult struct {
+	Pos      lexer.Position
+	Lhs      *exprList  `parser:"@@"`
+	Tok      string     `parser:"@(':=' | '=')"`
+	Op       *pOp       `parser:"( @@"`
+	ChanSend *pChanSend `parser:"| @@ )"`
+}
+
+type pLabeled struct {
+	Pos   lexer.Position
+	Label *pIdent `parser:"@@ ':'"`
+	Stmt  *pStmt  `parser:"@@?"`
+}
+
+type pIf struct {
+	Pos    lexer.Position
+	Init   *hsimple `parser:"'if' ( @@ ';' )?"`
+	Cond   *hexpr   `parser:"@@"`
+	Then   *pBlock  `parser:"@@"`
+	ElseIf *pIf     `parser:"( 'else' ( @@"`
+	Else   *pBlock  `parser:"| @@ ) )?"`
+}
+
+type pFor struct {
+	Pos    lexer.Position
+	Range  *pRange     `parser:"'for' ( @@"`
+	Clause *pForClause `parser:"| @@"`
+	Cond   *hexpr      `parser:"| @@ )?"`
+	Body   *pBlock     `parser:"@@"`
+}
+
+type pRange struct {
+	Pos   lexer.Position
+	Key   *expr  `parser:"( @@"`
+	Value *expr  `parser:"( ',' @@ )?"`
+	Tok   string `parser:"@(':=' | '=') )?"`
+	X     *hexpr `parser:"'range' @@"`
+}
+
+type pForClause struct {
+	Pos  lexer.Position
+	Init *hsimple `parser:"@@? ';'"`
+	Cond *hexpr   `parser:"@@? ';'"`
+	Post *hsimple `parser:"@@?"`
+}
+
+type pSwitch struct {
+	Pos   lexer.Position
+	Init  *hsimple `parser:"'switch' ( @@ ';' )?"`
+	Tag   *hsimple `parser:"@@? '{'"`
+	Cases []*pCase `parser:"( @@ | ';' )*"`
+	Close *pClose  `parser:"@@"`
+}
+
+type pCase struct {
+	Pos     lexer.Position
+	List    *exprList `parser:"( 'case' @@"`
+	Default bool      `parser:"| @'default' ) ':'"`
+	Body    []*pStmt  `parser:"( ';' | @@ ( ';' | (?= '}') ) )*"`
+}
+
+type pReturn struct {
+	Pos     lexer.Position
+	Kw      bool      `parser:"@'return'"`
+	Results *exprList `parser:"@@?"`
+}
+
+type pBranch struct {
+	Pos   lexer.Position
+	Tok   string  `parser:"@('break' | 'continue' | 'goto' | 'fallthrough')"`
+	Label *pIdent `parser:"@@?"`
+}
+
+type pDefer struct {
+	Pos  lexer.Position
+	Call *expr `parser:"'defer' @@"`
+}
+
+type pGo struct {
+	Pos  lexer.Position
+	Call *expr `parser:"'go' @@"`
+}
+
+type pYield struct {
+	Pos lexer.Position
+	Kw  bool `parser:"@'yield'"`
+}
+
+type pSleep struct {
+	Pos      lexer.Position
+	Duration *expr `parser:"'sleep' @@"`
+}
+
+// pSpawn: a modifier word directly followed by "(" or "." is the name of
+// the tasklet being spawned, not a modifier.
+type pSpawn struct {
+	Pos     lexer.Position
+	Kind    string     `parser:"'spawn' ( @('after' | 'every' | 'rate') (?! '(' | '.')"`
+	Arg     *expr      `parser:"@@"`
+	Now     bool       `parser:"( @'now' (?! '(' | '.') )?"`
+	Kind2   string     `parser:"| @('loop' | 'receiver') (?! '(' | '.') )?"`
+	Call    *expr      `parser:"@@"`
+	With    bool       `parser:"( @'with' '{'"`
+	Options []*pOption `parser:"( @@ ( ',' @@ )* ','? )? ';'? '}' )?"`
+}
+
+type pOption struct {
+	Pos   lexer.Position
+	Key   *pIdent `parser:"@@ ':'"`
+	Value *expr   `parser:"@@"`
+}
+
+type pSend struct {
+	Pos    lexer.Position
+	Target *expr `parser:"'send' @@ ','"`
+	Msg    *expr `parser:"@@"`
+}
+
+type pCall struct {
+	Pos     lexer.Position
+	Target  *expr `parser:"'call' @@ ','"`
+	Msg     *expr `parser:"@@"`
+	Timeout *expr `parser:"( 'timeout' @@ )?"`
+}
+
+type pReply struct {
+	Pos   lexer.Position
+	Msg   *pIdent `parser:"'reply' @@ ','"`
+	Value *expr   `parser:"@@"`
+}
+
+// pReceive is a receive statement on its own: the case form, or a plain
+// or batch receive whose value is dropped.
+type pReceive struct {
+	Pos    lexer.Position
+	Switch *pReceiveSwitch `parser:"'receive' @@"`
+}
+
+type pReceiveSwitch struct {
+	Pos   lexer.Position
+	Cases []*pReceiveCase `parser:"'{' ( @@ | ';' )*"`
+	Close *pClose         `parser:"@@"`
+}
+
+type pReceiveCase struct {
+	Pos     lexer.Position
+	Bind    *pIdent  `parser:"( 'case' ( @@ ':=' )?"`
+	Type    *expr    `parser:"@@"`
+	Default bool     `parser:"| @'default'"`
+	After   *expr    `parser:"| 'after' @@ ) ':'"`
+	Body    []*pStmt `parser:"( ';' | (?! 'after') @@ ( ';' | (?= '}') ) )*"`
+}
+
+// pReceiveValue is `parser:"receive [timeout D]"` or `parser:"receive batch N [timeout D]"`.
+type pReceiveValue struct {
+	Pos     lexer.Position
+	Kw      bool  `parser:"@'receive'"`
+	Batch   *expr `parser:"( 'batch' @@ )?"`
+	Timeout *expr `parser:"( 'timeout' @@ )?"`
+}
+
+type pChanRecv struct {
+	Pos     lexer.Position
+	Chan    *pexpr `parser:"'<-' @@"`
+	Timeout *expr  `parser:"( 'timeout' @@ )?"`
+}
+
+type pChanSend struct {
+	Pos     lexer.Position
+	Chan    *expr `parser:"@@ '<-'"`
+	Value   *expr `parser:"@@"`
+	Timeout *expr `parser:"( 'timeout' @@ )?"`
+}
+
+// pJoin: "all" is a modifier unless what follows cannot start the slice
+// expression; "children" is one when the statement ends or a timeout follows.
+type pJoin struct {
+	Pos      lexer.Position
+	All      bool  `parser:"'join' ( @'all' (?! '(' | '.' | '[' | ';' | '}' | 'timeout' | ',')"`
+	X        *expr `parser:"@@"`
+	Children bool  `parser:"| @'children' (?= ';' | '}' | 'timeout')"`
+	Target   *expr `parser:"| @@ )"`
+	Timeout  *expr `parser:"( 'timeout' @@ )?"`
+}
+
+type pAwait struct {
+	Pos     lexer.Position
+	Op      *expr `parser:"'await' @@"`
+	Timeout *expr `parser:"( 'timeout' @@ )?"`
+}
+
+type pKill struct {
+	Pos    lexer.Position
+	Target *expr `parser:"'kill' @@"`
+}
+
+type pDeadline struct {
+	Pos      lexer.Position
+	Duration *hexpr  `parser:"'deadline' @@"`
+	Body     *pBlock `parser:"@@"`
+}
+
+type pQuit struct {
+	Pos  lexer.Position
+	Kw   bool  `parser:"@'quit'"`
+	Code *expr `parser:"@@?"`
+}
+
+type pSelect struct {
+	Pos   lexer.Position
+	Cases []*pSelectCase `parser:"'select' '{' ( @@ | ';' )*"`
+	Close *pClose        `parser:"@@"`
+}
+
+type pSelectCase struct {
+	Pos     lexer.Position
+	Head    *pSelectHead `parser:"( 'case' @@"`
+	Default bool         `parser:"| @'default'"`
+	After   *expr        `parser:"| 'after' @@ ) ':'"`
+	Body    []*pStmt     `parser:"( ';' | (?! 'after') @@ ( ';' | (?= '}') ) )*"`
+}
+
+type pSelectHead struct {
+	Pos     lexer.Position
+	Recv    *pSelectRecv    `parser:"  @@"`
+	Receive *pSelectReceive `parser:"| @@"`
+	Send    *pSelectSend    `parser:"| @@"`
+}
+
+type pSelectRecv struct {
+	Pos  lexer.Position
+	Lhs  *exprList `parser:"( @@"`
+	Tok  string    `parser:"@(':=' | '=') )?"`
+	Chan *pexpr    `parser:"'<-' @@"`
+}
+
+type pSelectReceive struct {
+	Pos  lexer.Position
+	Lhs  *exprList `parser:"( @@"`
+	Tok  string    `parser:"@(':=' | '=') )?"`
+	Type *expr     `parser:"'receive' @@"`
+}
+
+type pSelectSend struct {
+	Pos   lexer.Position
+	Chan  *expr `parser:"@@ '<-'"`
+	Value *expr `parser:"@@"`
+}
+
+// tskParser parses a whole file.
+var tskParser = participle.MustBuild[pFile](
+	participle.Lexer(tskLexer{}),
+	participle.UseLookahead(participle.MaxLookahead),
+)
