@@ -236,19 +236,21 @@ type RangeStmt struct {
 
 // SwitchStmt is an expression switch.
 type SwitchStmt struct {
-	Pos   Pos
-	Init  Stmt     // nil or *SimpleStmt
-	Tag   ast.Expr // nil for `switch { }`
-	Cases []*CaseClause
+	Pos    Pos
+	Init   Stmt     // nil or *SimpleStmt
+	Tag    ast.Expr // nil for `switch { }`
+	Cases  []*CaseClause
+	Rbrace Pos // the closing brace
 }
 
 // TypeSwitchStmt is `switch [init;] [x :=] y.(type) { }`.
 type TypeSwitchStmt struct {
-	Pos   Pos
-	Init  Stmt
-	Bind  *Ident   // x in `x := y.(type)`; nil when absent
-	X     ast.Expr // y
-	Cases []*CaseClause
+	Pos    Pos
+	Init   Stmt
+	Bind   *Ident   // x in `x := y.(type)`; nil when absent
+	X      ast.Expr // y
+	Cases  []*CaseClause
+	Rbrace Pos // the closing brace
 }
 
 // CaseClause is one `case list:` or `default:` of a switch (List nil for default).
@@ -306,6 +308,7 @@ type SpawnStmt struct {
 	Now     bool     // `every D now`
 	Call    *ast.CallExpr
 	Options []*SpawnOption
+	Rbrace  Pos // the brace closing `with { }`; zero without options
 }
 
 // SpawnOption is one `key: value` of a spawn's `with { }`. Key is name,

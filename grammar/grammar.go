@@ -204,7 +204,8 @@ type pSpawn struct {
 	Kind2   string     `parser:"| @('loop' | 'receiver') (?! '(' | '.') )?"`
 	Call    *expr      `parser:"@@"`
 	With    bool       `parser:"( @'with' '{'"`
-	Options []*pOption `parser:"( @@ ( ',' @@ )* ','? )? ';'? '}' )?"`
+	Options []*pOption `parser:"( @@ ( ',' @@ )* ','? )? ';'?"`
+	Close   *pClose    `parser:"@@ )?"`
 }
 
 type pOption struct {

@@ -258,9 +258,9 @@ func (b *builder) switchStmt(p *pSwitch) Stmt {
 	}
 	b.checkDefaults(cases)
 	if guard != nil {
-		return &TypeSwitchStmt{Pos: pos, Init: init, Bind: bind, X: guard, Cases: cases}
+		return &TypeSwitchStmt{Pos: pos, Init: init, Bind: bind, X: guard, Cases: cases, Rbrace: b.lpos(p.Close.Pos)}
 	}
-	return &SwitchStmt{Pos: pos, Init: init, Tag: tag, Cases: cases}
+	return &SwitchStmt{Pos: pos, Init: init, Tag: tag, Cases: cases, Rbrace: b.lpos(p.Close.Pos)}
 }
 
 func firstExpr(l []ast.Expr) ast.Expr {
@@ -404,6 +404,9 @@ func (b *builder) spawn(p *pSpawn, r Result, pos Pos) *SpawnStmt {
 		}
 		seen[o.Key.Name] = true
 		s.Options = append(s.Options, opt)
+	}
+	if p.Close != nil {
+		s.Rbrace = b.lpos(p.Close.Pos)
 	}
 	if p.With && len(p.Options) == 0 {
 		b.errorf(p.Call.End, "empty with { } (expected name, daemon or mailbox options, or no with)")
