@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"time"
+	"unsafe"
+)
+
+// Channel is a synchronous (rendezvous) channel between tasklets: a send waits for a receiver and
+// a receive for a sender, each in FIFO order. When a sender finds a waiting receiver, the value
+// is handed over: the receiver runs next and the sender goes to the back of the run queue. A
+// receiver that finds a waiting sender takes its value and goes on without a switch.
+type Channel[T any] struct {
+	recvq, sendq waitq
+	free         []*T // value slots for parked senders, reused
+}
+
+// NewChannel returns a new channel of T.
+func NewChannel[T any]() *Channel[T] { return &Channel[T]{} }
+
+// HasReceiver reports whether a tasklet waits to receive on c.
+func (c *Channel[T]) HasReceiver() bool { return !c.recvq.empty() }
+
+// HasSender reports whether a tasklet waits to send on c.
+func (c *Channel[T]) HasSender() bool { return !c.sendq.empty() }
+
+func (c *Channel[T]) slot() *T {
+	if n := len(c.free); n > 0 {
+		p := c.free[n-1]
+		c.free = c.free[:n-1]
+		return p
+	}
+	return new(T)
+}
+
+func (c *Channel[T]) release(p *T) {
+	var zero T
+	*p = zero
+	if len(c.free) < 64 {
+		c.free = append(c.free, p)
+	}
+}
+
+// Send sends v on c, waiting up to timeout for a receiver. Err() is nil, ErrTimeout or ErrKilled.
+func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
+	if t.begin() {
+		return true
+	}
+	if w := c.recvq.popFront(); w != nil {
+		r := w.t
+		if w.elem != nil {
+			*(*T)(w.elem) = v
+		}
+		w.elem = nil
+		r.err = nil
+		if w.flags&waiterSelect != 0 {
+			t.d.selected(w)
+		}
+		t.d.ready(r, true)
+		t.err = nil
+		t.requeue()
+		return false
+	}
+	p := c.slot()
+	*p = v
+	t.w.elem = unsafe.Pointer(p)
+	c.sendq.push(&t.w)
+	t.park(waitChanSend, timeout)
+	return false
+}
+
+// Recv receives a value from c into *dst, waiting up to timeout for a sender. Err() is nil,
+// ErrTimeout, ErrKilled, or the error a sender sent with SendError (*dst is then unchanged).
+func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
+	if t.begin() {
+		return true
+	}
+	if w := c.sendq.popFront(); w != nil {
+		c.takeFrom(w, t, dst)
+		return true
+	}
+	t.w.elem = unsafe.Pointer(dst)
+	c.recvq.push(&t.w)
+	t.park(waitChanRecv, timeout)
+	return false
+}
+
+// takeFrom completes the parked sender w into the receiver t (which goes on running): the value
+// (or the sent error) lands in *dst / t's error register, the sender becomes runnable.
+func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
+	s := w.t
+	if w.flags&waiterSendErr != 0 {
+		t.err = s.value.(error)
+		s.value = nil
+	} else {
+		p := (*T)(w.elem)
+		if dst != nil {
+			*dst = *p
+		}
+		if w.flags&waiterSelect == 0 {
+			c.release(p)
+		}
+		t.err = nil
+	}
+	w.elem = nil
+	w.flags &^= waiterSendErr
+	s.err = nil
+	if w.flags&waiterSelect != 0 {
+		t.d.selected(w)
+	}
+	t.d.ready(s, false)
+}
+
+// SendError returns the operation `await ch.SendError(err)`: it waits like a send, and the
+// receiver's receive completes with err instead of a value.
+func (c *Channel[T]) SendError(err error) Op[struct{}] {
+	return &sendErrOp[T]{c: c, err: err}
+}
+
+type sendErrOp[T any] struct {
+	c   *Channel[T]
+	err error
+}
+
+func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
+	if t.begin() {
+		return true
+	}
+	c := o.c
+	if w := c.recvq.popFront(); w != nil {
+		r := w.t
+		w.elem = nil
+		r.err, r.value = o.err, nil
+		if w.flags&waiterSelect != 0 {
+			t.d.selected(w)
+		}
+		t.d.ready(r, true)
+		t.err = nil
+		t.requeue()
+		return false
+	}
+	t.w.flags |= waiterSendErr
+	t.value = o.err
+	c.sendq.push(&t.w)
+	t.park(waitChanSend, timeout)
+	return false
+}
+
+func (o *sendErrOp[T]) Result(t *Tasklet) (struct{}, error) { return struct{}{}, t.err }

@@ -1,0 +1,610 @@
+package runtime
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tskc-lang/tskc/runtime/internal/poll"
+)
+
+// Dispatcher runs tasklets, one at a time, on the goroutine that calls Run: a FIFO run queue, a
+// timer heap, and a poller for outside wake-ups (Post) and IO.
+type Dispatcher struct {
+	clock   Clock
+	base    time.Time // clock reading at creation: dispatcher nanoseconds count from it
+	stderr  io.Writer
+	signals bool
+
+	runq   runQueue
+	timers timerHeap
+	roots  *Tasklet // first root tasklet (no parent); a ring through prevSib/nextSib
+	live   int      // tasklets not finished
+	cur    *Tasklet // the tasklet being resumed
+
+	quitting bool
+	code     int
+	running  bool
+
+	// The outside world. posts and the wake-up are shared with other goroutines.
+	mu       sync.Mutex
+	posts    []post
+	hasPosts atomic.Bool
+	holds    atomic.Int64
+	sigint   atomic.Bool
+	inflight int // Go operations running off the dispatcher (dispatcher goroutine only)
+
+	pollOnce sync.Once
+	poller   *poll.Poller
+	pollErr  error
+}
+
+// post is a message posted from outside (or a function to run on the dispatcher).
+type post struct {
+	to *Tasklet
+	m  any
+	fn func()
+}
+
+// DispatcherOption configures a Dispatcher.
+type DispatcherOption func(*Dispatcher)
+
+// WithClock makes the dispatcher use c (for example a VirtualClock) instead of the real clock.
+func WithClock(c Clock) DispatcherOption { return func(d *Dispatcher) { d.clock = c } }
+
+// WithStderr sets where the dispatcher writes its log: panics, errors of loop, every, rate and
+// receiver tasklets, deadlock reports. The default is os.Stderr.
+func WithStderr(w io.Writer) DispatcherOption { return func(d *Dispatcher) { d.stderr = w } }
+
+// WithSignals makes Run end with exit code 130 when the process receives SIGINT.
+func WithSignals() DispatcherOption { return func(d *Dispatcher) { d.signals = true } }
+
+// NewDispatcher returns a dispatcher (by default on the real clock, logging to os.Stderr,
+// without signal handling).
+func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{clock: realClock{}, stderr: os.Stderr}
+	for _, o := range opts {
+		o(d)
+	}
+	d.base = d.clock.Now()
+	return d
+}
+
+// Dispatch runs f as the first tasklet of a new dispatcher on the real clock, with SIGINT
+// handling, and returns the program's exit code. A generated main is
+// os.Exit(tskrt.Dispatch(Main())).
+func Dispatch(f Frame) int {
+	d := NewDispatcher(WithSignals())
+	d.Spawn(f, Options{})
+	return d.Run()
+}
+
+// Now returns the dispatcher clock's time.
+func (d *Dispatcher) Now() time.Time { return d.clock.Now() }
+
+// nanos returns the time since the dispatcher was created, in nanoseconds: the time base of
+// timers and deadlines.
+func (d *Dispatcher) nanos() int64 { return int64(d.clock.Now().Sub(d.base)) }
+
+// Spawn starts f as a root tasklet (no parent). Before Run it may be called from any goroutine
+// that owns the dispatcher; during Run, only from the dispatcher goroutine.
+func (d *Dispatcher) Spawn(f Frame, o Options) *Tasklet {
+	return d.spawn(f, o, nil)
+}
+
+// Current returns the tasklet being resumed, or nil.
+func (d *Dispatcher) Current() *Tasklet { return d.cur }
+
+func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
+	t := &Tasklet{d: d, frame: f, parent: parent, tidx: -1}
+	t.w.t = t
+	t.w.ci = -1
+	if o.Name != "" {
+		t.x().name = o.Name
+	}
+	if o.Daemon {
+		t.flags |= flDaemon
+	}
+	if o.Mailbox > 0 {
+		t.Mailbox().max = o.Mailbox
+	}
+	if parent != nil {
+		link(&parent.kids, t)
+	} else {
+		link(&d.roots, t)
+	}
+	d.live++
+	d.runq.pushBack(t)
+	return t
+}
+
+// Run runs tasklets until the program ends and returns its exit code: the code given to Quit;
+// 0 when every tasklet has finished; 2 after a deadlock report; 130 on SIGINT (WithSignals).
+// Run must not be called twice at the same time.
+func (d *Dispatcher) Run() int {
+	if d.running {
+		panic("tskrt: Dispatcher.Run called while running")
+	}
+	d.running = true
+	defer func() { d.running = false }()
+	if d.signals {
+		stop := d.watchSigint()
+		defer stop()
+	}
+	defer d.closePoller()
+	for {
+		if d.runq.n > 0 {
+			d.round()
+		}
+		if d.quitting {
+			d.quitting = false
+			return d.code
+		}
+		if d.hasPosts.Load() {
+			d.takePosts()
+		}
+		if d.sigint.Load() {
+			d.sigint.Store(false)
+			return 130
+		}
+		if d.timers.len() > 0 {
+			d.fireTimers(d.nanos())
+		}
+		if d.runq.n > 0 {
+			continue
+		}
+		if d.live == 0 {
+			return 0
+		}
+		if !d.idle() {
+			d.reportDeadlock()
+			return 2
+		}
+	}
+}
+
+// round resumes, in FIFO order, as many tasklets as the run queue held when it began (tasklets
+// that become runnable meanwhile run in the next round, unless handed a value: those run next).
+// Between rounds the dispatcher checks its timers and the outside world, so timers fire fairly
+// even when the run queue never empties.
+func (d *Dispatcher) round() {
+	for n := d.runq.n; n > 0 && d.runq.n > 0; n-- {
+		t := d.runq.popFront()
+		if t.state != stRunnable {
+			continue // a stale entry: killed before it ever ran
+		}
+		d.run(t)
+		if d.quitting {
+			return
+		}
+	}
+}
+
+// run resumes t's innermost frame, and its callers as sub-frames finish, until t suspends or ends.
+func (d *Dispatcher) run(t *Tasklet) {
+	d.cur = t
+	t.state = stRunning
+	t.flags |= flStarted
+	for {
+		f := t.frame
+		st := d.resume(t, f)
+		if st == Finished {
+			if t.ext != nil && len(t.ext.stack) > 0 {
+				s := t.ext.stack
+				t.frame = s[len(s)-1]
+				s[len(s)-1] = nil
+				t.ext.stack = s[:len(s)-1]
+				continue // the caller resumes at once, with the result in its registers
+			}
+			d.finish(t)
+			break
+		}
+		if t.state != stRunning || d.quitting {
+			break
+		}
+		if t.frame != f {
+			continue // Enter: resume the sub-frame at once
+		}
+		// Suspended without starting an operation: a broken frame.
+		t.unwindFrames()
+		t.value, t.err = nil, fmt.Errorf("tskrt: frame %T of tasklet %s returned Suspended without starting an operation", f, t.Name())
+		d.logf("%v", t.err)
+		d.finish(t)
+		break
+	}
+	if t.flags&flKillWaited != 0 {
+		d.wakeKillers(t)
+	}
+	d.cur = nil
+}
+
+// resume calls f.Resume, turning a panic into the failure of the whole tasklet.
+func (d *Dispatcher) resume(t *Tasklet, f Frame) (st Status) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := &PanicError{Value: r, Stack: debug.Stack()}
+			d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
+			if t.state == stWaiting {
+				d.withdraw(t)
+			}
+			t.state = stRunning
+			t.unwindFrames()
+			t.value, t.err = nil, pe
+			st = Finished
+		}
+	}()
+	return f.Resume(t)
+}
+
+// unwindFrames drops every outer frame (keeping the outermost as t.frame, for the name) and the
+// deadlines.
+func (t *Tasklet) unwindFrames() {
+	if t.ext != nil {
+		if len(t.ext.stack) > 0 {
+			t.frame = t.ext.stack[0]
+			clear(t.ext.stack)
+			t.ext.stack = nil
+		}
+		t.ext.deadlines = nil
+	}
+}
+
+// finish ends t with the result in its registers: it leaves the tree, fails calls it never
+// answered, empties its mailbox and wakes its joiners.
+func (d *Dispatcher) finish(t *Tasklet) {
+	t.state = stFinished
+	t.wait = waitNone
+	t.flags &^= flKill
+	d.timers.remove(t)
+	d.live--
+	if t.parent != nil {
+		unlink(&t.parent.kids, t)
+		t.parent = nil
+	} else {
+		unlink(&d.roots, t)
+	}
+	for t.kids != nil { // orphans become roots
+		c := t.kids
+		unlink(&t.kids, c)
+		c.parent = nil
+		link(&d.roots, c)
+	}
+	if x := t.ext; x != nil {
+		x.deadlines = nil
+		x.sel = nil
+		calls := x.calls
+		x.calls = nil
+		for _, c := range calls {
+			c.idx = -1
+			d.failCall(c, ErrNoReply)
+		}
+	}
+	if t.mb != nil {
+		t.mb.ownerFinished()
+	}
+	t.reply = nil
+	if t.flags&flKillWaited != 0 {
+		d.wakeKillers(t)
+	}
+	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
+		r := w.t
+		switch r.wait {
+		case waitJoin:
+			r.setJoined(t)
+			d.ready(r, false)
+		case waitJoinAll:
+			d.advanceJoinAll(r)
+		}
+	}
+}
+
+// wakeKillers makes the tasklets waiting in `kill t` runnable at the front of the run queue,
+// in the order they killed.
+func (d *Dispatcher) wakeKillers(t *Tasklet) {
+	t.flags &^= flKillWaited
+	var ks []*Tasklet
+	for w := t.joinq.head; w != nil; {
+		next := w.next
+		if w.t.wait == waitKill {
+			t.joinq.remove(w)
+			ks = append(ks, w.t)
+		}
+		w = next
+	}
+	for i := len(ks) - 1; i >= 0; i-- {
+		k := ks[i]
+		k.err, k.value = nil, nil
+		d.ready(k, true)
+	}
+}
+
+// park puts the running tasklet t to sleep in an operation of the given kind, with the timer of
+// timeout (and of the enclosing deadline).
+func (t *Tasklet) park(kind waitKind, timeout time.Duration) {
+	t.state = stWaiting
+	t.wait = kind
+	t.setTimer(timeout)
+}
+
+// setTimer starts the timer of a wait with the given timeout, shortened by the enclosing
+// deadline. With neither, no timer is set.
+func (t *Tasklet) setTimer(timeout time.Duration) {
+	hasDL := t.ext != nil && len(t.ext.deadlines) > 0
+	if timeout == NoTimeout && !hasDL {
+		return
+	}
+	var when int64
+	timed := false
+	now := t.d.nanos()
+	if timeout != NoTimeout {
+		if timeout < 0 {
+			timeout = 0
+		}
+		when, timed = addClamp(now, timeout), true
+	}
+	t.flags &^= flDeadlineTimer
+	if hasDL {
+		if dl := t.ext.deadlines[len(t.ext.deadlines)-1]; !timed || dl < when {
+			when = dl
+			t.flags |= flDeadlineTimer
+		}
+	}
+	t.d.timers.add(t, when)
+}
+
+// ready makes the parked tasklet r runnable, at the front of the run queue (hand-over: it runs
+// next) or at the back. Its registers must already hold the outcome.
+func (d *Dispatcher) ready(r *Tasklet, front bool) {
+	if r.tidx >= 0 {
+		d.timers.remove(r)
+	}
+	r.state = stRunnable
+	r.wait = waitNone
+	if front {
+		d.runq.pushFront(r)
+	} else {
+		d.runq.pushBack(r)
+	}
+}
+
+// requeue puts the running tasklet t at the back of the run queue (a yield, or a hand-over's
+// sender).
+func (t *Tasklet) requeue() {
+	t.state = stRunnable
+	t.wait = waitNone
+	t.d.runq.pushBack(t)
+}
+
+// fireTimers ends, in time order, the waits whose timer is due at now.
+func (d *Dispatcher) fireTimers(now int64) {
+	for {
+		t := d.timers.popDue(now)
+		if t == nil {
+			return
+		}
+		dl := t.flags&flDeadlineTimer != 0
+		t.flags &^= flDeadlineTimer
+		switch {
+		case t.wait == waitSleep && !dl:
+			t.err, t.value = nil, nil
+		case t.wait == waitBatch && !dl && t.value.(*batch).started():
+			t.finishBatch()
+		default:
+			d.withdraw(t)
+			t.err, t.value, t.caseIdx = ErrTimeout, nil, -1
+			if dl {
+				t.flags |= flDeadlineHit
+			}
+		}
+		d.ready(t, false)
+	}
+}
+
+// idle waits for something to happen when nothing is runnable: the next timer (a virtual clock
+// just skips to it), a Post, a Hold's release, IO, or an outside operation's result.
+// It returns false when nothing can ever happen: a deadlock.
+func (d *Dispatcher) idle() bool {
+	when, hasTimer := d.timers.peek()
+	if hasTimer && d.clock.Skip(d.base.Add(time.Duration(when))) {
+		return true
+	}
+	outside := d.holds.Load() > 0 || d.inflight > 0 || d.hasPosts.Load()
+	if !hasTimer && !outside {
+		return false
+	}
+	p := d.getPoller()
+	if p == nil {
+		// No poller (it could not be created): poll the clock.
+		time.Sleep(time.Millisecond)
+		return true
+	}
+	timeout := time.Duration(-1)
+	if hasTimer {
+		timeout = time.Duration(when - d.nanos())
+		if timeout <= 0 {
+			return true
+		}
+	}
+	if _, err := p.Wait(timeout); err != nil {
+		d.logf("%v", err)
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+func (d *Dispatcher) getPoller() *poll.Poller {
+	d.pollOnce.Do(func() {
+		d.poller, d.pollErr = poll.New()
+		if d.pollErr != nil {
+			d.logf("%v", d.pollErr)
+		}
+	})
+	return d.poller
+}
+
+func (d *Dispatcher) closePoller() {
+	d.mu.Lock()
+	p := d.poller
+	d.mu.Unlock()
+	if p != nil && p.Len() == 0 && d.holds.Load() == 0 {
+		p.Close()
+		d.poller = nil
+		d.pollOnce = sync.Once{}
+	}
+}
+
+// wake interrupts an idle wait of the dispatcher. Safe from any goroutine.
+func (d *Dispatcher) wake() {
+	if p := d.getPoller(); p != nil {
+		if err := p.Wake(); err != nil {
+			d.logf("%v", err)
+		}
+	}
+}
+
+func (d *Dispatcher) watchSigint() (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			d.sigint.Store(true)
+			d.wake()
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
+
+// Post puts m into to's mailbox, as a send from outside any tasklet would. It is safe to call
+// from any goroutine, and never blocks. A tasklet blocked in a matching receive becomes runnable.
+// Posting to a finished tasklet drops the message (counted in its mailbox's Dropped).
+func (d *Dispatcher) Post(to *Tasklet, m any) {
+	d.postItem(post{to: to, m: m})
+}
+
+// Do runs fn on the dispatcher goroutine between two tasklet runs. Safe from any goroutine.
+func (d *Dispatcher) Do(fn func()) {
+	d.postItem(post{fn: fn})
+}
+
+func (d *Dispatcher) postItem(p post) {
+	d.mu.Lock()
+	first := len(d.posts) == 0
+	d.posts = append(d.posts, p)
+	d.hasPosts.Store(true)
+	d.mu.Unlock()
+	if first {
+		d.wake()
+	}
+}
+
+// Hold keeps the dispatcher from declaring a deadlock while outside code may still Post: until
+// release is called, tasklets waiting for messages count as waiting for the outside world.
+// Safe from any goroutine; release may be called more than once.
+func (d *Dispatcher) Hold() (release func()) {
+	d.holds.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			d.holds.Add(-1)
+			d.wake()
+		})
+	}
+}
+
+func (d *Dispatcher) takePosts() {
+	d.mu.Lock()
+	ps := d.posts
+	d.posts = nil
+	d.hasPosts.Store(false)
+	d.mu.Unlock()
+	for i := range ps {
+		p := &ps[i]
+		if p.fn != nil {
+			p.fn()
+		} else {
+			d.deliver(p.to, p.m, nil)
+		}
+		*p = post{}
+	}
+}
+
+func (d *Dispatcher) logf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	io.WriteString(d.stderr, "tskrt: "+msg)
+}
+
+// reportDeadlock writes which tasklets wait, and for what, to stderr.
+func (d *Dispatcher) reportDeadlock() {
+	var lines []string
+	if first := d.roots; first != nil {
+		c := first
+		for {
+			for t := range c.Tree() {
+				if t.state == stWaiting {
+					lines = append(lines, "\t"+t.Name()+": "+t.waitDescription())
+				}
+			}
+			c = c.nextSib
+			if c == first {
+				break
+			}
+		}
+	}
+	fmt.Fprintf(d.stderr, "tskrt: deadlock: %d tasklet(s) wait and none can ever run:\n%s\n", len(lines), strings.Join(lines, "\n"))
+}
+
+// waitDescription says what a parked tasklet waits for, for the deadlock report.
+func (t *Tasklet) waitDescription() string {
+	switch t.wait {
+	case waitSleep:
+		return "sleep"
+	case waitChanSend:
+		return "send on a channel (no receiver)"
+	case waitChanRecv:
+		return "receive from a channel (no sender)"
+	case waitReceive:
+		n := 0
+		if t.mb != nil {
+			n = t.mb.Len()
+		}
+		if n > 0 {
+			return fmt.Sprintf("receive (no matching message among %d in its mailbox)", n)
+		}
+		return "receive (mailbox empty)"
+	case waitBatch:
+		return "receive batch (mailbox empty)"
+	case waitPop:
+		return "pop from a mailbox"
+	case waitCall:
+		if t.reply != nil && t.reply.callee != nil {
+			return "the reply to a call to " + t.reply.callee.Name()
+		}
+		return "the reply to a call"
+	case waitJoin:
+		return "join " + t.joinTarget().Name()
+	case waitJoinAll:
+		return "join all (" + t.joinTarget().Name() + " has not finished)"
+	case waitKill:
+		return "kill " + t.joinTarget().Name()
+	case waitSelect:
+		return "select"
+	case waitOp:
+		return "an outside operation"
+	}
+	return "nothing"
+}

@@ -1,0 +1,57 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+)
+
+// TimeoutError is the type of ErrTimeout: the error of an operation whose timeout (or enclosing
+// deadline) passed before it could complete.
+type TimeoutError struct{}
+
+func (TimeoutError) Error() string { return "tskrt: timeout" }
+
+// TaskletExit is the type of ErrKilled: the error a killed tasklet sees at the suspension point
+// where it was waiting (or at its next one).
+type TaskletExit struct{}
+
+func (TaskletExit) Error() string { return "tskrt: tasklet killed" }
+
+var (
+	// ErrTimeout is the error of an operation whose timeout passed.
+	ErrTimeout error = TimeoutError{}
+	// ErrKilled is the error seen inside a tasklet that was killed.
+	ErrKilled error = TaskletExit{}
+	// ErrNoReply is the error of a call whose callee finished (or had already finished) without
+	// replying.
+	ErrNoReply = errors.New("tskrt: callee finished without replying")
+)
+
+// JoinError is the error of joining a tasklet that failed (returned an error, was killed or
+// panicked). It unwraps to Cause, so errors.Is(err, ErrKilled) works on it.
+type JoinError struct {
+	Tasklet *Tasklet // the tasklet that failed
+	Cause   error    // why it failed
+}
+
+func (e *JoinError) Error() string {
+	return fmt.Sprintf("tasklet %s failed: %v", e.Tasklet.Name(), e.Cause)
+}
+
+// Unwrap returns the cause.
+func (e *JoinError) Unwrap() error { return e.Cause }
+
+// PanicError is the failure of a tasklet whose frame panicked: the panic value and the stack of
+// the goroutine at the point of the panic.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the stack trace (runtime/debug.Stack format)
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Unwrap returns the panic value when it is an error (for example a runtime.Error), else nil.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}

@@ -1,0 +1,159 @@
+// Package poll is the dispatcher's readiness poller: epoll for file descriptors, plus an eventfd
+// through which other goroutines wake a dispatcher that is blocked waiting.
+//
+// A Poller is used by one goroutine (the dispatcher's), except Wake, which any goroutine may call.
+package poll
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Events is a set of readiness conditions.
+type Events uint32
+
+const (
+	Readable Events = unix.EPOLLIN                    // data to read, or a connection to accept
+	Writable Events = unix.EPOLLOUT                   // room to write, or a connect finished
+	Hangup   Events = unix.EPOLLHUP | unix.EPOLLRDHUP // peer closed (reported, never requested)
+	Error    Events = unix.EPOLLERR                   // an error is pending on the descriptor (reported)
+	// EdgeTriggered asks for edge-triggered notification (EPOLLET): a callback fires once per
+	// change of readiness, not as long as the condition holds.
+	EdgeTriggered Events = unix.EPOLLET
+)
+
+// Poller waits for readiness of registered descriptors and for wake-ups.
+type Poller struct {
+	epfd   int
+	evfd   int
+	cbs    map[int32]func(Events)
+	events []unix.EpollEvent
+	closed bool
+}
+
+// New creates a poller (an epoll instance and its wake-up eventfd).
+func New() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("poll: epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("poll: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(evfd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("poll: epoll_ctl eventfd: %w", err)
+	}
+	return &Poller{
+		epfd:   epfd,
+		evfd:   evfd,
+		cbs:    make(map[int32]func(Events)),
+		events: make([]unix.EpollEvent, 128),
+	}, nil
+}
+
+// Register starts watching fd for ev; cb is called from Wait with the events that occurred.
+func (p *Poller) Register(fd int, ev Events, cb func(Events)) error {
+	if fd == p.evfd || cb == nil {
+		return errors.New("poll: bad registration")
+	}
+	e := unix.EpollEvent{Events: uint32(ev), Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &e); err != nil {
+		return fmt.Errorf("poll: epoll_ctl add %d: %w", fd, err)
+	}
+	p.cbs[int32(fd)] = cb
+	return nil
+}
+
+// Modify changes the events watched on a registered fd.
+func (p *Poller) Modify(fd int, ev Events) error {
+	e := unix.EpollEvent{Events: uint32(ev), Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &e); err != nil {
+		return fmt.Errorf("poll: epoll_ctl mod %d: %w", fd, err)
+	}
+	return nil
+}
+
+// Unregister stops watching fd. Call it before closing fd.
+func (p *Poller) Unregister(fd int) error {
+	delete(p.cbs, int32(fd))
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+		return fmt.Errorf("poll: epoll_ctl del %d: %w", fd, err)
+	}
+	return nil
+}
+
+// Len returns the number of registered descriptors.
+func (p *Poller) Len() int { return len(p.cbs) }
+
+// Wake makes a Wait that is blocked (or the next one) return. Safe from any goroutine.
+func (p *Poller) Wake() error {
+	var one = [8]byte{1}
+	for {
+		_, err := unix.Write(p.evfd, one[:])
+		switch err {
+		case nil, unix.EAGAIN: // EAGAIN: the counter is saturated, a wake-up is pending anyway
+			return nil
+		case unix.EINTR:
+			continue
+		default:
+			return fmt.Errorf("poll: wake: %w", err)
+		}
+	}
+}
+
+// Wait blocks until a registered descriptor is ready, Wake is called, or timeout passes
+// (a negative timeout waits without bound, 0 only polls). It calls the callbacks of the ready
+// descriptors and returns how many it called.
+func (p *Poller) Wait(timeout time.Duration) (int, error) {
+	ms := -1
+	if timeout >= 0 {
+		// Round up, so a timer is never woken for early.
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+		if timeout > 0 && ms == 0 {
+			ms = 1
+		}
+	}
+	n, err := unix.EpollWait(p.epfd, p.events, ms)
+	if err != nil {
+		if err == unix.EINTR {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("poll: epoll_wait: %w", err)
+	}
+	called := 0
+	for i := 0; i < n; i++ {
+		e := p.events[i]
+		if int(e.Fd) == p.evfd {
+			var buf [8]byte
+			unix.Read(p.evfd, buf[:]) // reset the counter; EAGAIN means another read got it
+			continue
+		}
+		if cb := p.cbs[e.Fd]; cb != nil {
+			cb(Events(e.Events))
+			called++
+		}
+	}
+	if n == len(p.events) && n < 4096 {
+		p.events = make([]unix.EpollEvent, 2*n)
+	}
+	return called, nil
+}
+
+// Close releases the epoll instance and the eventfd. Registered descriptors are not closed.
+func (p *Poller) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	err1 := unix.Close(p.evfd)
+	err2 := unix.Close(p.epfd)
+	return errors.Join(err1, err2)
+}

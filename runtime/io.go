@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/tskc-lang/tskc/runtime/internal/poll"
+)
+
+// This file is the seam between the dispatcher and the network operations (net*.go,
+// stream*.go): registering sockets with the poller, and parking a tasklet in an IO operation
+// until the poller reports readiness.
+
+// pollHandler receives the readiness events of a registered descriptor.
+type pollHandler interface {
+	ready(in, out bool)
+}
+
+// dispatcher returns the dispatcher of t.
+func (t *Tasklet) dispatcher() *Dispatcher { return t.d }
+
+// pollAdd registers sysfd with the poller (edge-triggered, both directions); h is told about
+// readiness on the dispatcher goroutine.
+func (d *Dispatcher) pollAdd(sysfd int, h pollHandler) error {
+	p := d.getPoller()
+	if p == nil {
+		return d.pollErr
+	}
+	const in = poll.Readable | poll.Hangup | poll.Error
+	const out = poll.Writable | poll.Hangup | poll.Error
+	return p.Register(sysfd, poll.Readable|poll.Writable|poll.EdgeTriggered|poll.Hangup, func(ev poll.Events) {
+		h.ready(ev&in != 0, ev&out != 0)
+	})
+}
+
+// pollDel unregisters sysfd (before it is closed).
+func (d *Dispatcher) pollDel(sysfd int) {
+	if p := d.poller; p != nil {
+		p.Unregister(sysfd)
+	}
+}
+
+// ioWait is the state of a tasklet parked in an IO operation.
+type ioWait struct {
+	w        any
+	withdraw func()
+}
+
+func (iw *ioWait) abandon() { iw.withdraw() }
+
+// ioPark parks t in the IO operation w with timeout (and the enclosing deadline). On timeout or
+// kill, withdraw is called and the tasklet resumes with ErrTimeout or ErrKilled in Err(); when
+// the operation completes, its owner calls ioDone.
+func (d *Dispatcher) ioPark(t *Tasklet, w any, timeout time.Duration, withdraw func()) {
+	t.value = &ioWait{w: w, withdraw: withdraw}
+	d.inflight++
+	t.park(waitOp, timeout)
+	if t.flags&flKill != 0 {
+		t.flags &^= flKill
+		d.withdraw(t)
+		t.err, t.value, t.caseIdx = ErrKilled, nil, -1
+		d.ready(t, false)
+	}
+}
+
+// ioDone makes t, parked in the IO operation w, runnable with a nil Err() (the operation keeps
+// its own outcome). It does nothing if t no longer waits for w.
+func (d *Dispatcher) ioDone(t *Tasklet, w any) {
+	if t == nil || t.wait != waitOp {
+		return
+	}
+	iw, ok := t.value.(*ioWait)
+	if !ok || iw.w != w {
+		return
+	}
+	d.inflight--
+	t.err, t.value = nil, nil
+	d.ready(t, false)
+}

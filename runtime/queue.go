@@ -1,0 +1,106 @@
+package runtime
+
+import "unsafe"
+
+// runQueue is the dispatcher's FIFO of runnable tasklets: a growable ring buffer that also
+// supports pushing at the front (for hand-over, where the woken tasklet runs next).
+type runQueue struct {
+	buf  []*Tasklet // len is a power of two
+	head int
+	n    int
+}
+
+func (q *runQueue) grow() {
+	size := len(q.buf) * 2
+	if size == 0 {
+		size = 64
+	}
+	nb := make([]*Tasklet, size)
+	mask := len(q.buf) - 1
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.buf[(q.head+i)&mask]
+	}
+	q.buf, q.head = nb, 0
+}
+
+func (q *runQueue) pushBack(t *Tasklet) {
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = t
+	q.n++
+}
+
+func (q *runQueue) pushFront(t *Tasklet) {
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.head = (q.head - 1) & (len(q.buf) - 1)
+	q.buf[q.head] = t
+	q.n++
+}
+
+func (q *runQueue) popFront() *Tasklet {
+	t := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	return t
+}
+
+// waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary
+// waits; a select allocates one per case.
+type waiter struct {
+	t          *Tasklet
+	prev, next *waiter
+	q          *waitq         // the queue it is in, nil when in none
+	elem       unsafe.Pointer // channel receive: the destination; channel send: the value slot
+	ci         int32          // select case index, or -1 for an ordinary wait
+	flags      uint8          // waiterSendErr, waiterSelect
+}
+
+const (
+	waiterSendErr uint8 = 1 << iota // a channel sender that sends the error in its tasklet's value register
+	waiterSelect                    // a case of a select (see Tasklet.sel)
+)
+
+// waitq is a FIFO of waiters, doubly linked so that a timed-out or killed waiter leaves in O(1).
+type waitq struct {
+	head, tail *waiter
+}
+
+func (q *waitq) empty() bool { return q.head == nil }
+
+func (q *waitq) push(w *waiter) {
+	w.q = q
+	w.next = nil
+	w.prev = q.tail
+	if q.tail == nil {
+		q.head = w
+	} else {
+		q.tail.next = w
+	}
+	q.tail = w
+}
+
+func (q *waitq) remove(w *waiter) {
+	if w.prev == nil {
+		q.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		q.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.q = nil, nil, nil
+}
+
+func (q *waitq) popFront() *waiter {
+	w := q.head
+	if w != nil {
+		q.remove(w)
+	}
+	return w
+}
