@@ -1,0 +1,346 @@
+//go:build tskc_behavior
+
+package codegen_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/tskc-lang/tskc/codegen"
+	"github.com/tskc-lang/tskc/internal/diff"
+)
+
+// The behaviour tests are the acceptance suite of the compiler and runtime together. Each
+// testdata/behavior/NAME.txtar archive is one .tsk program:
+//
+//	-- main.tsk --            package main with tasklet Main(); more .tsk or .go files may follow
+//	-- stdout --              the exact expected standard output
+//	-- exitcode --            optional: the expected exit code (default 0)
+//	-- stderr-contains --     optional: each non-empty line must occur in standard error
+//	                          (case-insensitively)
+//
+// All programs are extracted into one temporary module that uses this repository through a
+// replace directive, compiled with codegen.Generate, built by a single go build and run with a
+// timeout. When something fails the temporary module is kept and its path is logged, so the
+// generated code can be read.
+
+// runTimeout bounds the run of one program.
+const runTimeout = 10 * time.Second
+
+// program is one behaviour test: an archive and, once compiled, where its binary is.
+type program struct {
+	name     string
+	archive  string
+	dir      string // the program's package directory in the temporary module
+	stdout   string
+	exitCode int
+	stderr   []string // lines that must occur in stderr
+	genErr   error    // codegen.Generate's error
+	buildErr string   // go build output lines about this program
+}
+
+func TestBehavior(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs every behaviour program; skipped in -short mode")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	archives, err := filepath.Glob(filepath.Join("testdata", "behavior", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(archives) == 0 {
+		t.Fatal("no behaviour programs in testdata/behavior")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("", "tskc-behavior-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kept the temporary module with the generated code: %s", tmp)
+			return
+		}
+		os.RemoveAll(tmp)
+	})
+	if err := writeModule(tmp, root); err != nil {
+		t.Fatal(err)
+	}
+
+	// Extract every archive into its own package directory.
+	progs := make([]*program, 0, len(archives))
+	for _, a := range archives {
+		p, err := extract(a, tmp)
+		if err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		progs = append(progs, p)
+	}
+
+	// Compile the .tsk files of every program, a few at a time.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, p := range progs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			p.genErr = generate(p.dir)
+			if p.genErr != nil {
+				// Keep the broken package out of the shared go build.
+				os.Rename(p.dir, p.dir+".failed")
+			}
+		}()
+	}
+	wg.Wait()
+
+	// Build every program with one go build.
+	bin := filepath.Join(tmp, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-o", bin, "./...")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		attributeBuildErrors(tmp, progs, string(out))
+		// A failed go build may have left out programs that are fine on their own: build
+		// each of those alone, so that only the broken ones fail.
+		for _, p := range progs {
+			if p.genErr != nil || p.buildErr != "" {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(bin, p.name)); err == nil {
+				continue
+			}
+			one := exec.Command("go", "build", "-o", filepath.Join(bin, p.name), "./"+p.name)
+			one.Dir = tmp
+			one.Env = cmd.Env
+			if out, err := one.CombinedOutput(); err != nil {
+				p.buildErr = string(out)
+			}
+		}
+	}
+
+	for _, p := range progs {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			p.check(t, bin, string(out))
+		})
+	}
+}
+
+// check runs p's binary and compares what it did with what the archive expects.
+func (p *program) check(t *testing.T, bin, buildOut string) {
+	if p.genErr != nil {
+		t.Fatalf("%s: codegen.Generate failed:\n%v", p.archive, p.genErr)
+	}
+	exe := filepath.Join(bin, p.name)
+	if _, err := os.Stat(exe); err != nil {
+		msg := p.buildErr
+		if msg == "" {
+			msg = buildOut
+		}
+		t.Fatalf("%s: go build failed (generated code in %s):\n%s", p.archive, p.dir, msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	code := 0
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s: still running after %v (generated code in %s)\nstdout:\n%s\nstderr:\n%s",
+			p.archive, runTimeout, p.dir, stdout.Bytes(), stderr.Bytes())
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("%s: %v", p.archive, err)
+	}
+	t.Logf("ran in %v", elapsed.Round(time.Millisecond))
+	failed := false
+	if got := stdout.String(); got != p.stdout {
+		failed = true
+		t.Errorf("%s: stdout differs:\n%s", p.archive,
+			diff.Unified("want", "got", []byte(p.stdout), []byte(got)))
+	}
+	if code != p.exitCode {
+		failed = true
+		t.Errorf("%s: exit code %d, want %d", p.archive, code, p.exitCode)
+	}
+	lower := strings.ToLower(stderr.String())
+	for _, s := range p.stderr {
+		if !strings.Contains(lower, strings.ToLower(s)) {
+			failed = true
+			t.Errorf("%s: stderr does not contain %q", p.archive, s)
+		}
+	}
+	if failed {
+		t.Logf("stderr:\n%s", stderr.Bytes())
+		t.Logf("generated code in %s", p.dir)
+	}
+}
+
+// writeModule writes the go.mod and go.sum of the temporary module that holds the programs:
+// it requires this repository's module, replaced by the working tree at root, and the
+// repository's own requirements, so that the go command needs no network.
+func writeModule(dir, root string) error {
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("module tskbehavior\n\ngo 1.26\n\n")
+	b.WriteString("require github.com/tskc-lang/tskc v0.0.0-00010101000000-000000000000\n\n")
+	fmt.Fprintf(&b, "replace github.com/tskc-lang/tskc => %s\n\n", strconv.Quote(root))
+	// Copy the repository's require directives (single lines and blocks).
+	in := bufio.NewScanner(bytes.NewReader(gomod))
+	inBlock := false
+	for in.Scan() {
+		line := in.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case inBlock:
+			b.WriteString(line + "\n")
+			if trimmed == ")" {
+				inBlock = false
+			}
+		case strings.HasPrefix(trimmed, "require ("):
+			inBlock = true
+			b.WriteString(line + "\n")
+		case strings.HasPrefix(trimmed, "require "):
+			b.WriteString(line + "\n")
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	gosum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "go.sum"), gosum, 0o644)
+}
+
+// extract writes the source files of the archive into dir/NAME and reads its expectations.
+func extract(archive, dir string) (*program, error) {
+	ar, err := txtar.ParseFile(archive)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
+	p := &program{name: name, archive: archive, dir: filepath.Join(dir, name)}
+	if err := os.Mkdir(p.dir, 0o755); err != nil {
+		return nil, err
+	}
+	var hasMain, hasStdout bool
+	for _, f := range ar.Files {
+		switch {
+		case f.Name == "stdout":
+			p.stdout = string(f.Data)
+			hasStdout = true
+		case f.Name == "exitcode":
+			p.exitCode, err = strconv.Atoi(strings.TrimSpace(string(f.Data)))
+			if err != nil {
+				return nil, fmt.Errorf("exitcode: %v", err)
+			}
+		case f.Name == "stderr-contains":
+			for _, line := range strings.Split(string(f.Data), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					p.stderr = append(p.stderr, line)
+				}
+			}
+		case strings.HasSuffix(f.Name, ".tsk") || strings.HasSuffix(f.Name, ".go"):
+			if f.Name == "main.tsk" {
+				hasMain = true
+			}
+			if strings.Contains(f.Name, "/") {
+				return nil, fmt.Errorf("%s: source files must sit in the program's directory", f.Name)
+			}
+			if err := os.WriteFile(filepath.Join(p.dir, f.Name), f.Data, 0o644); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("unknown section %q", f.Name)
+		}
+	}
+	if !hasMain || !hasStdout {
+		return nil, fmt.Errorf("an archive needs a main.tsk and a stdout section")
+	}
+	return p, nil
+}
+
+// generate compiles the .tsk files of the package in dir and writes the generated files.
+func generate(dir string) error {
+	outs, err := codegen.Generate(dir, codegen.Config{})
+	if err != nil {
+		return err
+	}
+	if len(outs) == 0 {
+		return fmt.Errorf("codegen.Generate produced no files")
+	}
+	for _, o := range outs {
+		path := o.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, filepath.Base(path))
+		}
+		if err := os.WriteFile(path, o.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attributeBuildErrors gives each program the lines of a failed go build that concern it.
+func attributeBuildErrors(tmp string, progs []*program, out string) {
+	byPkg := map[string]*program{}
+	for _, p := range progs {
+		byPkg[p.name] = p
+	}
+	var cur *program
+	for _, line := range strings.Split(out, "\n") {
+		// "# tskbehavior/NAME" starts the errors of package NAME; the error lines that
+		// follow name files as ./NAME/x.go or NAME/x.go (relative to the module).
+		if rest, ok := strings.CutPrefix(line, "# tskbehavior/"); ok {
+			cur = byPkg[rest]
+			continue
+		}
+		for _, p := range progs {
+			if strings.Contains(line, p.name+string(filepath.Separator)) ||
+				strings.Contains(line, filepath.Join(tmp, p.name)) {
+				cur = p
+				break
+			}
+		}
+		if cur != nil && line != "" {
+			cur.buildErr += line + "\n"
+		}
+	}
+}
