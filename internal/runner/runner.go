@@ -198,7 +198,7 @@ func buildInModule(tmp, dir string, cfg Config) (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(tmp, "bin", filepath.Base(abs))
-	if err := goBuild(cfg, dir, nil, nil, "-overlay", overlay, "-o", bin, "."); err != nil {
+	if err := goBuild(cfg, dir, nil, "-overlay", overlay, "-o", bin, "."); err != nil {
 		return "", err
 	}
 	return bin, nil
@@ -229,6 +229,14 @@ func buildStandalone(tmp, srcDir string, files []string, cfg Config) (string, er
 		}
 		rename[dst] = f
 		rename[filepath.Join(rel, filepath.Base(f))] = f
+	}
+	// The temporary module stands alone: no go.work may pull it into
+	// another workspace, and its go.mod may be completed as needed. The
+	// generator loads the package with the go command too, so the process
+	// environment is where these settings must go.
+	os.Setenv("GOWORK", "off")
+	if flags := os.Getenv("GOFLAGS"); !strings.Contains(flags, "-mod=") {
+		os.Setenv("GOFLAGS", strings.TrimSpace(flags+" -mod=mod"))
 	}
 	outs, err := cfg.Generate(progDir, nil)
 	if err != nil {
@@ -266,8 +274,7 @@ func buildStandalone(tmp, srcDir string, files []string, cfg Config) (string, er
 	// the build cache serves the runtime from one run to the next.
 	replacer := strings.NewReplacer(progDir+string(filepath.Separator), srcDir+string(filepath.Separator),
 		rel+"/", srcDir+string(filepath.Separator))
-	env := []string{"GOWORK=off", "GOFLAGS=-mod=mod"}
-	if err := goBuild(cfg, modDir, env, replacer, "-trimpath", "-o", bin, "./"+rel); err != nil {
+	if err := goBuild(cfg, modDir, replacer, "-trimpath", "-o", bin, "./"+rel); err != nil {
 		return "", err
 	}
 	return bin, nil
@@ -312,10 +319,9 @@ func extractModule(fsys fs.FS, dir string) error {
 
 // goBuild runs "go build args..." in dir. Its output goes to cfg.Stderr,
 // rewritten by replacer when not nil; a failure is an *Error.
-func goBuild(cfg Config, dir string, env []string, replacer *strings.Replacer, args ...string) error {
+func goBuild(cfg Config, dir string, replacer *strings.Replacer, args ...string) error {
 	cmd := exec.Command(cfg.Go, append([]string{"build"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
