@@ -1,0 +1,601 @@
+package runtime
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// This file holds the network operations: listening, accepting, dialing, reading and writing
+// TCP and unix stream sockets from tasklets. Every blocking one is an Op: its Start tries the
+// system call at once and parks the tasklet only when the socket would block (EAGAIN). The
+// dispatcher's edge-triggered epoll poller reports readiness; the operation then retries the
+// system call on the dispatcher, and completes (the tasklet becomes runnable) or goes on
+// waiting. Each operation takes the timeout of its await, ends with ErrKilled when its tasklet
+// is killed, and ends with net.ErrClosed when its socket is closed under it.
+
+// ErrBusy is the error of a read (or write) started on a socket that already has a read (or
+// write) in progress in another tasklet.
+var ErrBusy = errors.New("tskrt: another tasklet is already reading (or writing) this socket")
+
+// netFD is a non-blocking socket registered with a dispatcher's poller.
+type netFD struct {
+	d      *Dispatcher
+	sysfd  int
+	family int
+	closed bool
+	rd     ioWaiter // the operation waiting to read (or accept, or for connect to finish)
+	wr     ioWaiter // the operation waiting to write
+	laddr  net.Addr
+	raddr  net.Addr
+	unlink string // a unix socket file to remove on close (listeners)
+}
+
+// ioWaiter is an operation parked on a socket.
+type ioWaiter interface {
+	// attempt retries the operation's system call; it reports whether the operation is
+	// complete (successfully or with an error recorded in the operation).
+	attempt() bool
+	// tasklet is the tasklet waiting.
+	tasklet() *Tasklet
+	// fail ends the operation with err (the socket was closed under it).
+	fail(err error)
+}
+
+func newNetFD(d *Dispatcher, sysfd, family int) (*netFD, error) {
+	fd := &netFD{d: d, sysfd: sysfd, family: family}
+	if err := d.pollAdd(sysfd, fd); err != nil {
+		unix.Close(sysfd)
+		return nil, err
+	}
+	return fd, nil
+}
+
+// ready is called by the dispatcher's poller with the events epoll reported for the socket.
+func (fd *netFD) ready(in, out bool) {
+	if in && fd.rd != nil {
+		w := fd.rd
+		if w.attempt() {
+			fd.rd = nil
+			fd.d.ioDone(w.tasklet(), w)
+		}
+	}
+	if out && fd.wr != nil {
+		w := fd.wr
+		if w.attempt() {
+			fd.wr = nil
+			fd.d.ioDone(w.tasklet(), w)
+		}
+	}
+}
+
+// wait parks t in the operation w until the socket is ready (in: readable, else writable).
+func (fd *netFD) wait(t *Tasklet, w ioWaiter, in bool, timeout time.Duration) {
+	if in {
+		fd.rd = w
+	} else {
+		fd.wr = w
+	}
+	fd.d.ioPark(t, w, timeout, func() {
+		// Timed out or killed: withdraw the wait.
+		if in && fd.rd == w {
+			fd.rd = nil
+		} else if !in && fd.wr == w {
+			fd.wr = nil
+		}
+	})
+}
+
+// busy reports whether another operation already waits in the direction.
+func (fd *netFD) busy(in bool) bool {
+	if in {
+		return fd.rd != nil
+	}
+	return fd.wr != nil
+}
+
+// close closes the socket and wakes its waiters with net.ErrClosed.
+func (fd *netFD) close() error {
+	if fd.closed {
+		return net.ErrClosed
+	}
+	fd.closed = true
+	fd.d.pollDel(fd.sysfd)
+	err := unix.Close(fd.sysfd)
+	fd.sysfd = -1
+	for _, w := range []ioWaiter{fd.rd, fd.wr} {
+		if w != nil {
+			w.fail(net.ErrClosed)
+			fd.d.ioDone(w.tasklet(), w)
+		}
+	}
+	fd.rd, fd.wr = nil, nil
+	if fd.unlink != "" {
+		os.Remove(fd.unlink)
+	}
+	if err != nil {
+		return os.NewSyscallError("close", err)
+	}
+	return nil
+}
+
+// read reads into p once, retrying on EINTR. A peer's orderly close reads as io.EOF.
+func (fd *netFD) read(p []byte) (int, error) {
+	if fd.closed {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, err := unix.Read(fd.sysfd, p)
+		switch {
+		case err == nil && n == 0 && len(p) > 0:
+			return 0, io.EOF
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, err
+		}
+		return 0, wrapSyscall("read", err)
+	}
+}
+
+// write writes p once (as much as the kernel takes), retrying on EINTR.
+func (fd *netFD) write(p []byte) (int, error) {
+	if fd.closed {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, err := unix.Write(fd.sysfd, p)
+		switch {
+		case err == nil:
+			return n, nil
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, err
+		}
+		return 0, wrapSyscall("write", err)
+	}
+}
+
+func wrapSyscall(op string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok {
+		return os.NewSyscallError(op, errno)
+	}
+	return err
+}
+
+// A Listener is a listening TCP or unix socket owned by a dispatcher.
+type Listener struct {
+	fd  *netFD
+	acc acceptOp
+}
+
+// A Conn is a connected TCP or unix stream socket owned by a dispatcher. Its operations must be
+// used from tasklets of that dispatcher. One tasklet may read while another writes.
+type Conn struct {
+	fd  *netFD
+	rop readOp
+	wop writeOp
+}
+
+// Listen returns the operation that listens on address: network is "tcp", "tcp4", "tcp6" or
+// "unix". The host of a TCP address must be an IP literal, empty (all interfaces) or
+// "localhost"; port 0 picks a free port (see Listener.Addr). It completes at once.
+func Listen(network, address string) Op[*Listener] {
+	return &listenOp{network: network, address: address}
+}
+
+type listenOp struct {
+	network, address string
+	ln               *Listener
+	err              error
+}
+
+func (o *listenOp) Start(t *Tasklet, timeout time.Duration) bool {
+	if t.begin() {
+		o.err = t.Err()
+		return true
+	}
+	sysfd, sa, err := listenSocket(o.network, o.address)
+	if err != nil {
+		o.err = &net.OpError{Op: "listen", Net: o.network, Err: err}
+		return true
+	}
+	fd, err := newNetFD(t.dispatcher(), sysfd, sa.family)
+	if err != nil {
+		o.err = &net.OpError{Op: "listen", Net: o.network, Err: err}
+		return true
+	}
+	if lsa, err := unix.Getsockname(sysfd); err == nil {
+		fd.laddr = netAddr(lsa)
+	}
+	if sa.family == unix.AF_UNIX {
+		fd.unlink = o.address
+	}
+	o.ln = &Listener{fd: fd}
+	o.ln.acc.ln = o.ln
+	return true
+}
+
+func (o *listenOp) Result(t *Tasklet) (*Listener, error) { return o.ln, o.err }
+
+// Addr returns the address the listener listens on (with the port chosen, for port 0).
+func (ln *Listener) Addr() net.Addr { return ln.fd.laddr }
+
+// Close stops listening; a tasklet waiting in Accept gets net.ErrClosed.
+func (ln *Listener) Close() error { return ln.fd.close() }
+
+// Accept returns the operation that waits for the next connection. When the process is out of
+// file descriptors (EMFILE, ENFILE) or memory, it completes with that error and the listener
+// stays usable: the server can report it, wait a little and accept again.
+func (ln *Listener) Accept() Op[*Conn] {
+	if ln.fd.busy(true) {
+		return &failedOp[*Conn]{opError("accept", ln.fd, ErrBusy)}
+	}
+	return &ln.acc
+}
+
+type acceptOp struct {
+	ln   *Listener
+	t    *Tasklet
+	done bool // completed by the operation itself (not by a timeout or kill)
+	c    *Conn
+	err  error
+}
+
+func (o *acceptOp) tasklet() *Tasklet { return o.t }
+func (o *acceptOp) fail(err error) {
+	o.c, o.err, o.done = nil, opError("accept", o.ln.fd, err), true
+}
+
+func (o *acceptOp) Start(t *Tasklet, timeout time.Duration) bool {
+	fd := o.ln.fd
+	o.t, o.c, o.err, o.done = t, nil, nil, false
+	if t.begin() {
+		return true
+	}
+	if fd.closed {
+		o.fail(net.ErrClosed)
+		return true
+	}
+	if o.attempt() {
+		return true
+	}
+	fd.wait(t, o, true, timeout)
+	return false
+}
+
+func (o *acceptOp) attempt() bool {
+	fd := o.ln.fd
+	for {
+		nfd, rsa, err := unix.Accept4(fd.sysfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			return false
+		case unix.EINTR, unix.ECONNABORTED:
+			// A connection reset before we took it: take the next one.
+			continue
+		default:
+			// EMFILE, ENFILE, ENOBUFS, ENOMEM: report it; the listener stays open.
+			o.fail(os.NewSyscallError("accept4", err))
+			return true
+		}
+		c, err := newConn(fd.d, nfd, fd.family, rsa)
+		if err != nil {
+			o.fail(err)
+			return true
+		}
+		o.c, o.done = c, true
+		return true
+	}
+}
+
+func (o *acceptOp) Result(t *Tasklet) (*Conn, error) {
+	c, err, done := o.c, o.err, o.done
+	o.c, o.err, o.t, o.done = nil, nil, nil, false
+	if !done {
+		return nil, t.Err()
+	}
+	return c, err
+}
+
+func newConn(d *Dispatcher, sysfd, family int, rsa unix.Sockaddr) (*Conn, error) {
+	if err := setNoDelay(sysfd, family, true); err != nil {
+		unix.Close(sysfd)
+		return nil, err
+	}
+	fd, err := newNetFD(d, sysfd, family)
+	if err != nil {
+		return nil, err
+	}
+	if rsa != nil {
+		fd.raddr = netAddr(rsa)
+	}
+	c := &Conn{fd: fd}
+	c.rop.c = c
+	c.wop.c = c
+	return c, nil
+}
+
+func opError(op string, fd *netFD, err error) error {
+	if err == nil {
+		return nil
+	}
+	if err == io.EOF {
+		return err
+	}
+	netw := "tcp"
+	if fd.family == unix.AF_UNIX {
+		netw = "unix"
+	}
+	return &net.OpError{Op: op, Net: netw, Source: fd.laddr, Addr: fd.raddr, Err: err}
+}
+
+// Dial returns the operation that connects to address (see Listen for the forms of network
+// and address). The await's timeout bounds the connect. The connection has TCP_NODELAY set.
+func Dial(network, address string) Op[*Conn] {
+	return &dialOp{network: network, address: address}
+}
+
+type dialOp struct {
+	network, address string
+	fd               *netFD
+	t                *Tasklet
+	done             bool
+	c                *Conn
+	err              error
+}
+
+func (o *dialOp) tasklet() *Tasklet { return o.t }
+func (o *dialOp) fail(err error) {
+	o.err, o.done = &net.OpError{Op: "dial", Net: o.network, Err: err}, true
+}
+
+func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
+	o.t, o.done = t, false
+	if t.begin() {
+		return true
+	}
+	sa, err := resolveAddr(o.network, o.address, false)
+	if err != nil {
+		o.fail(err)
+		return true
+	}
+	sysfd, err := newSocket(sa.family)
+	if err != nil {
+		o.fail(err)
+		return true
+	}
+	fd, err := newNetFD(t.dispatcher(), sysfd, sa.family)
+	if err != nil {
+		o.fail(err)
+		return true
+	}
+	fd.raddr = netAddr(sa.sa)
+	o.fd = fd
+	for {
+		err = unix.Connect(sysfd, sa.sa)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch err {
+	case nil:
+		o.connected()
+		return true
+	case unix.EINPROGRESS, unix.EALREADY:
+		fd.wait(t, o, false, timeout)
+		return false
+	}
+	fd.close()
+	o.fail(os.NewSyscallError("connect", err))
+	return true
+}
+
+// attempt is called when the connecting socket becomes writable: the connect has finished.
+func (o *dialOp) attempt() bool {
+	errno, err := unix.GetsockoptInt(o.fd.sysfd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && errno != 0 {
+		err = syscall.Errno(errno)
+	}
+	switch err {
+	case nil:
+		o.connected()
+	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+		return false
+	default:
+		o.fd.close()
+		o.fail(os.NewSyscallError("connect", err))
+	}
+	return true
+}
+
+func (o *dialOp) connected() {
+	fd := o.fd
+	if err := setNoDelay(fd.sysfd, fd.family, true); err != nil {
+		fd.close()
+		o.fail(err)
+		return
+	}
+	if lsa, err := unix.Getsockname(fd.sysfd); err == nil {
+		fd.laddr = netAddr(lsa)
+	}
+	c := &Conn{fd: fd}
+	c.rop.c = c
+	c.wop.c = c
+	o.c, o.done = c, true
+}
+
+func (o *dialOp) Result(t *Tasklet) (*Conn, error) {
+	if !o.done {
+		// Timed out or killed while connecting: give the socket back.
+		if o.fd != nil && !o.fd.closed {
+			o.fd.close()
+		}
+		return nil, t.Err()
+	}
+	return o.c, o.err
+}
+
+// LocalAddr returns the connection's local address.
+func (c *Conn) LocalAddr() net.Addr { return c.fd.laddr }
+
+// RemoteAddr returns the address of the peer.
+func (c *Conn) RemoteAddr() net.Addr { return c.fd.raddr }
+
+// Close closes the connection. Tasklets waiting to read or write it get net.ErrClosed.
+func (c *Conn) Close() error { return c.fd.close() }
+
+// CloseWrite shuts down the sending side (a TCP FIN): the peer reads io.EOF, while this side
+// can still read what the peer sends.
+func (c *Conn) CloseWrite() error {
+	if c.fd.closed {
+		return net.ErrClosed
+	}
+	return os.NewSyscallError("shutdown", unix.Shutdown(c.fd.sysfd, unix.SHUT_WR))
+}
+
+// SetNoDelay turns Nagle's algorithm off (true, the default) or on.
+func (c *Conn) SetNoDelay(on bool) error {
+	if c.fd.closed {
+		return net.ErrClosed
+	}
+	return setNoDelay(c.fd.sysfd, c.fd.family, on)
+}
+
+// Read returns the operation that reads into p: at least one byte, waiting for data if none
+// has arrived. A peer's orderly close reads as io.EOF; a reset is an error. p must not be
+// touched until the operation completes.
+func (c *Conn) Read(p []byte) Op[int] {
+	if c.fd.busy(true) {
+		return &failedOp[int]{opError("read", c.fd, ErrBusy)}
+	}
+	c.rop.p = p
+	return &c.rop
+}
+
+type readOp struct {
+	c    *Conn
+	p    []byte
+	t    *Tasklet
+	done bool
+	n    int
+	err  error
+}
+
+func (o *readOp) tasklet() *Tasklet { return o.t }
+func (o *readOp) fail(err error)    { o.err, o.done = opError("read", o.c.fd, err), true }
+
+func (o *readOp) Start(t *Tasklet, timeout time.Duration) bool {
+	fd := o.c.fd
+	o.t, o.n, o.err, o.done = t, 0, nil, false
+	if t.begin() {
+		return true
+	}
+	if o.attempt() {
+		return true
+	}
+	fd.wait(t, o, true, timeout)
+	return false
+}
+
+func (o *readOp) attempt() bool {
+	n, err := o.c.fd.read(o.p)
+	if err == unix.EAGAIN {
+		return false
+	}
+	o.n, o.done = n, true
+	if err != nil {
+		o.fail(err)
+	}
+	return true
+}
+
+func (o *readOp) Result(t *Tasklet) (int, error) {
+	n, err, done := o.n, o.err, o.done
+	o.n, o.err, o.t, o.p, o.done = 0, nil, nil, nil, false
+	if !done {
+		return n, t.Err()
+	}
+	return n, err
+}
+
+// Write returns the operation that writes all of p, waiting while the kernel's send buffer is
+// full. It completes with the number of bytes written (len(p), unless an error stopped it).
+// p must not be touched until the operation completes.
+func (c *Conn) Write(p []byte) Op[int] {
+	if c.fd.busy(false) {
+		return &failedOp[int]{opError("write", c.fd, ErrBusy)}
+	}
+	c.wop.p = p
+	return &c.wop
+}
+
+type writeOp struct {
+	c    *Conn
+	p    []byte
+	t    *Tasklet
+	done bool
+	n    int
+	err  error
+}
+
+func (o *writeOp) tasklet() *Tasklet { return o.t }
+func (o *writeOp) fail(err error)    { o.err, o.done = opError("write", o.c.fd, err), true }
+
+func (o *writeOp) Start(t *Tasklet, timeout time.Duration) bool {
+	fd := o.c.fd
+	o.t, o.n, o.err, o.done = t, 0, nil, false
+	if t.begin() {
+		return true
+	}
+	if o.attempt() {
+		return true
+	}
+	fd.wait(t, o, false, timeout)
+	return false
+}
+
+func (o *writeOp) attempt() bool {
+	for o.n < len(o.p) {
+		m, err := o.c.fd.write(o.p[o.n:])
+		if err == unix.EAGAIN {
+			return false
+		}
+		if err != nil {
+			o.fail(err)
+			return true
+		}
+		o.n += m
+	}
+	o.done = true
+	return true
+}
+
+func (o *writeOp) Result(t *Tasklet) (int, error) {
+	n, err, done := o.n, o.err, o.done
+	o.n, o.err, o.t, o.p, o.done = 0, nil, nil, nil, false
+	if !done {
+		return n, t.Err()
+	}
+	return n, err
+}
+
+// failedOp is an operation that fails at once with err.
+type failedOp[T any] struct{ err error }
+
+func (o *failedOp[T]) Start(t *Tasklet, timeout time.Duration) bool { return true }
+func (o *failedOp[T]) Result(t *Tasklet) (T, error) {
+	var zero T
+	return zero, o.err
+}
+
+func isEAGAIN(err error) bool { return err == unix.EAGAIN }

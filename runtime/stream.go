@@ -1,0 +1,415 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+	"time"
+)
+
+// ErrTooLong is the error of ReadLine and ReadUntil when no delimiter came within the
+// stream's maximum token size (see Stream.SetMaxToken).
+var ErrTooLong = errors.New("tskrt: line or token too long")
+
+// streamBufSize is the size of the buffers streams borrow while they hold data.
+const streamBufSize = 4096
+
+// bufPool lends streams their buffers. A stream holds a read buffer only while unread data is
+// buffered (and a write buffer only between Write and the end of Flush), so an idle
+// connection costs no buffer memory.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, streamBufSize)
+	return &b
+}}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(p *[]byte) {
+	if cap(*p) == streamBufSize {
+		*p = (*p)[:streamBufSize]
+		bufPool.Put(p)
+	}
+}
+
+// A Stream is a buffered reader and writer over a Conn, in the manner of Concurrence's
+// BufferedStream: read a line, exactly n bytes, up to a delimiter, whatever has arrived; write
+// into a buffer and flush it.
+//
+// The slices the read operations return point into the stream's buffer: they are valid until
+// the next read operation on the stream. Copy what must live longer (string(line) does).
+type Stream struct {
+	c        *Conn
+	rb       *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
+	r, w     int
+	eof      bool // the peer closed its side: no more data will come
+	maxToken int
+	wb       *[]byte // borrowed write buffer, or nil
+	wn       int     // bytes in (*wb)[:wn]
+	rop      streamReadOp
+	fop      flushOp
+}
+
+// NewStream returns a buffered stream over c. The stream reads and writes c; do not use c's
+// own Read alongside the stream's read operations.
+func NewStream(c *Conn) *Stream {
+	s := &Stream{c: c, maxToken: 64 << 10}
+	s.rop.s = s
+	s.fop.s = s
+	return s
+}
+
+// Conn returns the stream's connection.
+func (s *Stream) Conn() *Conn { return s.c }
+
+// Close closes the stream's connection (unflushed writes are dropped).
+func (s *Stream) Close() error {
+	s.releaseRead()
+	if s.wb != nil {
+		putBuf(s.wb)
+		s.wb, s.wn = nil, 0
+	}
+	return s.c.Close()
+}
+
+// SetMaxToken sets the longest line (or token, for ReadUntil) the stream accepts, 64 KiB by
+// default; a longer one fails with ErrTooLong.
+func (s *Stream) SetMaxToken(n int) { s.maxToken = max(n, 1) }
+
+// Buffered returns the number of bytes received and not yet read.
+func (s *Stream) Buffered() int { return s.w - s.r }
+
+type readMode uint8
+
+const (
+	readLine readMode = iota
+	readUntil
+	readFull
+	readSome
+)
+
+// ReadLine returns the operation that reads the next line: the bytes up to "\n", without the
+// "\n" or "\r\n". A last line without "\n" is returned as a line; after it, io.EOF.
+func (s *Stream) ReadLine() Op[[]byte] { return s.read(readLine, nil, 0) }
+
+// ReadUntil returns the operation that reads up to and including delim. If the peer closes
+// first, it completes with what came (possibly nothing) and io.EOF.
+func (s *Stream) ReadUntil(delim string) Op[[]byte] {
+	if delim == "" {
+		return &failedOp[[]byte]{errors.New("tskrt: ReadUntil with an empty delimiter")}
+	}
+	return s.read(readUntil, []byte(delim), 0)
+}
+
+// ReadFull returns the operation that reads exactly n bytes. If the peer closes first, it
+// completes with io.EOF when nothing came, io.ErrUnexpectedEOF when some did.
+func (s *Stream) ReadFull(n int) Op[[]byte] {
+	if n < 0 {
+		return &failedOp[[]byte]{errors.New("tskrt: ReadFull with a negative count")}
+	}
+	return s.read(readFull, nil, n)
+}
+
+// ReadSome returns the operation that reads whatever has arrived: the buffered bytes if there
+// are any, otherwise the next bytes received (at least one). The peer's close reads as io.EOF.
+func (s *Stream) ReadSome() Op[[]byte] { return s.read(readSome, nil, 0) }
+
+func (s *Stream) read(mode readMode, delim []byte, n int) Op[[]byte] {
+	if s.c.fd.busy(true) {
+		return &failedOp[[]byte]{opError("read", s.c.fd, ErrBusy)}
+	}
+	o := &s.rop
+	o.mode, o.delim, o.n, o.scanned = mode, delim, n, 0
+	return o
+}
+
+type streamReadOp struct {
+	s       *Stream
+	mode    readMode
+	delim   []byte
+	n       int
+	scanned int // bytes of (*rb)[r:w] already searched for the delimiter
+	t       *Tasklet
+	done    bool // completed by the operation itself (not by a timeout or kill)
+	res     []byte
+	err     error
+}
+
+func (o *streamReadOp) tasklet() *Tasklet { return o.t }
+func (o *streamReadOp) fail(err error) {
+	o.res, o.err, o.done = nil, opError("read", o.s.c.fd, err), true
+}
+
+func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
+	s := o.s
+	o.t, o.res, o.err, o.done = t, nil, nil, false
+	if t.begin() {
+		return true
+	}
+	if s.r == s.w {
+		// What the last read returned is no longer valid: give the buffer back.
+		s.releaseRead()
+	}
+	if o.attempt() {
+		return true
+	}
+	s.c.fd.wait(t, o, true, timeout)
+	return false
+}
+
+// scan tries to complete the operation from the buffered bytes.
+func (o *streamReadOp) scan() bool {
+	s := o.s
+	if s.rb == nil {
+		return o.mode == readFull && o.n == 0 && o.finish(nil)
+	}
+	buf := (*s.rb)[s.r:s.w]
+	switch o.mode {
+	case readLine:
+		if i := bytes.IndexByte(buf[o.scanned:], '\n'); i >= 0 {
+			i += o.scanned
+			line := buf[:i]
+			if len(line) > 0 && line[len(line)-1] == '\r' {
+				line = line[:len(line)-1]
+			}
+			s.r += i + 1
+			return o.finish(line)
+		}
+		o.scanned = len(buf)
+	case readUntil:
+		from := max(0, o.scanned-len(o.delim)+1)
+		if i := bytes.Index(buf[from:], o.delim); i >= 0 {
+			end := from + i + len(o.delim)
+			s.r += end
+			return o.finish(buf[:end])
+		}
+		o.scanned = len(buf)
+	case readFull:
+		if len(buf) >= o.n {
+			s.r += o.n
+			return o.finish(buf[:o.n])
+		}
+	case readSome:
+		if len(buf) > 0 {
+			s.r = s.w
+			return o.finish(buf)
+		}
+	}
+	return false
+}
+
+func (o *streamReadOp) finish(res []byte) bool {
+	o.res, o.done = res, true
+	return true
+}
+
+// atEOF completes the operation when the peer has closed and the buffer cannot satisfy it.
+func (o *streamReadOp) atEOF() {
+	s := o.s
+	var buf []byte
+	if s.rb != nil {
+		buf = (*s.rb)[s.r:s.w]
+	}
+	s.r = s.w
+	o.done = true
+	switch {
+	case len(buf) == 0:
+		o.res, o.err = nil, io.EOF
+	case o.mode == readLine:
+		o.res = buf
+	case o.mode == readFull:
+		o.res, o.err = buf, io.ErrUnexpectedEOF
+	default:
+		o.res, o.err = buf, io.EOF
+	}
+}
+
+func (o *streamReadOp) attempt() bool {
+	s := o.s
+	for {
+		if o.scan() {
+			return true
+		}
+		if s.eof {
+			o.atEOF()
+			return true
+		}
+		if err := s.makeRoom(o); err != nil {
+			o.res, o.err, o.done = nil, err, true
+			return true
+		}
+		m, err := s.c.fd.read((*s.rb)[s.w:])
+		switch {
+		case err == io.EOF:
+			s.eof = true
+		case err != nil && isEAGAIN(err):
+			if s.r == s.w {
+				s.releaseRead() // idle: hold no buffer while waiting
+			}
+			return false
+		case err != nil:
+			o.fail(err)
+			return true
+		default:
+			s.w += m
+		}
+	}
+}
+
+// makeRoom borrows a buffer, or compacts or grows it, so a read has somewhere to go.
+func (s *Stream) makeRoom(o *streamReadOp) error {
+	if s.rb == nil {
+		s.rb = getBuf()
+		s.r, s.w = 0, 0
+		return nil
+	}
+	buf := *s.rb
+	if s.w < len(buf) {
+		return nil
+	}
+	if s.r > 0 {
+		copy(buf, buf[s.r:s.w])
+		s.w -= s.r
+		s.r = 0
+		return nil
+	}
+	need := len(buf) * 2
+	switch o.mode {
+	case readFull:
+		need = max(need, o.n)
+	case readLine, readUntil:
+		if len(buf) >= s.maxToken {
+			return ErrTooLong
+		}
+		need = min(need, s.maxToken+len(o.delim)+1)
+	}
+	nb := make([]byte, need)
+	copy(nb, buf[:s.w])
+	putBuf(s.rb)
+	s.rb = &nb
+	return nil
+}
+
+func (s *Stream) releaseRead() {
+	if s.rb != nil && s.r == s.w {
+		putBuf(s.rb)
+		s.rb, s.r, s.w = nil, 0, 0
+	}
+}
+
+func (o *streamReadOp) Result(t *Tasklet) ([]byte, error) {
+	res, err, done := o.res, o.err, o.done
+	o.res, o.err, o.t, o.delim, o.done = nil, nil, nil, nil, false
+	if !done {
+		return nil, t.Err()
+	}
+	return res, err
+}
+
+// Write adds p to the stream's write buffer; Flush sends it. It never blocks and never fails
+// (the error is for io.Writer, so fmt.Fprintf works on a stream).
+func (s *Stream) Write(p []byte) (int, error) {
+	s.grow(len(p))
+	s.wn += copy((*s.wb)[s.wn:], p)
+	return len(p), nil
+}
+
+// WriteString adds str to the stream's write buffer.
+func (s *Stream) WriteString(str string) (int, error) {
+	s.grow(len(str))
+	s.wn += copy((*s.wb)[s.wn:], str)
+	return len(str), nil
+}
+
+func (s *Stream) grow(n int) {
+	if s.wb == nil {
+		s.wb = getBuf()
+		s.wn = 0
+	}
+	if s.wn+n <= len(*s.wb) {
+		return
+	}
+	nb := make([]byte, max(2*len(*s.wb), s.wn+n))
+	copy(nb, (*s.wb)[:s.wn])
+	putBuf(s.wb)
+	s.wb = &nb
+}
+
+// Flush returns the operation that writes everything buffered by Write, waiting while the
+// kernel's send buffer is full.
+func (s *Stream) Flush() Op[struct{}] {
+	if s.c.fd.busy(false) {
+		return &failedOp[struct{}]{opError("write", s.c.fd, ErrBusy)}
+	}
+	s.fop.off = 0
+	return &s.fop
+}
+
+type flushOp struct {
+	s    *Stream
+	off  int
+	t    *Tasklet
+	done bool
+	err  error
+}
+
+func (o *flushOp) tasklet() *Tasklet { return o.t }
+func (o *flushOp) fail(err error) {
+	o.err, o.done = opError("write", o.s.c.fd, err), true
+	o.s.dropWritten(o.off)
+}
+
+func (o *flushOp) Start(t *Tasklet, timeout time.Duration) bool {
+	o.t, o.err, o.done = t, nil, false
+	if t.begin() {
+		return true
+	}
+	if o.attempt() {
+		return true
+	}
+	o.s.c.fd.wait(t, o, false, timeout)
+	return false
+}
+
+func (o *flushOp) attempt() bool {
+	s := o.s
+	for o.off < s.wn {
+		m, err := s.c.fd.write((*s.wb)[o.off:s.wn])
+		if err != nil && isEAGAIN(err) {
+			return false
+		}
+		if err != nil {
+			o.fail(err)
+			return true
+		}
+		o.off += m
+	}
+	s.dropWritten(o.off)
+	o.done = true
+	return true
+}
+
+// dropWritten removes the first n bytes (sent) from the write buffer, and gives the buffer
+// back when it is empty.
+func (s *Stream) dropWritten(n int) {
+	if s.wb == nil {
+		return
+	}
+	if n < s.wn {
+		s.wn = copy(*s.wb, (*s.wb)[n:s.wn])
+		return
+	}
+	putBuf(s.wb)
+	s.wb, s.wn = nil, 0
+}
+
+func (o *flushOp) Result(t *Tasklet) (struct{}, error) {
+	err, done := o.err, o.done
+	o.err, o.t, o.done = nil, nil, false
+	if !done {
+		// Cut short by a timeout or kill: keep what was not sent, drop what was.
+		o.s.dropWritten(o.off)
+		return struct{}{}, t.Err()
+	}
+	return struct{}{}, err
+}
