@@ -176,4 +176,3 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
-
