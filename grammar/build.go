@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"bytes"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -102,6 +103,10 @@ func (b *builder) goError(err error, base int) {
 	}
 	e := list[0]
 	off := base + e.Pos.Offset - b.base
+	if woff, word := b.stmtWordIn(off); word != "" {
+		b.errorf(woff, "%s is a statement, not an expression (expected x := %s ... on a line of its own)", word, word)
+		return
+	}
 	msg := e.Msg
 	if m := expectedFound.FindStringSubmatch(msg); m != nil {
 		found := strings.Trim(m[2], "'")
@@ -111,6 +116,40 @@ func (b *builder) goError(err error, base int) {
 		msg = fmt.Sprintf("unexpected %s (expected %s)", found, strings.ReplaceAll(m[1], "'", ""))
 	}
 	b.errorf(off, "%s", msg)
+}
+
+// stmtWordIn finds a statement word used as an operator inside Go code
+// (like `f(spawn G())`) on the line of off, before or at off.
+func (b *builder) stmtWordIn(off int) (int, string) {
+	if off > len(b.src) {
+		off = len(b.src)
+	}
+	start := bytes.LastIndexByte(b.src[:off], '\n') + 1
+	end := len(b.src)
+	if i := bytes.IndexByte(b.src[off:], '\n'); i >= 0 {
+		end = off + i
+	}
+	var s scanner.Scanner
+	fs := token.NewFileSet()
+	text := b.masked[start:end]
+	s.Init(fs.AddFile("", -1, len(text)), text, nil, 0)
+	prevWord, prevOff := "", 0
+	for {
+		p, k, lit := s.Scan()
+		if k == token.EOF {
+			return 0, ""
+		}
+		if start+int(p)-1 > off {
+			return 0, ""
+		}
+		if prevWord != "" && (k == token.IDENT || k == token.LPAREN || k == token.INT || k == token.STRING || k == token.ARROW) {
+			return prevOff, prevWord
+		}
+		prevWord = ""
+		if k == token.IDENT && stmtWords[lit] {
+			prevWord, prevOff = lit, start+int(p)-1
+		}
+	}
 }
 
 // expr parses one Go expression.

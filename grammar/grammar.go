@@ -266,7 +266,7 @@ type pReceiveValue struct {
 type pChanRecv struct {
 	Pos     lexer.Position
 	Chan    *pexpr `parser:"'<-' @@"`
-	Timeout *expr  `parser:"( 'timeout' @@ )?"`
+	Timeout *expr  `parser:"( 'timeout' @@ )? (?= ';' | '}')"`
 }
 
 type pChanSend struct {

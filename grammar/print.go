@@ -186,7 +186,7 @@ func (p *printer) goCode(n ast.Node) string {
 	}
 	var groups []*ast.CommentGroup
 	if p.tf != nil && n.Pos().IsValid() {
-		end := p.offset(n.End())
+		end := p.offset(trueEnd(n))
 		start := p.offset(n.Pos())
 		for p.ci < len(p.comments) && p.comments[p.ci].Pos.Offset < end {
 			c := p.comments[p.ci]
@@ -207,10 +207,18 @@ func (p *printer) goCode(n ast.Node) string {
 	if err := cfg.Fprint(&buf, p.fset, node); err != nil && p.err == nil {
 		p.err = err
 	}
-	if l := p.lineOf(n.End()); l > p.lastLine {
+	if l := p.lineOf(trueEnd(n)); l > p.lastLine {
 		p.lastLine = l
 	}
 	return strings.TrimLeft(buf.String(), "\t")
+}
+
+// tokPos turns a .tsk position into a token.Pos in f.FileSet.
+func (p *printer) tokPos(pos Pos) token.Pos {
+	if p.tf == nil || !pos.IsValid() || pos.Offset > p.tf.Size() {
+		return token.NoPos
+	}
+	return p.tf.Pos(pos.Offset)
 }
 
 func (p *printer) offset(pos token.Pos) int {
@@ -220,12 +228,81 @@ func (p *printer) offset(pos token.Pos) int {
 	return p.tf.Offset(pos)
 }
 
-func (p *printer) exprList(l []ast.Expr) string {
-	parts := make([]string, len(l))
-	for i, x := range l {
-		parts[i] = p.goCode(x)
+// exprList prints a list of expressions as gofmt prints the arguments
+// of a call, which it lays out more tightly than a lone expression.
+func (p *printer) exprList(l ...ast.Expr) string {
+	if len(l) == 1 {
+		return p.goCode(l[0])
 	}
-	return strings.Join(parts, ", ")
+	for _, x := range l {
+		if x == nil {
+			return ""
+		}
+	}
+	first, last := l[0].Pos(), l[len(l)-1].End()
+	call := &ast.CallExpr{Fun: &ast.Ident{NamePos: first, Name: "_"}, Lparen: first, Args: l, Rparen: last}
+	s := p.goCode(call)
+	return strings.TrimSuffix(strings.TrimPrefix(s, "_("), ")")
+}
+
+// trueEnd is the end of n in the source. It differs from n.End() when n
+// ends with a duration literal, whose Go expression has every node at the
+// literal's start, so that its End() lies past the literal.
+func trueEnd(n ast.Node) token.Pos {
+	end := token.NoPos
+	at := func(p token.Pos, n int) {
+		if p.IsValid() && p+token.Pos(n) > end {
+			end = p + token.Pos(n)
+		}
+	}
+	ast.Inspect(n, func(m ast.Node) bool {
+		switch m := m.(type) {
+		case *ast.BinaryExpr:
+			if lit, ok := durationLit(m); ok {
+				at(m.OpPos, len(lit))
+				return false
+			}
+		case *ast.Ident:
+			at(m.NamePos, len(m.Name))
+		case *ast.BasicLit:
+			at(m.ValuePos, len(m.Value))
+		case *ast.CallExpr:
+			at(m.Rparen, 1)
+		case *ast.CompositeLit:
+			at(m.Rbrace, 1)
+		case *ast.ParenExpr:
+			at(m.Rparen, 1)
+		case *ast.IndexExpr:
+			at(m.Rbrack, 1)
+		case *ast.IndexListExpr:
+			at(m.Rbrack, 1)
+		case *ast.SliceExpr:
+			at(m.Rbrack, 1)
+		case *ast.TypeAssertExpr:
+			at(m.Rparen, 1)
+		case *ast.BlockStmt:
+			at(m.Rbrace, 1)
+		case *ast.FieldList:
+			at(m.Closing, 1)
+		case *ast.GenDecl:
+			at(m.Rparen, 1)
+		case *ast.IncDecStmt:
+			at(m.TokPos, 2)
+		case *ast.BranchStmt:
+			at(m.TokPos, len(m.Tok.String()))
+		case *ast.ReturnStmt:
+			at(m.Return, len("return"))
+		case *ast.Ellipsis:
+			at(m.Ellipsis, 3)
+		case *ast.EmptyStmt:
+			at(m.Semicolon, 0)
+		}
+		return true
+	})
+	if end == token.NoPos {
+		return n.End()
+	}
+	return end
 }
 
 // restoreDurations replaces the expressions of duration literals in n by
@@ -426,7 +503,7 @@ func (p *printer) result(r Result) {
 	if len(r.Lhs) == 0 {
 		return
 	}
-	p.printf("%s %s ", p.exprList(r.Lhs), r.Tok)
+	p.printf("%s %s ", p.exprList(r.Lhs...), r.Tok)
 }
 
 func (p *printer) timeout(t Timeout) {
@@ -468,7 +545,7 @@ func (p *printer) stmtText(s Stmt) {
 	case *ReturnStmt:
 		p.printf("return")
 		if len(s.Results) > 0 {
-			p.printf(" %s", p.exprList(s.Results))
+			p.printf(" %s", p.exprList(s.Results...))
 		}
 	case *BranchStmt:
 		p.printf("%s", s.Tok)
@@ -539,13 +616,13 @@ func (p *printer) stmtText(s Stmt) {
 	case *SpawnStmt:
 		p.spawn(s)
 	case *SendStmt:
-		p.printf("send %s, %s", p.goCode(s.Target), p.goCode(s.Msg))
+		p.printf("send %s", p.exprList(s.Target, s.Msg))
 	case *CallStmt:
 		p.result(s.Result)
-		p.printf("call %s, %s", p.goCode(s.Target), p.goCode(s.Msg))
+		p.printf("call %s", p.exprList(s.Target, s.Msg))
 		p.timeout(s.Timeout)
 	case *ReplyStmt:
-		p.printf("reply %s, %s", s.Msg.Name, p.goCode(s.Value))
+		p.printf("reply %s", p.exprList(&ast.Ident{NamePos: p.tokPos(s.Msg.Pos), Name: s.Msg.Name}, s.Value))
 	case *ReceiveStmt:
 		p.result(s.Result)
 		p.printf("receive")
@@ -677,7 +754,7 @@ func (p *printer) cases(cases []*CaseClause, rbrace Pos) {
 		if c.List == nil {
 			p.printf("default:")
 		} else {
-			p.printf("case %s:", p.exprList(c.List))
+			p.printf("case %s:", p.exprList(c.List...))
 		}
 		p.bodyEnd(p.lastLine)
 		p.stmtList(c.Body, 1)
