@@ -311,6 +311,8 @@ type Diagnostic struct {
 // String formats d as file:line:col: message.
 func (d Diagnostic) String() string {
 	switch {
+	case d.File == "":
+		return d.Message
 	case d.Line == 0:
 		return d.File + ": " + d.Message
 	case d.Col == 0:
@@ -352,19 +354,28 @@ func Diagnostics(where string, err error) []Diagnostic {
 	if errors.As(err, &list) {
 		ds := make([]Diagnostic, 0, len(list))
 		for _, e := range list {
-			ds = append(ds, Diagnostic{File: e.Pos.Filename, Line: e.Pos.Line, Col: e.Pos.Column, Message: e.Msg})
+			ds = append(ds, fromError(where, e))
 		}
 		return ds
 	}
 	var one *grammar.Error
 	if errors.As(err, &one) {
-		return []Diagnostic{{File: one.Pos.Filename, Line: one.Pos.Line, Col: one.Pos.Column, Message: one.Msg}}
+		return []Diagnostic{fromError(where, one)}
 	}
 	var ds []Diagnostic
 	for _, line := range strings.Split(strings.TrimSpace(err.Error()), "\n") {
 		ds = append(ds, Diagnostic{File: where, Message: line})
 	}
 	return ds
+}
+
+// fromError converts one positioned error; an error without a file is
+// attributed to where.
+func fromError(where string, e *grammar.Error) Diagnostic {
+	if e.Pos.Filename == "" {
+		return Diagnostic{File: where, Message: e.Msg}
+	}
+	return Diagnostic{File: e.Pos.Filename, Line: e.Pos.Line, Col: e.Pos.Column, Message: e.Msg}
 }
 
 // Plan compiles pkgs with gen and returns the changes that would bring the

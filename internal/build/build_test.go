@@ -275,6 +275,9 @@ func TestDiagnostics(t *testing.T) {
 		{Pos: grammar.Pos{Filename: "a.tsk", Line: 9, Column: 4}, Msg: "x"},
 	}
 	ds = SortDiagnostics(Diagnostics("dir", list))
+	if d := Diagnostics("dir", grammar.ErrorList{{Msg: "no position"}}); d[0].String() != "dir: no position" {
+		t.Errorf("error without a file: %v", d)
+	}
 	if len(ds) != 2 || ds[0].String() != "a.tsk:9:4: x" || ds[1].String() != "b.tsk:2:1: y" {
 		t.Errorf("got %v", ds)
 	}
