@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ import (
 //	-- exitcode --            optional: the expected exit code (default 0)
 //	-- stderr-contains --     optional: each non-empty line must occur in standard error
 //	                          (case-insensitively)
+//
+// Set TSKC_BEHAVIOR=regexp to build and run only the programs whose names match.
 //
 // All programs are extracted into one temporary module that uses this repository through a
 // replace directive, compiled with codegen.Generate, built by a single go build and run with a
@@ -66,6 +69,21 @@ func TestBehavior(t *testing.T) {
 	}
 	if len(archives) == 0 {
 		t.Fatal("no behaviour programs in testdata/behavior")
+	}
+	if only := os.Getenv("TSKC_BEHAVIOR"); only != "" {
+		// TSKC_BEHAVIOR=regexp builds and runs only the programs whose names match, which
+		// is quicker than -run (the build covers every program before subtests start).
+		re, err := regexp.Compile(only)
+		if err != nil {
+			t.Fatalf("TSKC_BEHAVIOR: %v", err)
+		}
+		var some []string
+		for _, a := range archives {
+			if re.MatchString(strings.TrimSuffix(filepath.Base(a), ".txtar")) {
+				some = append(some, a)
+			}
+		}
+		archives = some
 	}
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -107,8 +125,9 @@ func TestBehavior(t *testing.T) {
 			defer func() { <-sem }()
 			p.genErr = generate(p.dir)
 			if p.genErr != nil {
-				// Keep the broken package out of the shared go build.
-				os.Rename(p.dir, p.dir+".failed")
+				// Keep the broken package out of the shared go build (the go command
+				// ignores directories whose names begin with "_").
+				os.Rename(p.dir, filepath.Join(tmp, "_"+p.name))
 			}
 		}()
 	}
