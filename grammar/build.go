@@ -213,6 +213,9 @@ func (b *builder) goDecl(sp span) ast.Decl {
 // fix replaces the placeholders of duration literals with the Go
 // expression they mean, and reports Go channel syntax in tasklets.
 func (b *builder) fix(n ast.Node) ast.Node {
+	if b.inTasklet {
+		b.checkChans(n)
+	}
 	return astutil.Apply(n, nil, func(c *astutil.Cursor) bool {
 		switch x := c.Node().(type) {
 		case *ast.BasicLit:
@@ -225,6 +228,29 @@ func (b *builder) fix(n ast.Node) ast.Node {
 			}
 			b.usesTime = true
 			c.Replace(durationExpr(d, x.ValuePos))
+		}
+		return true
+	})
+}
+
+// checkChans reports Go channel types in tasklet code (outside func
+// literals, which may run on goroutines): a Go channel operation would block
+// the whole dispatcher.
+func (b *builder) checkChans(n ast.Node) {
+	ast.Inspect(n, func(m ast.Node) bool {
+		switch m := m.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ChanType:
+			elem := "T"
+			if m.Value != nil {
+				off, end := int(m.Value.Pos())-b.base, int(m.Value.End())-b.base
+				if off >= 0 && end <= len(b.src) && off < end {
+					elem = string(b.src[off:end])
+				}
+			}
+			b.errorf(int(m.Begin)-b.base, "Go channel type in a tasklet would block the dispatcher (use Channel[%s], a tasklet channel)", elem)
+			return false
 		}
 		return true
 	})
@@ -304,6 +330,7 @@ func (b *builder) message(p *pMessage) *MessageDecl {
 
 func (b *builder) tasklet(p *pTasklet) *TaskletDecl {
 	d := &TaskletDecl{Pos: b.lpos(p.Pos), Name: b.ident(p.Name)}
+	b.inTasklet = true
 	end := p.Sig.End
 	if p.Sig.Results.End > 0 {
 		end = p.Sig.Results.End
@@ -324,7 +351,6 @@ func (b *builder) tasklet(p *pTasklet) *TaskletDecl {
 		d.Type = ft
 		b.checkResults(ft)
 	}
-	b.inTasklet = true
 	d.Body = b.block(p.Body)
 	b.inTasklet = false
 	return d

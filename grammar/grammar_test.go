@@ -250,7 +250,10 @@ func TestStatementForms(t *testing.T) {
 		check func(s Stmt) bool
 	}{
 		{"yield", func(s Stmt) bool { y, ok := s.(*YieldStmt); return ok && y.Result.Lhs == nil }},
-		{"err := yield", func(s Stmt) bool { y, ok := s.(*YieldStmt); return ok && len(y.Result.Lhs) == 1 && y.Result.Tok == token.DEFINE }},
+		{"err := yield", func(s Stmt) bool {
+			y, ok := s.(*YieldStmt)
+			return ok && len(y.Result.Lhs) == 1 && y.Result.Tok == token.DEFINE
+		}},
 		{"err = sleep 2s", func(s Stmt) bool { y, ok := s.(*SleepStmt); return ok && y.Result.Tok == token.ASSIGN }},
 		{"t := spawn F(1)", func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && y.Kind == SpawnPlain && len(y.Call.Args) == 1 }},
 		{"spawn after 1s F()", func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && y.Kind == SpawnAfter && y.Arg != nil }},
@@ -259,10 +262,16 @@ func TestStatementForms(t *testing.T) {
 		{"spawn loop()", func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && y.Kind == SpawnPlain }},
 		{"spawn rate 5 F()", func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && y.Kind == SpawnRate }},
 		{"spawn receiver F()", func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && y.Kind == SpawnReceiver }},
-		{`spawn F() with {name: "x", daemon: true, mailbox: 3}`, func(s Stmt) bool { y, ok := s.(*SpawnStmt); return ok && len(y.Options) == 3 && y.Options[2].Key.Name == "mailbox" }},
+		{`spawn F() with {name: "x", daemon: true, mailbox: 3}`, func(s Stmt) bool {
+			y, ok := s.(*SpawnStmt)
+			return ok && len(y.Options) == 3 && y.Options[2].Key.Name == "mailbox"
+		}},
 		{"send t, M{}", func(s Stmt) bool { _, ok := s.(*SendStmt); return ok }},
 		{"r, err := call t, M{} timeout 1s", func(s Stmt) bool { y, ok := s.(*CallStmt); return ok && len(y.Result.Lhs) == 2 && y.Timeout != nil }},
-		{"call t, timeout", func(s Stmt) bool { y, ok := s.(*CallStmt); return ok && y.Timeout == nil && y.Msg.(*ast.Ident).Name == "timeout" }},
+		{"call t, timeout", func(s Stmt) bool {
+			y, ok := s.(*CallStmt)
+			return ok && y.Timeout == nil && y.Msg.(*ast.Ident).Name == "timeout"
+		}},
 		{"reply m, 3", func(s Stmt) bool { _, ok := s.(*ReplyStmt); return ok }},
 		{"m := receive", func(s Stmt) bool { y, ok := s.(*ReceiveStmt); return ok && y.Timeout == nil }},
 		{"m, err := receive timeout 1s", func(s Stmt) bool { y, ok := s.(*ReceiveStmt); return ok && y.Timeout != nil }},
@@ -277,7 +286,10 @@ func TestStatementForms(t *testing.T) {
 		{"v := <-ch + 1", func(s Stmt) bool { _, ok := s.(*SimpleStmt); return ok }},
 		{"r := join t", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne }},
 		{"rs, err := join all ts timeout 1s", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinAll && y.Timeout != nil }},
-		{"join all", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne && y.X.(*ast.Ident).Name == "all" }},
+		{"join all", func(s Stmt) bool {
+			y, ok := s.(*JoinStmt)
+			return ok && y.Kind == JoinOne && y.X.(*ast.Ident).Name == "all"
+		}},
 		{"join children", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinChildren }},
 		{"join children[0]", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne }},
 		{"v := await op timeout 1s", func(s Stmt) bool { y, ok := s.(*AwaitStmt); return ok && y.Timeout != nil }},

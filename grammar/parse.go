@@ -99,19 +99,13 @@ func (b *builder) syntaxError(err error, sc *scanResult) *Error {
 	msg := perr.Message()
 	var ute *participle.UnexpectedTokenError
 	if errors.As(err, &ute) {
-		msg = b.unexpected(&ute.Unexpected, ute.Expect)
+		i := sort.Search(len(sc.toks), func(i int) bool { return sc.toks[i].Pos.Offset >= p.Offset })
+		if i == len(sc.toks) {
+			i--
+		}
+		msg = explain(sc.toks, i)
 	}
 	return &Error{Pos: pos, Msg: msg}
-}
-
-// unexpected words the message for an unexpected token.
-func (b *builder) unexpected(t *lexer.Token, expect string) string {
-	what := describe(t)
-	if expect == "" {
-		return "unexpected " + what
-	}
-	expect = strings.ReplaceAll(expect, `"`, "")
-	return "unexpected " + what + " (expected " + expect + ")"
 }
 
 // attachDocs gives each declaration the comments directly above it.

@@ -240,7 +240,7 @@ func makeDuration(num string, kind token.Token, unit string) (*durLit, string) {
 				return d, fmt.Sprintf("bad duration literal %s: one number and one unit per literal (write %s%s + %s)", lit, num, unit[:i], unit[i:])
 			}
 		}
-		return d, fmt.Sprintf("bad duration literal %s: unknown unit %q (want ns, us, ms, s, m or h)", lit, unit)
+		return d, fmt.Sprintf("bad duration literal %s: unknown unit %q (expected ns, us, ms, s, m or h)", lit, unit)
 	}
 	d.unit = name
 	if len(num) > 1 && num[0] == '0' && (num[1] == 'x' || num[1] == 'X' || num[1] == 'b' || num[1] == 'B' || num[1] == 'o' || num[1] == 'O') {

@@ -90,7 +90,7 @@ func (s *exprScanner) balanced() error {
 			stack = append(stack, closer(k))
 		case token.RPAREN, token.RBRACK, token.RBRACE:
 			if want := stack[len(stack)-1]; k != want {
-				return participle.Errorf(t.Pos, "unexpected %s (expected %s)", k, want)
+				return participle.Errorf(t.Pos, "unexpected %s (expected %s to close the %s at %d:%d)", k, want, open.Value, open.Pos.Line, open.Pos.Column)
 			}
 			stack = stack[:len(stack)-1]
 		}

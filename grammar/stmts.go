@@ -400,7 +400,7 @@ func (b *builder) spawn(p *pSpawn, r Result, pos Pos) *SpawnStmt {
 		case !spawnOptions[o.Key.Name]:
 			b.errorf(o.Key.Pos.Offset, "unknown spawn option %s (expected name, daemon or mailbox)", o.Key.Name)
 		case seen[o.Key.Name]:
-			b.errorf(o.Key.Pos.Offset, "spawn option %s given twice", o.Key.Name)
+			b.errorf(o.Key.Pos.Offset, "spawn option %s given twice (expected each option at most once)", o.Key.Name)
 		}
 		seen[o.Key.Name] = true
 		s.Options = append(s.Options, opt)
