@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"syscall"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The network tests run a real dispatcher (real clock, real epoll) against peers written with
@@ -199,4 +204,480 @@ func TestEchoServerTasklet(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.check(t)
+}
+
+// goListener starts a Go listener whose connections are handled by serve in goroutines.
+func goListener(tb testing.TB, network string, serve func(net.Conn)) net.Listener {
+	tb.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(tb.TempDir(), "s.sock")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
+	return ln
+}
+
+// dialStep is the step list of `c, err := await Dial(network, addr) timeout 5s` storing into *c.
+func dialStep(e *errs, network, addr string, c **Conn) []step {
+	return aw(5*time.Second, func() Op[*Conn] { return Dial(network, addr) }, func(v *Conn, err error) {
+		if err != nil {
+			e.add("dial %s: %v", addr, err)
+		}
+		*c = v
+	})
+}
+
+// TestDialHalfCloseEOF: a tasklet dials a Go server (TCP and unix), sends a request, half-closes;
+// the server reads to EOF and answers; the tasklet reads the answer, then io.EOF.
+func TestDialHalfCloseEOF(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			ln := goListener(t, network, func(c net.Conn) {
+				defer c.Close()
+				req, err := io.ReadAll(c) // until our CloseWrite
+				if err != nil {
+					return
+				}
+				c.Write([]byte("got " + string(req)))
+			})
+			d, stderr := newNetDispatcher()
+			var e errs
+			var c *Conn
+			var got []byte
+			buf := make([]byte, 64)
+			var p *netProg
+			p = prog("client",
+				dialStep(&e, network, ln.Addr().String(), &c),
+				do(func(t *Tasklet) {
+					if c == nil {
+						p.jump("end")
+						return
+					}
+					if network == "tcp" && c.RemoteAddr().String() != ln.Addr().String() {
+						e.add("RemoteAddr = %v; want %v", c.RemoteAddr(), ln.Addr())
+					}
+				}),
+				aw(time.Second, func() Op[int] { return c.Write([]byte("ping")) }, func(n int, err error) {
+					if n != 4 || err != nil {
+						e.add("write = %d, %v", n, err)
+					}
+					if err := c.CloseWrite(); err != nil {
+						e.add("CloseWrite: %v", err)
+					}
+				}),
+				label("read"),
+				aw(time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+					got = append(got, buf[:n]...)
+					switch {
+					case err == io.EOF:
+						c.Close()
+						p.jump("end")
+					case err != nil:
+						e.add("read: %v", err)
+						p.jump("end")
+					default:
+						p.jump("read")
+					}
+				}),
+				label("end"),
+			)
+			d.Spawn(p, Options{})
+			if code := runNet(t, d); code != 0 {
+				t.Fatalf("Run = %d; stderr: %s", code, stderr)
+			}
+			e.check(t)
+			if string(got) != "got ping" {
+				t.Errorf("got %q; want %q", got, "got ping")
+			}
+		})
+	}
+}
+
+// TestResetIsAnError: a peer that aborts the connection (RST) is an error, not io.EOF; a
+// later write fails too; the dispatcher goes on.
+func TestResetIsAnError(t *testing.T) {
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		io.ReadFull(c, make([]byte, 1))
+		c.(*net.TCPConn).SetLinger(0) // close sends RST
+		c.Close()
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	buf := make([]byte, 64)
+	var readErr error
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		aw(time.Second, func() Op[int] { return c.Write([]byte("x")) }, func(n int, err error) {
+			if err != nil {
+				e.add("write: %v", err)
+			}
+		}),
+		aw(2*time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) { readErr = err }),
+		aw(time.Second, func() Op[int] { return c.Write([]byte("y")) }, func(n int, err error) {
+			if err == nil {
+				e.add("write after reset: no error")
+			}
+		}),
+		do(func(t *Tasklet) { c.Close() }),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if readErr == nil || readErr == io.EOF || !errors.Is(readErr, syscall.ECONNRESET) {
+		t.Fatalf("read after RST: %v; want ECONNRESET", readErr)
+	}
+}
+
+// TestReadTimeoutThenReuse: a slow peer makes a read time out with ErrTimeout; the connection
+// stays usable and the next read gets the data.
+func TestReadTimeoutThenReuse(t *testing.T) {
+	release := make(chan struct{})
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		<-release
+		c.Write([]byte("late"))
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	buf := make([]byte, 64)
+	var first error
+	var second string
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		aw(30*time.Millisecond, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+			first = err
+			close(release)
+		}),
+		aw(5*time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+			if err != nil {
+				e.add("second read: %v", err)
+			}
+			second = string(buf[:n])
+			c.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if first != ErrTimeout {
+		t.Errorf("first read: %v; want ErrTimeout", first)
+	}
+	if second != "late" {
+		t.Errorf("second read = %q; want %q", second, "late")
+	}
+}
+
+// TestCloseWakesReaderAndKillEndsRead: closing a socket wakes the tasklet reading it with
+// net.ErrClosed; killing a tasklet parked in a read ends the read with ErrKilled and leaves
+// the socket usable.
+func TestCloseWakesReaderAndKillEndsRead(t *testing.T) {
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c1, c2 *Conn
+	var err1, err2 error
+	buf1, buf2 := make([]byte, 8), make([]byte, 8)
+	var reader1, reader2 *Tasklet
+	main := prog("main",
+		dialStep(&e, "tcp", ln.Addr().String(), &c1),
+		dialStep(&e, "tcp", ln.Addr().String(), &c2),
+		do(func(t *Tasklet) {
+			reader1 = t.Spawn(prog("reader1", aw(5*time.Second, func() Op[int] { return c1.Read(buf1) },
+				func(n int, err error) { err1 = err })), Options{})
+			reader2 = t.Spawn(prog("reader2", aw(5*time.Second, func() Op[int] { return c2.Read(buf2) },
+				func(n int, err error) { err2 = err })), Options{})
+		}),
+		func(t *Tasklet) bool { return t.Sleep(20 * time.Millisecond) }, // both readers park
+		do(func(t *Tasklet) {
+			if err := c1.Close(); err != nil {
+				e.add("close: %v", err)
+			}
+			if err := c1.Close(); !errors.Is(err, net.ErrClosed) {
+				e.add("second close: %v; want net.ErrClosed", err)
+			}
+		}),
+		func(t *Tasklet) bool { return t.KillWait(reader2) },
+		// c2 still works after the killed read.
+		aw(time.Second, func() Op[int] { return c2.Write([]byte("still")) }, func(n int, err error) {
+			if err != nil {
+				e.add("write after kill: %v", err)
+			}
+			c2.Close()
+		}),
+		func(t *Tasklet) bool { return t.Join(reader1, time.Second) },
+	)
+	d.Spawn(main, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if !errors.Is(err1, net.ErrClosed) {
+		t.Errorf("reader of a closed socket: %v; want net.ErrClosed", err1)
+	}
+	if err2 != ErrKilled {
+		t.Errorf("killed reader: %v; want ErrKilled", err2)
+	}
+	_ = reader1
+}
+
+// TestBusyRead: a second tasklet reading a socket that one already reads gets ErrBusy at once.
+func TestBusyRead(t *testing.T) {
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	var busyErr, firstErr error
+	buf := make([]byte, 8)
+	main := prog("main",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) {
+			t.Spawn(prog("first", aw(5*time.Second, func() Op[int] { return c.Read(buf) },
+				func(n int, err error) { firstErr = err })), Options{})
+		}),
+		func(t *Tasklet) bool { return t.Yield() },
+		aw(time.Second, func() Op[int] { return c.Read(make([]byte, 8)) }, func(n int, err error) {
+			busyErr = err
+			c.Close()
+		}),
+	)
+	d.Spawn(main, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if !errors.Is(busyErr, ErrBusy) {
+		t.Errorf("second reader: %v; want ErrBusy", busyErr)
+	}
+	if !errors.Is(firstErr, net.ErrClosed) {
+		t.Errorf("first reader: %v; want net.ErrClosed", firstErr)
+	}
+}
+
+// TestDialErrors: a refused connection and a name that needs DNS fail with errors; a dial to a
+// listener whose accept queue is full times out with ErrTimeout.
+func TestDialErrors(t *testing.T) {
+	// A port with nothing listening: take a free one and close it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := l.Addr().String()
+	l.Close()
+
+	d, stderr := newNetDispatcher()
+	var errRefused, errName, errBad error
+	main := prog("main",
+		aw(time.Second, func() Op[*Conn] { return Dial("tcp", refused) }, func(c *Conn, err error) { errRefused = err }),
+		aw(time.Second, func() Op[*Conn] { return Dial("tcp", "no-such-host.invalid:80") }, func(c *Conn, err error) { errName = err }),
+		aw(time.Second, func() Op[*Conn] { return Dial("udp", "127.0.0.1:1") }, func(c *Conn, err error) { errBad = err }),
+	)
+	d.Spawn(main, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	if !errors.Is(errRefused, syscall.ECONNREFUSED) {
+		t.Errorf("dial refused: %v; want ECONNREFUSED", errRefused)
+	}
+	var dnsErr *net.DNSError
+	if !errors.As(errName, &dnsErr) {
+		t.Errorf("dial by name: %v; want a *net.DNSError", errName)
+	}
+	if errBad == nil || !strings.Contains(errBad.Error(), "udp") {
+		t.Errorf("dial udp: %v; want an unknown network error", errBad)
+	}
+}
+
+// TestAcceptEMFILE: when the process runs out of file descriptors, Accept completes with
+// EMFILE, the listener stays open, and once descriptors are free again the same listener
+// accepts the waiting connection and serves it.
+func TestAcceptEMFILE(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	// A low soft limit, so filling the table is quick.
+	low := lim
+	low.Cur = 256
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+
+	d, stderr := newNetDispatcher()
+	var e errs
+	var ln *Listener
+	var fillers []*os.File
+	defer func() {
+		for _, f := range fillers {
+			f.Close()
+		}
+	}()
+	clientDone := make(chan error, 1)
+	var firstErr error
+	var c *Conn
+	buf := make([]byte, 16)
+	p := prog("server",
+		aw(time.Second, func() Op[*Listener] { return Listen("tcp", "127.0.0.1:0") }, func(v *Listener, err error) {
+			if err != nil {
+				e.add("listen: %v", err)
+			}
+			ln = v
+		}),
+		do(func(t *Tasklet) {
+			for {
+				f, err := os.Open(os.DevNull)
+				if err != nil {
+					break
+				}
+				fillers = append(fillers, f)
+			}
+			// One descriptor left: for the client's socket.
+			fillers[len(fillers)-1].Close()
+			fillers = fillers[:len(fillers)-1]
+			addr := ln.Addr().String()
+			go func() {
+				conn, err := net.Dial("tcp", addr)
+				if err != nil {
+					clientDone <- err
+					return
+				}
+				defer conn.Close()
+				conn.Write([]byte("hi"))
+				got := make([]byte, 2)
+				_, err = io.ReadFull(conn, got)
+				if err == nil && string(got) != "hi" {
+					err = errors.New("echo: got " + string(got))
+				}
+				clientDone <- err
+			}()
+		}),
+		aw(5*time.Second, func() Op[*Conn] { return ln.Accept() }, func(v *Conn, err error) {
+			firstErr = err
+			if v != nil {
+				v.Close()
+			}
+			for _, f := range fillers[len(fillers)-8:] {
+				f.Close()
+			}
+			fillers = fillers[:len(fillers)-8]
+		}),
+		aw(5*time.Second, func() Op[*Conn] { return ln.Accept() }, func(v *Conn, err error) {
+			if err != nil {
+				e.add("accept after EMFILE: %v", err)
+			}
+			c = v
+		}),
+		aw(time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+			if err != nil {
+				e.add("read: %v", err)
+			}
+			buf = buf[:n]
+		}),
+		aw(time.Second, func() Op[int] { return c.Write(buf) }, func(n int, err error) {
+			if err != nil {
+				e.add("write: %v", err)
+			}
+		}),
+		do(func(t *Tasklet) {
+			if err := <-clientDone; err != nil {
+				e.add("client: %v", err)
+			}
+			c.Close()
+			ln.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if !errors.Is(firstErr, syscall.EMFILE) {
+		t.Errorf("accept with no descriptors left: %v; want EMFILE", firstErr)
+	}
+}
+
+// TestDialTimeout: connecting to a listener whose accept queue is full (nobody accepts) does
+// not complete; the dial's timeout ends it with ErrTimeout and releases the socket.
+func TestDialTimeout(t *testing.T) {
+	// A raw listener with the smallest backlog that is never accepted from.
+	fd, _, err := listenSocket("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := netAddr(toUnixSockaddr(sa)).String()
+	// Fill the accept queue (and the SYN queue) with connections nobody accepts.
+	var fill []net.Conn
+	defer func() {
+		for _, c := range fill {
+			c.Close()
+		}
+	}()
+	for range 4 {
+		c, err := net.DialTimeout("tcp", addr, 50*time.Millisecond)
+		if err != nil {
+			break
+		}
+		fill = append(fill, c)
+	}
+	d, stderr := newNetDispatcher()
+	var dialErr error
+	var took time.Duration
+	p := prog("client",
+		aw(100*time.Millisecond, func() Op[*Conn] { return Dial("tcp", addr) }, func(c *Conn, err error) {
+			dialErr = err
+			if c != nil {
+				c.Close()
+			}
+		}),
+	)
+	start := time.Now()
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	took = time.Since(start)
+	if dialErr != ErrTimeout {
+		t.Fatalf("dial to a full accept queue: %v after %v; want ErrTimeout", dialErr, took)
+	}
+}
+
+func toUnixSockaddr(sa syscall.Sockaddr) unix.Sockaddr {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &unix.SockaddrInet4{Port: sa.Port, Addr: sa.Addr}
+	case *syscall.SockaddrInet6:
+		return &unix.SockaddrInet6{Port: sa.Port, Addr: sa.Addr}
+	}
+	return nil
 }

@@ -168,6 +168,9 @@ func (o *streamReadOp) scan() bool {
 	case readLine:
 		if i := bytes.IndexByte(buf[o.scanned:], '\n'); i >= 0 {
 			i += o.scanned
+			if i > s.maxToken {
+				return o.tooLong()
+			}
 			line := buf[:i]
 			if len(line) > 0 && line[len(line)-1] == '\r' {
 				line = line[:len(line)-1]
@@ -176,14 +179,23 @@ func (o *streamReadOp) scan() bool {
 			return o.finish(line)
 		}
 		o.scanned = len(buf)
+		if len(buf) > s.maxToken {
+			return o.tooLong()
+		}
 	case readUntil:
 		from := max(0, o.scanned-len(o.delim)+1)
 		if i := bytes.Index(buf[from:], o.delim); i >= 0 {
 			end := from + i + len(o.delim)
+			if end > s.maxToken+len(o.delim) {
+				return o.tooLong()
+			}
 			s.r += end
 			return o.finish(buf[:end])
 		}
 		o.scanned = len(buf)
+		if len(buf) > s.maxToken+len(o.delim) {
+			return o.tooLong()
+		}
 	case readFull:
 		if len(buf) >= o.n {
 			s.r += o.n
@@ -196,6 +208,12 @@ func (o *streamReadOp) scan() bool {
 		}
 	}
 	return false
+}
+
+// tooLong fails the operation with ErrTooLong, leaving the buffered bytes unread.
+func (o *streamReadOp) tooLong() bool {
+	o.res, o.err, o.done = nil, ErrTooLong, true
+	return true
 }
 
 func (o *streamReadOp) finish(res []byte) bool {
@@ -278,9 +296,6 @@ func (s *Stream) makeRoom(o *streamReadOp) error {
 	case readFull:
 		need = max(need, o.n)
 	case readLine, readUntil:
-		if len(buf) >= s.maxToken {
-			return ErrTooLong
-		}
 		need = min(need, s.maxToken+len(o.delim)+1)
 	}
 	nb := make([]byte, need)

@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dribble writes s to c in pieces of at most n bytes, pausing between them, so the reading
+// side sees its frames split at every possible place.
+func dribble(c net.Conn, s string, n int) error {
+	for len(s) > 0 {
+		k := min(n, len(s))
+		if _, err := c.Write([]byte(s[:k])); err != nil {
+			return err
+		}
+		s = s[k:]
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// TestStreamReads: lines (with \n and \r\n, and a last line without \n), ReadUntil, ReadFull
+// and ReadSome over frames that arrive split into small pieces.
+func TestStreamReads(t *testing.T) {
+	const input = "GET / HTTP/1.1\r\nHost: x\r\n\r\n" + "BODY:0123456789" + "tail\n" + "last"
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		dribble(c, input, 3)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	var s *Stream
+	var got []string
+	record := func(v []byte, err error) {
+		if err != nil {
+			got = append(got, "err:"+err.Error())
+			return
+		}
+		got = append(got, string(v))
+	}
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) { s = NewStream(c) }),
+		aw(time.Second, func() Op[[]byte] { return s.ReadLine() }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadUntil("\r\n\r\n") }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadFull(5) }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadFull(10) }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadLine() }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadLine() }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadLine() }, record),
+		aw(time.Second, func() Op[[]byte] { return s.ReadSome() }, record),
+		do(func(t *Tasklet) { s.Close() }),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	want := []string{"GET / HTTP/1.1", "Host: x\r\n\r\n", "BODY:", "0123456789", "tail", "last", "err:EOF", "err:EOF"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestStreamEOFCases: ReadFull cut short is io.ErrUnexpectedEOF; ReadUntil without the
+// delimiter returns what came with io.EOF; a line longer than the maximum is ErrTooLong.
+func TestStreamEOFCases(t *testing.T) {
+	cases := []struct {
+		name, input string
+		op          func(s *Stream) Op[[]byte]
+		want        string
+		wantErr     error
+	}{
+		{"full-short", "abc", func(s *Stream) Op[[]byte] { return s.ReadFull(5) }, "abc", io.ErrUnexpectedEOF},
+		{"full-none", "", func(s *Stream) Op[[]byte] { return s.ReadFull(5) }, "", io.EOF},
+		{"full-zero", "", func(s *Stream) Op[[]byte] { return s.ReadFull(0) }, "", nil},
+		{"until-missing", "abc", func(s *Stream) Op[[]byte] { return s.ReadUntil("::") }, "abc", io.EOF},
+		{"too-long", strings.Repeat("x", 100) + "\n", func(s *Stream) Op[[]byte] { s.SetMaxToken(10); return s.ReadLine() }, "", ErrTooLong},
+		{"big-full", strings.Repeat("y", 3*streamBufSize+7), func(s *Stream) Op[[]byte] { return s.ReadFull(3*streamBufSize + 7) }, strings.Repeat("y", 3*streamBufSize+7), nil},
+		{"long-line", strings.Repeat("z", 2*streamBufSize) + "\n", func(s *Stream) Op[[]byte] { return s.ReadLine() }, strings.Repeat("z", 2*streamBufSize), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ln := goListener(t, "tcp", func(c net.Conn) {
+				c.Write([]byte(tc.input))
+				c.Close()
+			})
+			d, stderr := newNetDispatcher()
+			var e errs
+			var c *Conn
+			var s *Stream
+			var got []byte
+			var gotErr error
+			p := prog("client",
+				dialStep(&e, "tcp", ln.Addr().String(), &c),
+				do(func(t *Tasklet) { s = NewStream(c) }),
+				aw(time.Second, func() Op[[]byte] { return tc.op(s) }, func(v []byte, err error) {
+					got, gotErr = bytes.Clone(v), err
+					s.Close()
+				}),
+			)
+			d.Spawn(p, Options{})
+			if code := runNet(t, d); code != 0 {
+				t.Fatalf("Run = %d; stderr: %s", code, stderr)
+			}
+			e.check(t)
+			if string(got) != tc.want || !errors.Is(gotErr, tc.wantErr) {
+				t.Errorf("got %.20q…, %v; want %.20q…, %v", got, gotErr, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestStreamFlushLargeToSlowReader: a flush (and a plain Write) bigger than the socket buffers
+// must wait for the slow reader and still deliver every byte in order.
+func TestStreamFlushLargeToSlowReader(t *testing.T) {
+	const size = 8 << 20
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	result := make(chan []byte, 1)
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		var got bytes.Buffer
+		buf := make([]byte, 64<<10)
+		for {
+			time.Sleep(100 * time.Microsecond)
+			n, err := c.Read(buf)
+			got.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		result <- got.Bytes()
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	var s *Stream
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) {
+			s = NewStream(c)
+			s.Write(data[:size/2])
+		}),
+		aw(10*time.Second, func() Op[struct{}] { return s.Flush() }, func(_ struct{}, err error) {
+			if err != nil {
+				e.add("flush: %v", err)
+			}
+		}),
+		aw(10*time.Second, func() Op[int] { return c.Write(data[size/2:]) }, func(n int, err error) {
+			if err != nil || n != size/2 {
+				e.add("write = %d, %v; want %d, nil", n, err, size/2)
+			}
+			s.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if got := <-result; !bytes.Equal(got, data) {
+		t.Fatalf("peer got %d bytes, not the %d sent (or in another order)", len(got), len(data))
+	}
+}
+
+// TestStreamIdleHoldsNoBuffer: a stream whose reads are all consumed gives its buffer back
+// while it waits, and one whose flush completed holds no write buffer.
+func TestStreamIdleHoldsNoBuffer(t *testing.T) {
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		c.Write([]byte("one\n"))
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	var s *Stream
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) { s = NewStream(c) }),
+		aw(time.Second, func() Op[[]byte] { return s.ReadLine() }, func(v []byte, err error) {
+			if string(v) != "one" || err != nil {
+				e.add("ReadLine = %q, %v", v, err)
+			}
+			s.WriteString("reply\n")
+		}),
+		aw(time.Second, func() Op[struct{}] { return s.Flush() }, func(_ struct{}, err error) {
+			if err != nil {
+				e.add("flush: %v", err)
+			}
+			if s.wb != nil {
+				e.add("write buffer kept after flush")
+			}
+		}),
+		// Nothing more will come: the read parks, and while it does the stream holds no buffer.
+		do(func(t *Tasklet) {
+			t.Spawn(prog("checker", func(t *Tasklet) bool { return t.Sleep(20 * time.Millisecond) }, do(func(t *Tasklet) {
+				if s.rb != nil {
+					e.add("read buffer kept while idle")
+				}
+				s.Close()
+			})), Options{})
+		}),
+		aw(5*time.Second, func() Op[[]byte] { return s.ReadLine() }, func(v []byte, err error) {
+			if !errors.Is(err, net.ErrClosed) {
+				e.add("idle ReadLine after close: %q, %v; want net.ErrClosed", v, err)
+			}
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+}
