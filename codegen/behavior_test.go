@@ -140,7 +140,7 @@ func TestBehavior(t *testing.T) {
 	}
 	cmd := exec.Command("go", "build", "-o", bin, "./...")
 	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		attributeBuildErrors(tmp, progs, string(out))
@@ -235,10 +235,23 @@ func writeModule(dir, root string) error {
 	if err != nil {
 		return err
 	}
+	// The go directive must be the repository's: an older one would need a go.mod update,
+	// which the go command refuses in its default -mod=readonly mode (codegen.Generate loads
+	// packages in that mode).
+	goLine := "go 1.26.0"
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if strings.HasPrefix(line, "go ") {
+			goLine = strings.TrimSpace(line)
+		}
+	}
+	rootPath := root
+	if strings.ContainsAny(root, " \t\"'`") {
+		rootPath = strconv.Quote(root)
+	}
 	var b strings.Builder
-	b.WriteString("module tskbehavior\n\ngo 1.26\n\n")
+	fmt.Fprintf(&b, "module tskbehavior\n\n%s\n\n", goLine)
 	b.WriteString("require github.com/tskc-lang/tskc v0.0.0-00010101000000-000000000000\n\n")
-	fmt.Fprintf(&b, "replace github.com/tskc-lang/tskc => %s\n\n", strconv.Quote(root))
+	fmt.Fprintf(&b, "replace github.com/tskc-lang/tskc => %s\n\n", rootPath)
 	// Copy the repository's require directives (single lines and blocks).
 	in := bufio.NewScanner(bytes.NewReader(gomod))
 	inBlock := false
