@@ -41,6 +41,12 @@ func explain(toks []lexer.Token, i int) string {
 	if t.Value == "else" {
 		return what + " (else must follow the closing brace on the same line: } else {)"
 	}
+	if t.Value == "timeout" && i+1 < len(toks) && endsStmt(goKind(toks[i+1].Type)) {
+		return "timeout needs a duration (expected timeout D)"
+	}
+	if t.Value == "with" && i+1 < len(toks) && goKind(toks[i+1].Type) == token.LBRACE {
+		return "malformed spawn options (expected with {name: N, daemon: B, mailbox: M})"
+	}
 	if prev.Value == "timeout" {
 		return what + " (expected a duration after timeout)"
 	}

@@ -52,7 +52,7 @@ type pTasklet struct {
 
 type pBlock struct {
 	Pos   lexer.Position
-	Stmts []*pStmt `parser:"'{' ( ';' | @@ ( ';' | (?= '}') ) )*"`
+	Stmts []*pStmt `parser:"'{' ( ';' | @@ )*"`
 	Close *pClose  `parser:"@@"`
 }
 
@@ -61,31 +61,32 @@ type pClose struct {
 	Tok string `parser:"@'}'"`
 }
 
-// pStmt is one statement. Alternatives that begin with a keyword come
-// first; they fail at the first token when they do not apply.
+// pStmt is one statement. It is parsed by pStmt.Parse (stmt.go), which
+// picks the production from the first tokens and runs its parser, rather
+// than trying every alternative in turn.
 type pStmt struct {
 	Pos      lexer.Position
-	If       *pIf        `parser:"  @@"`
-	For      *pFor       `parser:"| @@"`
-	Switch   *pSwitch    `parser:"| @@"`
-	Return   *pReturn    `parser:"| @@"`
-	Branch   *pBranch    `parser:"| @@"`
-	Defer    *pDefer     `parser:"| @@"`
-	Go       *pGo        `parser:"| @@"`
-	Decl     *localDecl  `parser:"| @@"`
-	Block    *pBlock     `parser:"| @@"`
-	Select   *pSelect    `parser:"| @@"`
-	Receive  *pReceive   `parser:"| @@"`
-	Deadline *pDeadline  `parser:"| @@"`
-	Send     *pSend      `parser:"| @@"`
-	Reply    *pReply     `parser:"| @@"`
-	Kill     *pKill      `parser:"| @@"`
-	Quit     *pQuit      `parser:"| @@"`
-	Op       *pOp        `parser:"| @@"`
-	Labeled  *pLabeled   `parser:"| @@"`
-	Result   *pResult    `parser:"| @@"`
-	ChanSend *pChanSend  `parser:"| @@"`
-	Simple   *simpleStmt `parser:"| @@"`
+	If       *pIf
+	For      *pFor
+	Switch   *pSwitch
+	Return   *pReturn
+	Branch   *pBranch
+	Defer    *pDefer
+	Go       *pGo
+	Decl     *localDecl
+	Block    *pBlock
+	Select   *pSelect
+	Receive  *pReceive
+	Deadline *pDeadline
+	Send     *pSend
+	Reply    *pReply
+	Kill     *pKill
+	Quit     *pQuit
+	Op       *pOp
+	Labeled  *pLabeled
+	Result   *pResult
+	ChanSend *pChanSend
+	Simple   *simpleStmt
 }
 
 // pOp is an operation that may stand alone or after `parser:"lhs :="` / `parser:"lhs ="`.
@@ -159,7 +160,7 @@ type pCase struct {
 	Pos     lexer.Position
 	List    *exprList `parser:"( 'case' @@"`
 	Default bool      `parser:"| @'default' ) ':'"`
-	Body    []*pStmt  `parser:"( ';' | @@ ( ';' | (?= '}') ) )*"`
+	Body    []*pStmt  `parser:"( ';' | @@ )*"`
 }
 
 type pReturn struct {
@@ -252,7 +253,7 @@ type pReceiveCase struct {
 	Type    *expr    `parser:"@@"`
 	Default bool     `parser:"| @'default'"`
 	After   *expr    `parser:"| 'after' @@ ) ':'"`
-	Body    []*pStmt `parser:"( ';' | (?! 'after') @@ ( ';' | (?= '}') ) )*"`
+	Body    []*pStmt `parser:"( ';' | (?! 'after') @@ )*"`
 }
 
 // pReceiveValue is `parser:"receive [timeout D]"` or `parser:"receive batch N [timeout D]"`.
@@ -321,7 +322,7 @@ type pSelectCase struct {
 	Head    *pSelectHead `parser:"( 'case' @@"`
 	Default bool         `parser:"| @'default'"`
 	After   *expr        `parser:"| 'after' @@ ) ':'"`
-	Body    []*pStmt     `parser:"( ';' | (?! 'after') @@ ( ';' | (?= '}') ) )*"`
+	Body    []*pStmt     `parser:"( ';' | (?! 'after') @@ )*"`
 }
 
 type pSelectHead struct {

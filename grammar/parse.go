@@ -3,6 +3,7 @@ package grammar
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"go/token"
 	"sort"
 	"strings"
@@ -19,7 +20,14 @@ const fileBase = 64
 // ParseFile parses the .tsk source src; filename is used in positions and
 // messages. On bad input it returns an ErrorList sorted by position, and
 // possibly a partial File.
-func ParseFile(filename string, src []byte) (*File, error) {
+func ParseFile(filename string, src []byte) (f *File, err error) {
+	defer func() {
+		// The parser must not panic on any input (FuzzParse checks it);
+		// should a bug make it, the caller still gets an error.
+		if r := recover(); r != nil {
+			f, err = nil, ErrorList{{Pos: Pos{Filename: filename, Line: 1, Column: 1}, Msg: fmt.Sprintf("internal error in the .tsk parser: %v (please report it)", r)}}
+		}
+	}()
 	fset := token.NewFileSet()
 	tf := fset.AddFile(filename, fileBase, len(src))
 	tf.SetLinesForContent(src)
@@ -47,7 +55,7 @@ func ParseFile(filename string, src []byte) (*File, error) {
 	if err != nil {
 		return nil, ErrorList{b.syntaxError(err, sc)}
 	}
-	f := b.file(pf)
+	f = b.file(pf)
 	f.FileSet = fset
 	f.Comments = sc.comments
 	f.UsesTime = b.usesTime

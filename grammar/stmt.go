@@ -1,0 +1,263 @@
+package grammar
+
+import (
+	"go/token"
+	"sync"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// stmtParser parses one production of the statement grammar.
+type stmtParser[P any] struct {
+	once sync.Once
+	p    *participle.Parser[P]
+}
+
+func (sp *stmtParser[P]) parse(lex *lexer.PeekingLexer) (*P, error) {
+	sp.once.Do(func() {
+		sp.p = participle.MustBuild[P](
+			participle.Lexer(tskLexer{}),
+			participle.UseLookahead(participle.MaxLookahead),
+		)
+	})
+	return sp.p.ParseFromLexer(lex, participle.AllowTrailing(true))
+}
+
+var (
+	ifParser       stmtParser[pIf]
+	forParser      stmtParser[pFor]
+	switchParser   stmtParser[pSwitch]
+	returnParser   stmtParser[pReturn]
+	branchParser   stmtParser[pBranch]
+	deferParser    stmtParser[pDefer]
+	goParser       stmtParser[pGo]
+	blockParser    stmtParser[pBlock]
+	selectParser   stmtParser[pSelect]
+	receiveParser  stmtParser[pReceive]
+	deadlineParser stmtParser[pDeadline]
+	sendParser     stmtParser[pSend]
+	replyParser    stmtParser[pReply]
+	killParser     stmtParser[pKill]
+	quitParser     stmtParser[pQuit]
+	opParser       stmtParser[pOp]
+	labeledParser  stmtParser[pLabeled]
+	resultParser   stmtParser[pResult]
+	chanSendParser stmtParser[pChanSend]
+)
+
+// opWords begin an operation that may also stand after `lhs :=`.
+var opWords = map[string]bool{
+	"yield": true, "sleep": true, "spawn": true, "call": true,
+	"receive": true, "join": true, "await": true,
+}
+
+// Parse implements participle.Parseable. The first token decides the
+// production for keywords and statement words; other statements are an
+// operation with a result (`v, err := op`), a channel send or a Go simple
+// statement, tried in that order.
+func (st *pStmt) Parse(lex *lexer.PeekingLexer) error {
+	start := lex.MakeCheckpoint()
+	err := st.parse(lex)
+	if err == nil {
+		// A statement ends at a semicolon (or newline) or a closing brace.
+		if t := lex.Peek(); !endsStmt(goKind(t.Type)) {
+			return &participle.UnexpectedTokenError{Unexpected: *t}
+		}
+		return nil
+	}
+	if err == participle.NextMatch {
+		lex.LoadCheckpoint(start)
+		return err
+	}
+	// Leave the lexer where the error is, so that participle keeps this
+	// error as the one that got furthest.
+	if pe, ok := err.(participle.Error); ok {
+		lex.LoadCheckpoint(start)
+		for t := lex.Peek(); t.Type != lexer.EOF && t.Pos.Offset < pe.Position().Offset; t = lex.Peek() {
+			lex.Next()
+		}
+	}
+	return err
+}
+
+func (st *pStmt) parse(lex *lexer.PeekingLexer) (err error) {
+	t := lex.Peek()
+	st.Pos = t.Pos
+	k := goKind(t.Type)
+	switch k {
+	case token.IF:
+		st.If, err = ifParser.parse(lex)
+	case token.FOR:
+		st.For, err = forParser.parse(lex)
+	case token.SWITCH:
+		st.Switch, err = switchParser.parse(lex)
+	case token.RETURN:
+		st.Return, err = returnParser.parse(lex)
+	case token.BREAK, token.CONTINUE, token.GOTO, token.FALLTHROUGH:
+		st.Branch, err = branchParser.parse(lex)
+	case token.DEFER:
+		st.Defer, err = deferParser.parse(lex)
+	case token.GO:
+		st.Go, err = goParser.parse(lex)
+	case token.VAR, token.CONST, token.TYPE:
+		st.Decl = &localDecl{}
+		err = st.Decl.Parse(lex)
+	case token.LBRACE:
+		st.Block, err = blockParser.parse(lex)
+	case token.SELECT:
+		st.Select, err = selectParser.parse(lex)
+	case token.ARROW:
+		st.Op, err = opParser.parse(lex)
+		if err != nil {
+			// `<-ch + 1` and the like are Go expressions.
+			return st.fallback(lex, err)
+		}
+	case token.IDENT:
+		switch {
+		case t.Value == "receive" && peek2(lex) == token.LBRACE:
+			st.Receive, err = receiveParser.parse(lex)
+		case opWords[t.Value]:
+			st.Op, err = opParser.parse(lex)
+		case t.Value == "deadline":
+			st.Deadline, err = deadlineParser.parse(lex)
+		case t.Value == "send":
+			st.Send, err = sendParser.parse(lex)
+		case t.Value == "reply":
+			st.Reply, err = replyParser.parse(lex)
+		case t.Value == "kill":
+			st.Kill, err = killParser.parse(lex)
+		case t.Value == "quit":
+			st.Quit, err = quitParser.parse(lex)
+		case peek2(lex) == token.COLON:
+			st.Labeled, err = labeledParser.parse(lex)
+		default:
+			return st.general(lex)
+		}
+	default:
+		return st.general(lex)
+	}
+	return err
+}
+
+// peek2 returns the kind of the token after the next.
+func peek2(lex *lexer.PeekingLexer) token.Token {
+	cp := lex.MakeCheckpoint()
+	lex.Next()
+	k := goKind(lex.Peek().Type)
+	lex.LoadCheckpoint(cp)
+	return k
+}
+
+// general parses a statement that does not begin with a keyword.
+func (st *pStmt) general(lex *lexer.PeekingLexer) error {
+	kind := classify(lex)
+	var err error
+	switch kind {
+	case classResult:
+		cp := lex.MakeCheckpoint()
+		if st.Result, err = resultParser.parse(lex); err == nil {
+			return nil
+		}
+		st.Result = nil
+		lex.LoadCheckpoint(cp)
+		return st.fallback(lex, err)
+	case classSend:
+		cp := lex.MakeCheckpoint()
+		if st.ChanSend, err = chanSendParser.parse(lex); err == nil {
+			return nil
+		}
+		st.ChanSend = nil
+		lex.LoadCheckpoint(cp)
+		return st.fallback(lex, err)
+	}
+	st.Simple = &simpleStmt{}
+	err = st.Simple.Parse(lex)
+	if err != nil {
+		st.Simple = nil
+	}
+	return err
+}
+
+// fallback parses the statement as a Go simple statement after the
+// tasklet form failed with first; if that fails too, the error that got
+// further wins.
+func (st *pStmt) fallback(lex *lexer.PeekingLexer, first error) error {
+	start := lex.MakeCheckpoint()
+	s := &simpleStmt{}
+	err := s.Parse(lex)
+	if err == nil && endsStmt(goKind(lex.Peek().Type)) {
+		st.Simple = s
+		st.Op = nil
+		return nil
+	}
+	if err == nil || err == participle.NextMatch {
+		lex.LoadCheckpoint(start)
+		return first
+	}
+	if pe, ok := first.(participle.Error); ok {
+		if pe2, ok := err.(participle.Error); ok && pe2.Position().Offset > pe.Position().Offset {
+			return err
+		}
+	}
+	lex.LoadCheckpoint(start)
+	return first
+}
+
+func endsStmt(k token.Token) bool {
+	return isSemi(k) || k == token.RBRACE || k == token.EOF
+}
+
+type stmtClass int
+
+const (
+	classSimple stmtClass = iota
+	classResult           // lhs := op
+	classSend             // ch <- v
+)
+
+// classify looks ahead, without consuming, at the statement's top-level
+// tokens: an assignment whose right side begins with an operation word or
+// `<-` is an operation with a result; a `<-` after an operand is a send.
+func classify(lex *lexer.PeekingLexer) stmtClass {
+	cp := lex.MakeCheckpoint()
+	defer lex.LoadCheckpoint(cp)
+	depth := 0
+	first, assigned := true, false
+	for {
+		t := lex.Next()
+		k := goKind(t.Type)
+		switch k {
+		case token.EOF:
+			return classSimple
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+			if depth < 0 {
+				return classSimple
+			}
+		case token.SEMICOLON, tokAutoSemi:
+			if depth == 0 {
+				return classSimple
+			}
+		case token.DEFINE, token.ASSIGN:
+			if depth == 0 {
+				n := lex.Peek()
+				nk := goKind(n.Type)
+				if nk == token.ARROW || (nk == token.IDENT && opWords[n.Value]) {
+					return classResult
+				}
+				assigned = true
+			}
+		case token.ARROW:
+			if depth == 0 && !first {
+				if assigned {
+					return classResult // err := ch <- v
+				}
+				return classSend
+			}
+		}
+		first = false
+	}
+}
