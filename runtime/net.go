@@ -24,16 +24,22 @@ import (
 var ErrBusy = errors.New("tskrt: another tasklet is already reading (or writing) this socket")
 
 // netFD is a non-blocking socket registered with a dispatcher's poller.
+//
+// The poller is edge-triggered: it reports a socket once each time data arrives (or room to
+// write appears), not as long as it lasts. So a socket is known to be drained after a read
+// that came back short or with EAGAIN (TCP and unix stream sockets copy everything queued, up
+// to the buffer's size), and known to be full after a write got EAGAIN; until the next event,
+// operations park at once instead of trying a system call that would fail.
 type netFD struct {
 	d      *Dispatcher
 	sysfd  int
-	family int
+	family int32
 	closed bool
+	rdHint bool     // a read may find data (no short read or EAGAIN since the last event)
+	wrHint bool     // a write may find room
+	hup    bool     // the peer closed (or an error is pending): reads never block again
 	rd     ioWaiter // the operation waiting to read (or accept, or for connect to finish)
 	wr     ioWaiter // the operation waiting to write
-	laddr  net.Addr
-	raddr  net.Addr
-	unlink string // a unix socket file to remove on close (listeners)
 }
 
 // ioWaiter is an operation parked on a socket.
@@ -47,17 +53,28 @@ type ioWaiter interface {
 	fail(err error)
 }
 
-func newNetFD(d *Dispatcher, sysfd, family int) (*netFD, error) {
-	fd := &netFD{d: d, sysfd: sysfd, family: family}
+// init registers sysfd with d's poller; on failure it closes sysfd.
+func (fd *netFD) init(d *Dispatcher, sysfd, family int) error {
+	*fd = netFD{d: d, sysfd: sysfd, family: int32(family), rdHint: true, wrHint: true}
 	if err := d.pollAdd(sysfd, fd); err != nil {
 		unix.Close(sysfd)
-		return nil, err
+		fd.sysfd, fd.closed = -1, true
+		return err
 	}
-	return fd, nil
+	return nil
 }
 
 // ready is called by the dispatcher's poller with the events epoll reported for the socket.
-func (fd *netFD) ready(in, out bool) {
+func (fd *netFD) ready(in, out, hup bool) {
+	if hup {
+		fd.hup = true
+	}
+	if in {
+		fd.rdHint = true
+	}
+	if out {
+		fd.wrHint = true
+	}
 	if in && fd.rd != nil {
 		w := fd.rd
 		if w.attempt() {
@@ -115,19 +132,20 @@ func (fd *netFD) close() error {
 		}
 	}
 	fd.rd, fd.wr = nil, nil
-	if fd.unlink != "" {
-		os.Remove(fd.unlink)
-	}
 	if err != nil {
 		return os.NewSyscallError("close", err)
 	}
 	return nil
 }
 
-// read reads into p once, retrying on EINTR. A peer's orderly close reads as io.EOF.
+// read reads into p once, retrying on EINTR. A peer's orderly close reads as io.EOF; a
+// socket known to be drained (see netFD) gives EAGAIN without a system call.
 func (fd *netFD) read(p []byte) (int, error) {
 	if fd.closed {
 		return 0, net.ErrClosed
+	}
+	if !fd.rdHint {
+		return 0, unix.EAGAIN
 	}
 	for {
 		n, err := unix.Read(fd.sysfd, p)
@@ -135,10 +153,14 @@ func (fd *netFD) read(p []byte) (int, error) {
 		case err == nil && n == 0 && len(p) > 0:
 			return 0, io.EOF
 		case err == nil:
+			if n < len(p) && !fd.hup {
+				fd.rdHint = false
+			}
 			return n, nil
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			fd.rdHint = false
 			return 0, err
 		}
 		return 0, wrapSyscall("read", err)
@@ -150,6 +172,9 @@ func (fd *netFD) write(p []byte) (int, error) {
 	if fd.closed {
 		return 0, net.ErrClosed
 	}
+	if !fd.wrHint {
+		return 0, unix.EAGAIN
+	}
 	for {
 		n, err := unix.Write(fd.sysfd, p)
 		switch {
@@ -158,6 +183,7 @@ func (fd *netFD) write(p []byte) (int, error) {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			fd.wrHint = false
 			return 0, err
 		}
 		return 0, wrapSyscall("write", err)
@@ -173,16 +199,29 @@ func wrapSyscall(op string, err error) error {
 
 // A Listener is a listening TCP or unix socket owned by a dispatcher.
 type Listener struct {
-	fd  *netFD
-	acc acceptOp
+	fd     netFD
+	acc    acceptOp
+	addr   net.Addr
+	unlink string // the unix socket file to remove on close
 }
 
 // A Conn is a connected TCP or unix stream socket owned by a dispatcher. Its operations must be
 // used from tasklets of that dispatcher. One tasklet may read while another writes.
 type Conn struct {
-	fd  *netFD
+	fd  netFD
 	rop readOp
 	wop writeOp
+}
+
+func (fd *netFD) addr(get func(int) (unix.Sockaddr, error)) net.Addr {
+	if fd.closed {
+		return nil
+	}
+	sa, err := get(fd.sysfd)
+	if err != nil {
+		return nil
+	}
+	return netAddr(sa)
 }
 
 // Listen returns the operation that listens on address: network is "tcp", "tcp4", "tcp6" or
@@ -208,36 +247,40 @@ func (o *listenOp) Start(t *Tasklet, timeout time.Duration) bool {
 		o.err = &net.OpError{Op: "listen", Net: o.network, Err: err}
 		return true
 	}
-	fd, err := newNetFD(t.dispatcher(), sysfd, sa.family)
-	if err != nil {
+	ln := &Listener{}
+	if err := ln.fd.init(t.dispatcher(), sysfd, sa.family); err != nil {
 		o.err = &net.OpError{Op: "listen", Net: o.network, Err: err}
 		return true
 	}
-	if lsa, err := unix.Getsockname(sysfd); err == nil {
-		fd.laddr = netAddr(lsa)
-	}
+	ln.addr = ln.fd.addr(unix.Getsockname)
 	if sa.family == unix.AF_UNIX {
-		fd.unlink = o.address
+		ln.unlink = o.address
 	}
-	o.ln = &Listener{fd: fd}
-	o.ln.acc.ln = o.ln
+	ln.acc.ln = ln
+	o.ln = ln
 	return true
 }
 
 func (o *listenOp) Result(t *Tasklet) (*Listener, error) { return o.ln, o.err }
 
 // Addr returns the address the listener listens on (with the port chosen, for port 0).
-func (ln *Listener) Addr() net.Addr { return ln.fd.laddr }
+func (ln *Listener) Addr() net.Addr { return ln.addr }
 
 // Close stops listening; a tasklet waiting in Accept gets net.ErrClosed.
-func (ln *Listener) Close() error { return ln.fd.close() }
+func (ln *Listener) Close() error {
+	err := ln.fd.close()
+	if ln.unlink != "" && err == nil {
+		os.Remove(ln.unlink)
+	}
+	return err
+}
 
 // Accept returns the operation that waits for the next connection. When the process is out of
 // file descriptors (EMFILE, ENFILE) or memory, it completes with that error and the listener
 // stays usable: the server can report it, wait a little and accept again.
 func (ln *Listener) Accept() Op[*Conn] {
 	if ln.fd.busy(true) {
-		return &failedOp[*Conn]{opError("accept", ln.fd, ErrBusy)}
+		return &failedOp[*Conn]{opError("accept", &ln.fd, ErrBusy)}
 	}
 	return &ln.acc
 }
@@ -252,11 +295,11 @@ type acceptOp struct {
 
 func (o *acceptOp) tasklet() *Tasklet { return o.t }
 func (o *acceptOp) fail(err error) {
-	o.c, o.err, o.done = nil, opError("accept", o.ln.fd, err), true
+	o.c, o.err, o.done = nil, opError("accept", &o.ln.fd, err), true
 }
 
 func (o *acceptOp) Start(t *Tasklet, timeout time.Duration) bool {
-	fd := o.ln.fd
+	fd := &o.ln.fd
 	o.t, o.c, o.err, o.done = t, nil, nil, false
 	if t.begin() {
 		return true
@@ -273,12 +316,16 @@ func (o *acceptOp) Start(t *Tasklet, timeout time.Duration) bool {
 }
 
 func (o *acceptOp) attempt() bool {
-	fd := o.ln.fd
+	fd := &o.ln.fd
 	for {
-		nfd, rsa, err := unix.Accept4(fd.sysfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if !fd.rdHint {
+			return false
+		}
+		nfd, _, err := unix.Accept4(fd.sysfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
+			fd.rdHint = false
 			return false
 		case unix.EINTR, unix.ECONNABORTED:
 			// A connection reset before we took it: take the next one.
@@ -288,7 +335,7 @@ func (o *acceptOp) attempt() bool {
 			o.fail(os.NewSyscallError("accept4", err))
 			return true
 		}
-		c, err := newConn(fd.d, nfd, fd.family, rsa)
+		c, err := newConn(fd.d, nfd, int(fd.family))
 		if err != nil {
 			o.fail(err)
 			return true
@@ -307,19 +354,15 @@ func (o *acceptOp) Result(t *Tasklet) (*Conn, error) {
 	return c, err
 }
 
-func newConn(d *Dispatcher, sysfd, family int, rsa unix.Sockaddr) (*Conn, error) {
+func newConn(d *Dispatcher, sysfd, family int) (*Conn, error) {
 	if err := setNoDelay(sysfd, family, true); err != nil {
 		unix.Close(sysfd)
 		return nil, err
 	}
-	fd, err := newNetFD(d, sysfd, family)
-	if err != nil {
+	c := &Conn{}
+	if err := c.fd.init(d, sysfd, family); err != nil {
 		return nil, err
 	}
-	if rsa != nil {
-		fd.raddr = netAddr(rsa)
-	}
-	c := &Conn{fd: fd}
 	c.rop.c = c
 	c.wop.c = c
 	return c, nil
@@ -336,7 +379,7 @@ func opError(op string, fd *netFD, err error) error {
 	if fd.family == unix.AF_UNIX {
 		netw = "unix"
 	}
-	return &net.OpError{Op: op, Net: netw, Source: fd.laddr, Addr: fd.raddr, Err: err}
+	return &net.OpError{Op: op, Net: netw, Source: fd.addr(unix.Getsockname), Addr: fd.addr(unix.Getpeername), Err: err}
 }
 
 // Dial returns the operation that connects to address (see Listen for the forms of network
@@ -347,10 +390,9 @@ func Dial(network, address string) Op[*Conn] {
 
 type dialOp struct {
 	network, address string
-	fd               *netFD
+	c                *Conn // the connecting socket
 	t                *Tasklet
 	done             bool
-	c                *Conn
 	err              error
 }
 
@@ -374,13 +416,14 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 		o.fail(err)
 		return true
 	}
-	fd, err := newNetFD(t.dispatcher(), sysfd, sa.family)
-	if err != nil {
+	c := &Conn{}
+	if err := c.fd.init(t.dispatcher(), sysfd, sa.family); err != nil {
 		o.fail(err)
 		return true
 	}
-	fd.raddr = netAddr(sa.sa)
-	o.fd = fd
+	c.rop.c, c.wop.c = c, c
+	o.c = c
+	fd := &c.fd
 	for {
 		err = unix.Connect(sysfd, sa.sa)
 		if err != unix.EINTR {
@@ -400,9 +443,10 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 	return true
 }
 
+
 // attempt is called when the connecting socket becomes writable: the connect has finished.
 func (o *dialOp) attempt() bool {
-	errno, err := unix.GetsockoptInt(o.fd.sysfd, unix.SOL_SOCKET, unix.SO_ERROR)
+	errno, err := unix.GetsockoptInt(o.c.fd.sysfd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && errno != 0 {
 		err = syscall.Errno(errno)
 	}
@@ -412,44 +456,43 @@ func (o *dialOp) attempt() bool {
 	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
 		return false
 	default:
-		o.fd.close()
+		o.c.fd.close()
 		o.fail(os.NewSyscallError("connect", err))
 	}
 	return true
 }
 
 func (o *dialOp) connected() {
-	fd := o.fd
-	if err := setNoDelay(fd.sysfd, fd.family, true); err != nil {
+	fd := &o.c.fd
+	if err := setNoDelay(fd.sysfd, int(fd.family), true); err != nil {
 		fd.close()
 		o.fail(err)
 		return
 	}
-	if lsa, err := unix.Getsockname(fd.sysfd); err == nil {
-		fd.laddr = netAddr(lsa)
-	}
-	c := &Conn{fd: fd}
-	c.rop.c = c
-	c.wop.c = c
-	o.c, o.done = c, true
+	o.done = true
 }
 
 func (o *dialOp) Result(t *Tasklet) (*Conn, error) {
+	c := o.c
+	o.c = nil
 	if !o.done {
 		// Timed out or killed while connecting: give the socket back.
-		if o.fd != nil && !o.fd.closed {
-			o.fd.close()
+		if c != nil && !c.fd.closed {
+			c.fd.close()
 		}
 		return nil, t.Err()
 	}
-	return o.c, o.err
+	if o.err != nil {
+		return nil, o.err
+	}
+	return c, nil
 }
 
-// LocalAddr returns the connection's local address.
-func (c *Conn) LocalAddr() net.Addr { return c.fd.laddr }
+// LocalAddr returns the connection's local address (nil once closed).
+func (c *Conn) LocalAddr() net.Addr { return c.fd.addr(unix.Getsockname) }
 
-// RemoteAddr returns the address of the peer.
-func (c *Conn) RemoteAddr() net.Addr { return c.fd.raddr }
+// RemoteAddr returns the address of the peer (nil once closed or disconnected).
+func (c *Conn) RemoteAddr() net.Addr { return c.fd.addr(unix.Getpeername) }
 
 // Close closes the connection. Tasklets waiting to read or write it get net.ErrClosed.
 func (c *Conn) Close() error { return c.fd.close() }
@@ -468,7 +511,7 @@ func (c *Conn) SetNoDelay(on bool) error {
 	if c.fd.closed {
 		return net.ErrClosed
 	}
-	return setNoDelay(c.fd.sysfd, c.fd.family, on)
+	return setNoDelay(c.fd.sysfd, int(c.fd.family), on)
 }
 
 // Read returns the operation that reads into p: at least one byte, waiting for data if none
@@ -476,7 +519,7 @@ func (c *Conn) SetNoDelay(on bool) error {
 // touched until the operation completes.
 func (c *Conn) Read(p []byte) Op[int] {
 	if c.fd.busy(true) {
-		return &failedOp[int]{opError("read", c.fd, ErrBusy)}
+		return &failedOp[int]{opError("read", &c.fd, ErrBusy)}
 	}
 	c.rop.p = p
 	return &c.rop
@@ -492,10 +535,10 @@ type readOp struct {
 }
 
 func (o *readOp) tasklet() *Tasklet { return o.t }
-func (o *readOp) fail(err error)    { o.err, o.done = opError("read", o.c.fd, err), true }
+func (o *readOp) fail(err error)    { o.err, o.done = opError("read", &o.c.fd, err), true }
 
 func (o *readOp) Start(t *Tasklet, timeout time.Duration) bool {
-	fd := o.c.fd
+	fd := &o.c.fd
 	o.t, o.n, o.err, o.done = t, 0, nil, false
 	if t.begin() {
 		return true
@@ -533,7 +576,7 @@ func (o *readOp) Result(t *Tasklet) (int, error) {
 // p must not be touched until the operation completes.
 func (c *Conn) Write(p []byte) Op[int] {
 	if c.fd.busy(false) {
-		return &failedOp[int]{opError("write", c.fd, ErrBusy)}
+		return &failedOp[int]{opError("write", &c.fd, ErrBusy)}
 	}
 	c.wop.p = p
 	return &c.wop
@@ -549,10 +592,10 @@ type writeOp struct {
 }
 
 func (o *writeOp) tasklet() *Tasklet { return o.t }
-func (o *writeOp) fail(err error)    { o.err, o.done = opError("write", o.c.fd, err), true }
+func (o *writeOp) fail(err error)    { o.err, o.done = opError("write", &o.c.fd, err), true }
 
 func (o *writeOp) Start(t *Tasklet, timeout time.Duration) bool {
-	fd := o.c.fd
+	fd := &o.c.fd
 	o.t, o.n, o.err, o.done = t, 0, nil, false
 	if t.begin() {
 		return true

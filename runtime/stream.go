@@ -6,29 +6,51 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrTooLong is the error of ReadLine and ReadUntil when no delimiter came within the
 // stream's maximum token size (see Stream.SetMaxToken).
 var ErrTooLong = errors.New("tskrt: line or token too long")
 
-// streamBufSize is the size of the buffers streams borrow while they hold data.
-const streamBufSize = 4096
+// Streams borrow their buffers, in a few size classes, only while they hold data: a read
+// buffer while unread bytes are buffered, a write buffer between Write and the end of Flush.
+// An idle connection holds none. A socket is read into a shared scratch buffer when the
+// stream holds no room, and what came is copied into a buffer of the right class; so a burst
+// of readiness on thousands of sockets borrows small buffers, not a big one each.
+var bufClasses = [...]int{256, 2048, 16 << 10, 64 << 10}
 
-// bufPool lends streams their buffers. A stream holds a read buffer only while unread data is
-// buffered (and a write buffer only between Write and the end of Flush), so an idle
-// connection costs no buffer memory.
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, streamBufSize)
+var bufPools [len(bufClasses)]sync.Pool
+
+// scratchSize is the size of the shared buffer sockets are read into.
+const scratchSize = 64 << 10
+
+var scratchPool = sync.Pool{New: func() any { return new([scratchSize]byte) }}
+
+// getBuf borrows a buffer of at least n bytes (of length its class's size).
+func getBuf(n int) *[]byte {
+	for i, size := range bufClasses {
+		if n <= size {
+			if p, ok := bufPools[i].Get().(*[]byte); ok {
+				return p
+			}
+			b := make([]byte, size)
+			return &b
+		}
+	}
+	b := make([]byte, n)
 	return &b
-}}
+}
 
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
-
+// putBuf gives back a buffer from getBuf (one of no class is left to the garbage collector).
 func putBuf(p *[]byte) {
-	if cap(*p) == streamBufSize {
-		*p = (*p)[:streamBufSize]
-		bufPool.Put(p)
+	for i, size := range bufClasses {
+		if cap(*p) == size {
+			*p = (*p)[:size]
+			bufPools[i].Put(p)
+			return
+		}
 	}
 }
 
@@ -116,7 +138,7 @@ func (s *Stream) ReadSome() Op[[]byte] { return s.read(readSome, nil, 0) }
 
 func (s *Stream) read(mode readMode, delim []byte, n int) Op[[]byte] {
 	if s.c.fd.busy(true) {
-		return &failedOp[[]byte]{opError("read", s.c.fd, ErrBusy)}
+		return &failedOp[[]byte]{opError("read", &s.c.fd, ErrBusy)}
 	}
 	o := &s.rop
 	o.mode, o.delim, o.n, o.scanned = mode, delim, n, 0
@@ -137,7 +159,7 @@ type streamReadOp struct {
 
 func (o *streamReadOp) tasklet() *Tasklet { return o.t }
 func (o *streamReadOp) fail(err error) {
-	o.res, o.err, o.done = nil, opError("read", o.s.c.fd, err), true
+	o.res, o.err, o.done = nil, opError("read", &o.s.c.fd, err), true
 }
 
 func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
@@ -252,57 +274,64 @@ func (o *streamReadOp) attempt() bool {
 			o.atEOF()
 			return true
 		}
-		if err := s.makeRoom(o); err != nil {
-			o.res, o.err, o.done = nil, err, true
-			return true
-		}
-		m, err := s.c.fd.read((*s.rb)[s.w:])
+		_, err := s.fill()
 		switch {
 		case err == io.EOF:
 			s.eof = true
 		case err != nil && isEAGAIN(err):
-			if s.r == s.w {
-				s.releaseRead() // idle: hold no buffer while waiting
-			}
+			s.releaseRead() // if idle, hold no buffer while waiting
 			return false
 		case err != nil:
 			o.fail(err)
 			return true
-		default:
-			s.w += m
 		}
 	}
 }
 
-// makeRoom borrows a buffer, or compacts or grows it, so a read has somewhere to go.
-func (s *Stream) makeRoom(o *streamReadOp) error {
-	if s.rb == nil {
-		s.rb = getBuf()
-		s.r, s.w = 0, 0
-		return nil
+// minDirect is the least room in a stream's buffer worth reading into directly.
+const minDirect = 1024
+
+// fill reads from the socket into the stream's buffer: directly when the buffer has room,
+// else through the scratch buffer into a buffer of the right size class.
+func (s *Stream) fill() (int, error) {
+	fd := &s.c.fd
+	if s.rb != nil {
+		buf := *s.rb
+		if s.r > 0 && len(buf)-s.w < minDirect {
+			// Move the unread bytes to the front.
+			s.w = copy(buf, buf[s.r:s.w])
+			s.r = 0
+		}
+		if len(buf)-s.w >= minDirect {
+			m, err := fd.read(buf[s.w:])
+			s.w += m
+			return m, err
+		}
 	}
-	buf := *s.rb
-	if s.w < len(buf) {
-		return nil
+	if !fd.rdHint {
+		return 0, unix.EAGAIN // spare the scratch buffer
 	}
-	if s.r > 0 {
-		copy(buf, buf[s.r:s.w])
-		s.w -= s.r
-		s.r = 0
-		return nil
+	sp := scratchPool.Get().(*[scratchSize]byte)
+	m, err := fd.read(sp[:])
+	if m > 0 {
+		s.appendRead(sp[:m])
 	}
-	need := len(buf) * 2
-	switch o.mode {
-	case readFull:
-		need = max(need, o.n)
-	case readLine, readUntil:
-		need = min(need, s.maxToken+len(o.delim)+1)
+	scratchPool.Put(sp)
+	return m, err
+}
+
+// appendRead adds p to the unread bytes, moving them to a bigger buffer if needed.
+func (s *Stream) appendRead(p []byte) {
+	unread := s.w - s.r
+	if s.rb == nil || len(*s.rb)-s.w < len(p) {
+		nb := getBuf(unread + len(p))
+		if s.rb != nil {
+			copy(*nb, (*s.rb)[s.r:s.w])
+			putBuf(s.rb)
+		}
+		s.rb, s.r, s.w = nb, 0, unread
 	}
-	nb := make([]byte, need)
-	copy(nb, buf[:s.w])
-	putBuf(s.rb)
-	s.rb = &nb
-	return nil
+	s.w += copy((*s.rb)[s.w:], p)
 }
 
 func (s *Stream) releaseRead() {
@@ -338,23 +367,24 @@ func (s *Stream) WriteString(str string) (int, error) {
 
 func (s *Stream) grow(n int) {
 	if s.wb == nil {
-		s.wb = getBuf()
+		s.wb = getBuf(n)
 		s.wn = 0
+		return
 	}
 	if s.wn+n <= len(*s.wb) {
 		return
 	}
-	nb := make([]byte, max(2*len(*s.wb), s.wn+n))
-	copy(nb, (*s.wb)[:s.wn])
+	nb := getBuf(max(2*len(*s.wb), s.wn+n))
+	copy(*nb, (*s.wb)[:s.wn])
 	putBuf(s.wb)
-	s.wb = &nb
+	s.wb = nb
 }
 
 // Flush returns the operation that writes everything buffered by Write, waiting while the
 // kernel's send buffer is full.
 func (s *Stream) Flush() Op[struct{}] {
 	if s.c.fd.busy(false) {
-		return &failedOp[struct{}]{opError("write", s.c.fd, ErrBusy)}
+		return &failedOp[struct{}]{opError("write", &s.c.fd, ErrBusy)}
 	}
 	s.fop.off = 0
 	return &s.fop
@@ -370,7 +400,7 @@ type flushOp struct {
 
 func (o *flushOp) tasklet() *Tasklet { return o.t }
 func (o *flushOp) fail(err error) {
-	o.err, o.done = opError("write", o.s.c.fd, err), true
+	o.err, o.done = opError("write", &o.s.c.fd, err), true
 	o.s.dropWritten(o.off)
 }
 

@@ -82,8 +82,9 @@ func TestStreamEOFCases(t *testing.T) {
 		{"full-zero", "", func(s *Stream) Op[[]byte] { return s.ReadFull(0) }, "", nil},
 		{"until-missing", "abc", func(s *Stream) Op[[]byte] { return s.ReadUntil("::") }, "abc", io.EOF},
 		{"too-long", strings.Repeat("x", 100) + "\n", func(s *Stream) Op[[]byte] { s.SetMaxToken(10); return s.ReadLine() }, "", ErrTooLong},
-		{"big-full", strings.Repeat("y", 3*streamBufSize+7), func(s *Stream) Op[[]byte] { return s.ReadFull(3*streamBufSize + 7) }, strings.Repeat("y", 3*streamBufSize+7), nil},
-		{"long-line", strings.Repeat("z", 2*streamBufSize) + "\n", func(s *Stream) Op[[]byte] { return s.ReadLine() }, strings.Repeat("z", 2*streamBufSize), nil},
+		{"big-full", strings.Repeat("y", 3*scratchSize+7), func(s *Stream) Op[[]byte] { return s.ReadFull(3*scratchSize + 7) }, strings.Repeat("y", 3*scratchSize+7), nil},
+		{"long-line", strings.Repeat("z", 20000) + "\n", func(s *Stream) Op[[]byte] { return s.ReadLine() }, strings.Repeat("z", 20000), nil},
+		{"over-max", strings.Repeat("z", 70000) + "\n", func(s *Stream) Op[[]byte] { return s.ReadLine() }, "", ErrTooLong},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
