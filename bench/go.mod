@@ -6,6 +6,7 @@ replace github.com/tskc-lang/tskc => ../
 
 require (
 	github.com/panjf2000/gnet/v2 v2.9.7
+	github.com/tskc-lang/tskc v0.0.0-00010101000000-000000000000
 	golang.org/x/sys v0.50.0
 )
 
@@ -14,6 +15,6 @@ require (
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.0 // indirect
-	golang.org/x/sync v0.11.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )

@@ -48,6 +48,7 @@ var servers = []server{
 	{name: "goroutine", kind: "echo", dir: ".", pkg: "./servers/goecho", about: "net, one goroutine per connection, 1 KiB buffer"},
 	{name: "gnet", kind: "echo", dir: ".", pkg: "./servers/gnetecho", about: "gnet/v2 v2.9.7, multicore (one event loop per CPU)"},
 	{name: "gnet-1", kind: "echo", dir: ".", pkg: "./servers/gnetecho", args: []string{"-loops", "1"}, about: "gnet/v2 v2.9.7, one event loop"},
+	{name: "tskc-rt", kind: "echo", dir: ".", pkg: "./servers/tskecho", about: "tskc runtime, hand-written frames (the shape tskc generates), one dispatcher thread"},
 	{name: "tskc", kind: "echo", dir: "..", pkg: "./examples/echo", about: "examples/echo (.tsk compiled by tskc), one dispatcher thread"},
 	{name: "net/http", kind: "http", dir: ".", pkg: "./servers/nethttp", about: "Go net/http hello server"},
 	{name: "greeter", kind: "http", dir: "..", pkg: "./examples/greeter", about: "examples/greeter (.tsk compiled by tskc), one dispatcher thread"},
@@ -81,7 +82,7 @@ type result struct {
 
 func main() {
 	var (
-		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc,net/http,greeter", "servers to run (comma-separated; see -list)")
+		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc-rt,tskc,net/http,greeter", "servers to run (comma-separated; see -list)")
 		connList   = flag.String("conns", "100,1000,10000", "echo connection counts")
 		httpConns  = flag.String("http-conns", "100,1000", "http connection counts")
 		depth      = flag.Int("depth", 16, "messages in flight per connection in the pipelined workloads")
