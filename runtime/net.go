@@ -443,7 +443,6 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 	return true
 }
 
-
 // attempt is called when the connecting socket becomes writable: the connect has finished.
 func (o *dialOp) attempt() bool {
 	errno, err := unix.GetsockoptInt(o.c.fd.sysfd, unix.SOL_SOCKET, unix.SO_ERROR)
