@@ -8,6 +8,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -26,6 +27,8 @@ type builder struct {
 	errs      ErrorList
 	usesTime  bool
 	inTasklet bool
+	tmp       *token.FileSet // see tmpFileSet
+	durOffs   []int          // offsets of duration literals, sorted
 }
 
 // posOf returns the position of a byte offset.
@@ -62,12 +65,16 @@ func (b *builder) ident(p *pIdent) *Ident {
 
 // tmpFileSet returns a file set whose next file starts at token.Pos base,
 // so that go/parser positions inside it are positions in the .tsk file.
-func tmpFileSet(base int) *token.FileSet {
-	fs := token.NewFileSet()
-	if base > 1 {
-		fs.AddFile("", 1, base-2)
+// Snippets mostly come in source order, so one set serves many of them.
+func (b *builder) tmpFileSet(base int) *token.FileSet {
+	if b.tmp == nil || b.tmp.Base() > base {
+		b.tmp = token.NewFileSet()
 	}
-	return fs
+	if gap := base - b.tmp.Base(); gap > 0 {
+		// A placeholder file fills the gap: a file of size n takes n+1 positions.
+		b.tmp.AddFile("", -1, gap-1)
+	}
+	return b.tmp
 }
 
 // snippet returns the Go text of [off, end) wrapped in prefix and suffix,
@@ -158,7 +165,7 @@ func (b *builder) expr(sp span) ast.Expr {
 		return nil
 	}
 	text, base := b.snippet(sp.Off, sp.End, "", "")
-	x, err := parser.ParseExprFrom(tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
+	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
 	if err != nil {
 		b.goError(err, base)
 		return &ast.BadExpr{From: b.gpos(sp.Off), To: b.gpos(sp.End)}
@@ -176,7 +183,7 @@ func (b *builder) exprs(list []span) []ast.Expr {
 	}
 	off, end := list[0].Off, list[len(list)-1].End
 	text, base := b.snippet(off, end, "_(", ")")
-	x, err := parser.ParseExprFrom(tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
+	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
 	if err != nil {
 		b.goError(err, base)
 		out := make([]ast.Expr, len(list))
@@ -197,7 +204,7 @@ func (b *builder) exprs(list []span) []ast.Expr {
 // goDecl parses a Go declaration.
 func (b *builder) goDecl(sp span) ast.Decl {
 	text, base := b.snippet(sp.Off, sp.End, "package p;", "")
-	f, err := parser.ParseFile(tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
+	f, err := parser.ParseFile(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
 	if err != nil {
 		b.goError(err, base)
 		return nil
@@ -213,8 +220,15 @@ func (b *builder) goDecl(sp span) ast.Decl {
 // fix replaces the placeholders of duration literals with the Go
 // expression they mean, and reports Go channel syntax in tasklets.
 func (b *builder) fix(n ast.Node) ast.Node {
-	if b.inTasklet {
+	start, end := int(n.Pos())-b.base, int(n.End())-b.base
+	if start < 0 || end > len(b.src) || start > end {
+		start, end = 0, len(b.src)
+	}
+	if b.inTasklet && bytes.Contains(b.src[start:end], []byte("chan")) {
 		b.checkChans(n)
+	}
+	if i := sort.SearchInts(b.durOffs, start); i == len(b.durOffs) || b.durOffs[i] >= end {
+		return n // no duration literal inside
 	}
 	return astutil.Apply(n, nil, func(c *astutil.Cursor) bool {
 		switch x := c.Node().(type) {
@@ -314,7 +328,7 @@ func (b *builder) file(p *pFile) *File {
 func (b *builder) message(p *pMessage) *MessageDecl {
 	d := &MessageDecl{Pos: b.lpos(p.Pos), Name: b.ident(p.Name)}
 	text, base := b.snippet(p.Fields.Off, p.Fields.End, "struct", "")
-	x, err := parser.ParseExprFrom(tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
+	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
 	if err != nil {
 		b.goError(err, base)
 		d.Fields = &ast.FieldList{Opening: b.gpos(p.Fields.Off), Closing: b.gpos(p.Fields.End - 1)}
@@ -336,7 +350,7 @@ func (b *builder) tasklet(p *pTasklet) *TaskletDecl {
 		end = p.Sig.Results.End
 	}
 	text, base := b.snippet(p.Sig.Off, end, "func", "")
-	x, err := parser.ParseExprFrom(tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
+	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
 	if err != nil {
 		b.goError(err, base)
 		d.Type = &ast.FuncType{Params: &ast.FieldList{}}

@@ -19,6 +19,12 @@ type pFile struct {
 	Decls   []*pDecl   `parser:"( @@ ';' | ';' )*"`
 }
 
+// pDeclChunk is one top-level declaration, parsed on its own (see
+// splitDecls).
+type pDeclChunk struct {
+	Decl *pDecl `parser:"@@ ';'?"`
+}
+
 type pIdent struct {
 	Pos  lexer.Position
 	Name string `parser:"@Ident"`
@@ -352,8 +358,14 @@ type pSelectSend struct {
 	Value *expr `parser:"@@"`
 }
 
-// tskParser parses a whole file.
+// tskParser parses a whole file, or its header (package and imports).
 var tskParser = participle.MustBuild[pFile](
+	participle.Lexer(tskLexer{}),
+	participle.UseLookahead(participle.MaxLookahead),
+)
+
+// declParser parses one top-level declaration.
+var declParser = participle.MustBuild[pDeclChunk](
 	participle.Lexer(tskLexer{}),
 	participle.UseLookahead(participle.MaxLookahead),
 )

@@ -47,13 +47,17 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 		base:      tf.Base(),
 		durations: sc.durations,
 	}
-	lex, err := lexer.Upgrade(&tokenLexer{toks: sc.toks})
-	if err != nil {
-		return nil, ErrorList{{Pos: b.posOf(0), Msg: err.Error()}}
+	for off := range sc.durations {
+		b.durOffs = append(b.durOffs, off)
 	}
-	pf, err := tskParser.ParseFromLexer(lex)
-	if err != nil {
-		return nil, ErrorList{b.syntaxError(err, sc)}
+	sort.Ints(b.durOffs)
+	pf, errs := parseTokens(sc.toks)
+	if len(errs) > 0 {
+		list := make(ErrorList, len(errs))
+		for i, err := range errs {
+			list[i] = b.syntaxError(err, sc)
+		}
+		return nil, sortErrors(list)
 	}
 	f = b.file(pf)
 	f.FileSet = fset
@@ -64,6 +68,140 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 		return f, sortErrors(b.errs)
 	}
 	return f, nil
+}
+
+// parseTokens runs the participle grammar over the tokens of a file. The
+// header (package clause and imports) and each top-level declaration are
+// parsed separately, so that a bad declaration does not hide the errors of
+// the others and the parser's backtracking stays local.
+func parseTokens(toks []lexer.Token) (*pFile, []error) {
+	h, ok := headerEnd(toks)
+	if !ok {
+		pf, err := run(tskParser, toks)
+		if err != nil {
+			return nil, []error{err}
+		}
+		return pf, nil
+	}
+	head := make([]lexer.Token, h+1)
+	copy(head, toks[:h])
+	head[h] = lexer.Token{Type: lexer.EOF, Pos: toks[h].Pos}
+	pf, err := run(tskParser, head)
+	if err != nil {
+		return nil, []error{err}
+	}
+	var errs []error
+	failed := false
+	for _, c := range splitDecls(toks, h) {
+		if failed && !declStart[toks[c[0]].Value] {
+			// Most likely the rest of the declaration that failed.
+			continue
+		}
+		failed = false
+		chunk := make([]lexer.Token, c[1]-c[0]+1)
+		copy(chunk, toks[c[0]:c[1]])
+		chunk[len(chunk)-1] = lexer.Token{Type: lexer.EOF, Pos: toks[c[1]].Pos}
+		d, err := run(declParser, chunk)
+		if err != nil {
+			errs = append(errs, err)
+			failed = true
+			if len(errs) == maxErrors {
+				break
+			}
+			continue
+		}
+		pf.Decls = append(pf.Decls, d.Decl)
+	}
+	return pf, errs
+}
+
+// run parses toks with p, reporting the error that got furthest.
+func run[G any](p *participle.Parser[G], toks []lexer.Token) (*G, error) {
+	lex, err := lexer.Upgrade(&tokenLexer{toks: toks})
+	if err != nil {
+		return nil, err
+	}
+	st, done := track(lex)
+	defer done()
+	g, err := p.ParseFromLexer(lex)
+	if err != nil {
+		return nil, st.furthest(err)
+	}
+	return g, nil
+}
+
+// maxErrors bounds the syntax errors reported for one file.
+const maxErrors = 10
+
+// declStart holds the words a top-level declaration starts with.
+var declStart = map[string]bool{
+	"message": true, "tasklet": true, "func": true, "type": true, "var": true, "const": true, "import": true,
+}
+
+// headerEnd returns the index of the first token after the package clause
+// and the imports; ok is false when the file does not start that way.
+func headerEnd(toks []lexer.Token) (int, bool) {
+	if len(toks) < 3 || toks[0].Value != "package" || goKind(toks[1].Type) != token.IDENT || !isSemi(goKind(toks[2].Type)) {
+		return 0, false
+	}
+	i := 3
+	for i < len(toks) {
+		switch {
+		case isSemi(goKind(toks[i].Type)):
+			i++
+		case toks[i].Value == "import":
+			end, ok := declEnd(toks, i)
+			if !ok {
+				return 0, false
+			}
+			i = end
+		default:
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// declEnd returns the index after the semicolon that ends the
+// declaration starting at toks[i], or the index of EOF.
+func declEnd(toks []lexer.Token, i int) (int, bool) {
+	depth := 0
+	for ; i < len(toks); i++ {
+		switch goKind(toks[i].Type) {
+		case token.LPAREN, token.LBRACK, token.LBRACE:
+			depth++
+		case token.RPAREN, token.RBRACK, token.RBRACE:
+			depth--
+		case token.SEMICOLON, tokAutoSemi:
+			if depth == 0 {
+				return i + 1, true
+			}
+		case token.EOF:
+			return i, depth == 0
+		}
+	}
+	return len(toks) - 1, false
+}
+
+// splitDecls returns the token ranges [start, end) of the top-level
+// declarations from toks[from] on; an unbalanced declaration runs to the
+// end of the file.
+func splitDecls(toks []lexer.Token, from int) [][2]int {
+	var out [][2]int
+	i := from
+	for i < len(toks)-1 {
+		if isSemi(goKind(toks[i].Type)) {
+			i++
+			continue
+		}
+		end, _ := declEnd(toks, i)
+		if end <= i {
+			end = len(toks) - 1
+		}
+		out = append(out, [2]int{i, end})
+		i = end
+	}
+	return out
 }
 
 // maskDurations returns a copy of src in which every duration literal is

@@ -1,6 +1,7 @@
 package grammar
 
 import (
+	"bytes"
 	"fmt"
 	"go/scanner"
 	"go/token"
@@ -104,10 +105,27 @@ type scanResult struct {
 // literals, operators, comments and automatic semicolons), plus duration
 // literals. A semicolon the scanner inserted has the Value ";".
 func scanFile(filename string, tf *token.File, src []byte) *scanResult {
-	r := &scanResult{durations: map[int]*durLit{}}
+	r := &scanResult{
+		durations: map[int]*durLit{},
+		toks:      make([]lexer.Token, 0, len(src)/4+16),
+	}
+	// Tokens come in source order, so lines are counted as they pass;
+	// pos falls back to the file's line table for earlier offsets.
+	line, lineStart := 1, 0
 	pos := func(off int) Pos {
-		p := tf.Position(tf.Pos(off))
-		return Pos{Filename: filename, Offset: off, Line: p.Line, Column: p.Column}
+		if off < lineStart || off >= len(src) {
+			p := tf.Position(tf.Pos(off))
+			return Pos{Filename: filename, Offset: off, Line: p.Line, Column: p.Column}
+		}
+		for {
+			i := bytes.IndexByte(src[lineStart:min(off, len(src))], '\n')
+			if i < 0 {
+				break
+			}
+			lineStart += i + 1
+			line++
+		}
+		return Pos{Filename: filename, Offset: off, Line: line, Column: off - lineStart + 1}
 	}
 	var s scanner.Scanner
 	s.Init(tf, src, func(p token.Position, msg string) {

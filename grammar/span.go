@@ -307,6 +307,7 @@ func scanOne(lex *lexer.PeekingLexer, mode exprMode) (span, error) {
 	s := exprScanner{lex: lex}
 	sp, ok, err := s.scan(mode)
 	if err != nil {
+		record(lex, err)
 		return sp, err
 	}
 	if !ok {

@@ -62,7 +62,9 @@ func (st *pStmt) Parse(lex *lexer.PeekingLexer) error {
 	if err == nil {
 		// A statement ends at a semicolon (or newline) or a closing brace.
 		if t := lex.Peek(); !endsStmt(goKind(t.Type)) {
-			return &participle.UnexpectedTokenError{Unexpected: *t}
+			err := &participle.UnexpectedTokenError{Unexpected: *t}
+			record(lex, err)
+			return err
 		}
 		return nil
 	}
@@ -70,6 +72,7 @@ func (st *pStmt) Parse(lex *lexer.PeekingLexer) error {
 		lex.LoadCheckpoint(start)
 		return err
 	}
+	record(lex, err)
 	// Leave the lexer where the error is, so that participle keeps this
 	// error as the one that got furthest.
 	if pe, ok := err.(participle.Error); ok {
@@ -260,4 +263,57 @@ func classify(lex *lexer.PeekingLexer) stmtClass {
 		}
 		first = false
 	}
+}
+
+// Participle drops an error raised inside an optional or repeated part of
+// the grammar and reports a shallower one where the enclosing production
+// then fails. The errors this package raises itself (a statement that
+// cannot be finished, an unclosed bracket) are recorded here per parse, and
+// the one that got furthest is reported.
+
+// parseState is the record of one run of a participle parser.
+type parseState struct {
+	err participle.Error // the furthest error raised by our productions
+}
+
+// states maps the first token of a run's token slice (shared by every
+// branch of that run) to its parseState.
+var states sync.Map
+
+// track registers a parse state for the run over lex.
+func track(lex *lexer.PeekingLexer) (*parseState, func()) {
+	key := &lex.Range(0, 1)[0]
+	st := &parseState{}
+	states.Store(key, st)
+	return st, func() { states.Delete(key) }
+}
+
+// record notes err, raised while parsing from lex.
+func record(lex *lexer.PeekingLexer, err error) {
+	pe, ok := err.(participle.Error)
+	if !ok || err == participle.NextMatch {
+		return
+	}
+	toks := lex.Range(0, 1)
+	if len(toks) == 0 {
+		return
+	}
+	v, ok := states.Load(&toks[0])
+	if !ok {
+		return
+	}
+	st := v.(*parseState)
+	if st.err == nil || pe.Position().Offset > st.err.Position().Offset {
+		st.err = pe
+	}
+}
+
+// furthest returns the error of a failed run: participle's, or the one
+// recorded further on.
+func (st *parseState) furthest(err error) error {
+	pe, ok := err.(participle.Error)
+	if st.err != nil && (!ok || st.err.Position().Offset > pe.Position().Offset) {
+		return st.err
+	}
+	return err
 }
