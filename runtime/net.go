@@ -209,8 +209,8 @@ type Listener struct {
 // used from tasklets of that dispatcher. One tasklet may read while another writes.
 type Conn struct {
 	fd  netFD
-	rop readOp
-	wop writeOp
+	rop *readOp  // allocated on first use (a Stream over the Conn has its own)
+	wop *writeOp // allocated on first use
 }
 
 func (fd *netFD) addr(get func(int) (unix.Sockaddr, error)) net.Addr {
@@ -363,8 +363,6 @@ func newConn(d *Dispatcher, sysfd, family int) (*Conn, error) {
 	if err := c.fd.init(d, sysfd, family); err != nil {
 		return nil, err
 	}
-	c.rop.c = c
-	c.wop.c = c
 	return c, nil
 }
 
@@ -421,7 +419,6 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 		o.fail(err)
 		return true
 	}
-	c.rop.c, c.wop.c = c, c
 	o.c = c
 	fd := &c.fd
 	for {
@@ -520,8 +517,11 @@ func (c *Conn) Read(p []byte) Op[int] {
 	if c.fd.busy(true) {
 		return &failedOp[int]{opError("read", &c.fd, ErrBusy)}
 	}
+	if c.rop == nil {
+		c.rop = &readOp{c: c}
+	}
 	c.rop.p = p
-	return &c.rop
+	return c.rop
 }
 
 type readOp struct {
@@ -577,8 +577,11 @@ func (c *Conn) Write(p []byte) Op[int] {
 	if c.fd.busy(false) {
 		return &failedOp[int]{opError("write", &c.fd, ErrBusy)}
 	}
+	if c.wop == nil {
+		c.wop = &writeOp{c: c}
+	}
 	c.wop.p = p
-	return &c.wop
+	return c.wop
 }
 
 type writeOp struct {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -63,11 +65,11 @@ func putBuf(p *[]byte) {
 type Stream struct {
 	c        *Conn
 	rb       *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
-	r, w     int
-	eof      bool // the peer closed its side: no more data will come
-	maxToken int
 	wb       *[]byte // borrowed write buffer, or nil
-	wn       int     // bytes in (*wb)[:wn]
+	r, w     int
+	wn       int // bytes in (*wb)[:wn]
+	maxToken int
+	eof      bool // the peer closed its side: no more data will come
 	rop      streamReadOp
 	fop      flushOp
 }
@@ -112,7 +114,7 @@ const (
 
 // ReadLine returns the operation that reads the next line: the bytes up to "\n", without the
 // "\n" or "\r\n". A last line without "\n" is returned as a line; after it, io.EOF.
-func (s *Stream) ReadLine() Op[[]byte] { return s.read(readLine, nil, 0) }
+func (s *Stream) ReadLine() Op[[]byte] { return s.read(readLine, "", 0) }
 
 // ReadUntil returns the operation that reads up to and including delim. If the peer closes
 // first, it completes with what came (possibly nothing) and io.EOF.
@@ -120,7 +122,7 @@ func (s *Stream) ReadUntil(delim string) Op[[]byte] {
 	if delim == "" {
 		return &failedOp[[]byte]{errors.New("tskrt: ReadUntil with an empty delimiter")}
 	}
-	return s.read(readUntil, []byte(delim), 0)
+	return s.read(readUntil, delim, 0)
 }
 
 // ReadFull returns the operation that reads exactly n bytes. If the peer closes first, it
@@ -129,42 +131,48 @@ func (s *Stream) ReadFull(n int) Op[[]byte] {
 	if n < 0 {
 		return &failedOp[[]byte]{errors.New("tskrt: ReadFull with a negative count")}
 	}
-	return s.read(readFull, nil, n)
+	return s.read(readFull, "", n)
 }
 
 // ReadSome returns the operation that reads whatever has arrived: the buffered bytes if there
 // are any, otherwise the next bytes received (at least one). The peer's close reads as io.EOF.
-func (s *Stream) ReadSome() Op[[]byte] { return s.read(readSome, nil, 0) }
+func (s *Stream) ReadSome() Op[[]byte] { return s.read(readSome, "", 0) }
 
-func (s *Stream) read(mode readMode, delim []byte, n int) Op[[]byte] {
+func (s *Stream) read(mode readMode, delim string, n int) Op[[]byte] {
 	if s.c.fd.busy(true) {
 		return &failedOp[[]byte]{opError("read", &s.c.fd, ErrBusy)}
 	}
+	if n > math.MaxInt32 {
+		return &failedOp[[]byte]{errors.New("tskrt: ReadFull of 2 GiB or more")}
+	}
 	o := &s.rop
-	o.mode, o.delim, o.n, o.scanned = mode, delim, n, 0
+	o.mode, o.delim, o.n, o.scanned = mode, delim, int32(n), 0
 	return o
 }
 
+// streamReadOp is the read operation of a stream. Its result is the slice
+// (*s.rb)[resOff:resOff+resLen] (nil when resLen is -1).
 type streamReadOp struct {
 	s       *Stream
-	mode    readMode
-	delim   []byte
-	n       int
-	scanned int // bytes of (*rb)[r:w] already searched for the delimiter
 	t       *Tasklet
-	done    bool // completed by the operation itself (not by a timeout or kill)
-	res     []byte
+	delim   string
 	err     error
+	n       int32
+	scanned int32 // bytes of (*rb)[r:w] already searched for the delimiter
+	resOff  int32
+	resLen  int32
+	mode    readMode
+	done    bool // completed by the operation itself (not by a timeout or kill)
 }
 
 func (o *streamReadOp) tasklet() *Tasklet { return o.t }
 func (o *streamReadOp) fail(err error) {
-	o.res, o.err, o.done = nil, opError("read", &o.s.c.fd, err), true
+	o.resLen, o.err, o.done = -1, opError("read", &o.s.c.fd, err), true
 }
 
 func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
 	s := o.s
-	o.t, o.res, o.err, o.done = t, nil, nil, false
+	o.t, o.resLen, o.err, o.done = t, -1, nil, false
 	if t.begin() {
 		return true
 	}
@@ -183,50 +191,52 @@ func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
 func (o *streamReadOp) scan() bool {
 	s := o.s
 	if s.rb == nil {
-		return o.mode == readFull && o.n == 0 && o.finish(nil)
+		return o.mode == readFull && o.n == 0 && o.finish(0, 0)
 	}
 	buf := (*s.rb)[s.r:s.w]
+	start := s.r
 	switch o.mode {
 	case readLine:
 		if i := bytes.IndexByte(buf[o.scanned:], '\n'); i >= 0 {
-			i += o.scanned
+			i += int(o.scanned)
 			if i > s.maxToken {
 				return o.tooLong()
 			}
-			line := buf[:i]
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
+			n := i
+			if n > 0 && buf[n-1] == '\r' {
+				n--
 			}
 			s.r += i + 1
-			return o.finish(line)
+			return o.finish(start, n)
 		}
-		o.scanned = len(buf)
+		o.scanned = int32(len(buf))
 		if len(buf) > s.maxToken {
 			return o.tooLong()
 		}
 	case readUntil:
-		from := max(0, o.scanned-len(o.delim)+1)
-		if i := bytes.Index(buf[from:], o.delim); i >= 0 {
-			end := from + i + len(o.delim)
-			if end > s.maxToken+len(o.delim) {
+		delim := unsafe.Slice(unsafe.StringData(o.delim), len(o.delim)) // read only
+		from := max(0, int(o.scanned)-len(delim)+1)
+		if i := bytes.Index(buf[from:], delim); i >= 0 {
+			end := from + i + len(delim)
+			if end > s.maxToken+len(delim) {
 				return o.tooLong()
 			}
 			s.r += end
-			return o.finish(buf[:end])
+			return o.finish(start, end)
 		}
-		o.scanned = len(buf)
-		if len(buf) > s.maxToken+len(o.delim) {
+		o.scanned = int32(len(buf))
+		if len(buf) > s.maxToken+len(delim) {
 			return o.tooLong()
 		}
 	case readFull:
-		if len(buf) >= o.n {
-			s.r += o.n
-			return o.finish(buf[:o.n])
+		if n := int(o.n); len(buf) >= n {
+			s.r += n
+			return o.finish(start, n)
 		}
 	case readSome:
 		if len(buf) > 0 {
 			s.r = s.w
-			return o.finish(buf)
+			return o.finish(start, len(buf))
 		}
 	}
 	return false
@@ -234,33 +244,33 @@ func (o *streamReadOp) scan() bool {
 
 // tooLong fails the operation with ErrTooLong, leaving the buffered bytes unread.
 func (o *streamReadOp) tooLong() bool {
-	o.res, o.err, o.done = nil, ErrTooLong, true
+	o.resLen, o.err, o.done = -1, ErrTooLong, true
 	return true
 }
 
-func (o *streamReadOp) finish(res []byte) bool {
-	o.res, o.done = res, true
+// finish completes the operation with the n bytes at off in the read buffer.
+func (o *streamReadOp) finish(off, n int) bool {
+	o.resOff, o.resLen, o.done = int32(off), int32(n), true
 	return true
 }
 
 // atEOF completes the operation when the peer has closed and the buffer cannot satisfy it.
 func (o *streamReadOp) atEOF() {
 	s := o.s
-	var buf []byte
-	if s.rb != nil {
-		buf = (*s.rb)[s.r:s.w]
-	}
+	off, n := s.r, s.w-s.r
 	s.r = s.w
-	o.done = true
 	switch {
-	case len(buf) == 0:
-		o.res, o.err = nil, io.EOF
+	case n == 0:
+		o.finish(0, 0)
+		o.resLen, o.err = -1, io.EOF
 	case o.mode == readLine:
-		o.res = buf
+		o.finish(off, n)
 	case o.mode == readFull:
-		o.res, o.err = buf, io.ErrUnexpectedEOF
+		o.finish(off, n)
+		o.err = io.ErrUnexpectedEOF
 	default:
-		o.res, o.err = buf, io.EOF
+		o.finish(off, n)
+		o.err = io.EOF
 	}
 }
 
@@ -342,12 +352,16 @@ func (s *Stream) releaseRead() {
 }
 
 func (o *streamReadOp) Result(t *Tasklet) ([]byte, error) {
-	res, err, done := o.res, o.err, o.done
-	o.res, o.err, o.t, o.delim, o.done = nil, nil, nil, nil, false
+	err, done := o.err, o.done
+	o.err, o.t, o.delim, o.done = nil, nil, "", false
 	if !done {
 		return nil, t.Err()
 	}
-	return res, err
+	if o.resLen < 0 || o.s.rb == nil {
+		return nil, err
+	}
+	off := int(o.resOff)
+	return (*o.s.rb)[off : off+int(o.resLen) : off+int(o.resLen)], err
 }
 
 // Write adds p to the stream's write buffer; Flush sends it. It never blocks and never fails
