@@ -93,6 +93,7 @@ func main() {
 		maxTrips   = flag.Int64("max-trips", 200_000_000, "round-trip budget per run (the run stops early when spent)")
 		loops      = flag.Int("client-loops", 2, "client event loops (OS threads)")
 		list       = flag.Bool("list", false, "list the servers and exit")
+		custom     = flag.String("custom", "", "extra prebuilt servers: name=path[,name:http=path...] (they must accept -addr)")
 	)
 	flag.Parse()
 	if *list {
@@ -105,7 +106,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "netbench:", err)
 	}
 	var chosen []server
+	prebuilt := map[string]string{}
+	for _, spec := range strings.Split(*custom, ",") {
+		if spec == "" {
+			continue
+		}
+		name, path, ok := strings.Cut(spec, "=")
+		if !ok {
+			fatalf("bad -custom %q (want name=path)", spec)
+		}
+		kind := "echo"
+		if n, k, ok := strings.Cut(name, ":"); ok {
+			name, kind = n, k
+		}
+		servers = append(servers, server{name: name, kind: kind, about: "prebuilt " + path})
+		prebuilt[name] = path
+		*serverList += "," + name
+	}
 	for _, name := range strings.Split(*serverList, ",") {
+		if name == "" {
+			continue
+		}
 		i := slices.IndexFunc(servers, func(s server) bool { return s.name == name })
 		if i < 0 {
 			fatalf("unknown server %q (try -list)", name)
@@ -120,6 +141,11 @@ func main() {
 	bins := map[string]string{}
 	var ready []server
 	for _, s := range chosen {
+		if p, ok := prebuilt[s.name]; ok {
+			bins[s.name] = p
+			ready = append(ready, s)
+			continue
+		}
 		bin, err := build(s, tmp)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "netbench: skipping %s: %v\n", s.name, err)
