@@ -7,5 +7,7 @@ require golang.org/x/sys v0.50.0
 require (
 	github.com/alecthomas/participle/v2 v2.1.4 // indirect
 	github.com/rogpeppe/go-internal v1.16.0 // indirect
+	golang.org/x/mod v0.42.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 )
