@@ -1,0 +1,3 @@
+package codegen
+
+func (g *generator) check() {}
