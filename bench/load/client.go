@@ -145,7 +145,7 @@ func (c *Client) Prime(p Protocol, timeout time.Duration) error {
 	r := c.Start(p, 1, 1, 0)
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if r.finished() {
+		if r.Finished() {
 			return r.Stop()
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -193,7 +193,9 @@ func (c *Client) Start(p Protocol, depth int, perConn, total int64) *Run {
 	return r
 }
 
-func (r *Run) finished() bool { return r.running.Load() == 0 }
+// Finished reports whether every event loop of the run has returned (budget spent, stopped,
+// or failed).
+func (r *Run) Finished() bool { return r.running.Load() == 0 }
 
 // Stop ends the run, waits for the event loops to return, and reports the first error seen.
 // Requests still in flight are drained before the next Start.

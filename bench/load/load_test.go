@@ -93,10 +93,10 @@ func TestRunStopsByBudget(t *testing.T) {
 	// Pipelined, with a budget of 2,000 round trips: the run must end by itself.
 	r := c.Start(p, 16, 0, 2000)
 	deadline := time.Now().Add(10 * time.Second)
-	for !r.finished() && time.Now().Before(deadline) {
+	for !r.Finished() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if !r.finished() {
+	if !r.Finished() {
 		t.Fatal("run did not stop by itself")
 	}
 	if err := r.Stop(); err != nil {

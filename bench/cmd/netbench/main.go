@@ -14,70 +14,24 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/tskc-lang/tskc/bench/load"
-	"github.com/tskc-lang/tskc/bench/procstat"
+	"github.com/tskc-lang/tskc/bench/harness"
 )
 
-// A server is one program under test.
-type server struct {
-	name  string   // short name in the tables
-	kind  string   // "echo" or "http"
-	dir   string   // directory (relative to bench/) to run `go build` in
-	pkg   string   // package to build, relative to dir
-	args  []string // extra arguments; -addr is added
-	about string   // one line for the legend
-}
-
-var servers = []server{
-	{name: "goroutine", kind: "echo", dir: ".", pkg: "./servers/goecho", about: "net, one goroutine per connection, 1 KiB buffer"},
-	{name: "gnet", kind: "echo", dir: ".", pkg: "./servers/gnetecho", about: "gnet/v2 v2.9.7, multicore (one event loop per CPU)"},
-	{name: "gnet-1", kind: "echo", dir: ".", pkg: "./servers/gnetecho", args: []string{"-loops", "1"}, about: "gnet/v2 v2.9.7, one event loop"},
-	{name: "tskc-rt", kind: "echo", dir: ".", pkg: "./servers/tskecho", about: "tskc runtime, hand-written frames (the shape tskc generates), one dispatcher thread"},
-	{name: "tskc", kind: "echo", dir: "..", pkg: "./examples/echo", about: "examples/echo (.tsk compiled by tskc), one dispatcher thread"},
-	{name: "net/http", kind: "http", dir: ".", pkg: "./servers/nethttp", about: "Go net/http hello server"},
-	{name: "greeter", kind: "http", dir: "..", pkg: "./examples/greeter", about: "examples/greeter (.tsk compiled by tskc), one dispatcher thread"},
-}
-
-type workload struct {
-	kind  string // "echo" or "http"
-	conns int
-	depth int
-}
-
-func (w workload) String() string {
-	mode := "lock-step"
-	if w.depth > 1 {
-		mode = fmt.Sprintf("pipelined %d", w.depth)
-	}
-	if w.kind == "http" {
-		return fmt.Sprintf("http keep-alive, %d conns, %s", w.conns, mode)
-	}
-	return fmt.Sprintf("echo 64 B, %d conns, %s", w.conns, mode)
-}
-
-// A result is one measurement of one server under one workload.
+// A result is one measurement, or its failure.
 type result struct {
-	rate    float64       // round trips per second
-	cpu     time.Duration // server CPU per round trip
-	peak    int64         // server VmHWM, bytes
-	perIdle float64       // server RSS growth per idle connection, bytes
-	err     error
+	harness.Result
+	err error
 }
 
 func main() {
@@ -97,15 +51,15 @@ func main() {
 	)
 	flag.Parse()
 	if *list {
-		for _, s := range servers {
-			fmt.Printf("%-10s %-4s %s\n", s.name, s.kind, s.about)
+		for _, s := range harness.Servers {
+			fmt.Printf("%-10s %-4s %s\n", s.Name, s.Kind, s.About)
 		}
 		return
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := harness.RaiseFileLimit(); err != nil {
 		fmt.Fprintln(os.Stderr, "netbench:", err)
 	}
-	var chosen []server
+	var chosen []harness.Server
 	prebuilt := map[string]string{}
 	for _, spec := range strings.Split(*custom, ",") {
 		if spec == "" {
@@ -119,7 +73,7 @@ func main() {
 		if n, k, ok := strings.Cut(name, ":"); ok {
 			name, kind = n, k
 		}
-		servers = append(servers, server{name: name, kind: kind, about: "prebuilt " + path})
+		harness.Servers = append(harness.Servers, harness.Server{Name: name, Kind: kind, About: "prebuilt " + path})
 		prebuilt[name] = path
 		*serverList += "," + name
 	}
@@ -127,11 +81,11 @@ func main() {
 		if name == "" {
 			continue
 		}
-		i := slices.IndexFunc(servers, func(s server) bool { return s.name == name })
-		if i < 0 {
+		s, ok := harness.Lookup(name)
+		if !ok {
 			fatalf("unknown server %q (try -list)", name)
 		}
-		chosen = append(chosen, servers[i])
+		chosen = append(chosen, s)
 	}
 	tmp, err := os.MkdirTemp("", "netbench")
 	if err != nil {
@@ -139,28 +93,28 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	bins := map[string]string{}
-	var ready []server
+	var ready []harness.Server
 	for _, s := range chosen {
-		if p, ok := prebuilt[s.name]; ok {
-			bins[s.name] = p
+		if p, ok := prebuilt[s.Name]; ok {
+			bins[s.Name] = p
 			ready = append(ready, s)
 			continue
 		}
-		bin, err := build(s, tmp)
+		bin, err := harness.Build(s, ".", tmp)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "netbench: skipping %s: %v\n", s.name, err)
+			fmt.Fprintf(os.Stderr, "netbench: skipping %s: %v\n", s.Name, err)
 			continue
 		}
-		bins[s.name] = bin
+		bins[s.Name] = bin
 		ready = append(ready, s)
 	}
 
-	var works []workload
+	var works []harness.Workload
 	for _, n := range ints(*connList) {
-		works = append(works, workload{"echo", n, 1}, workload{"echo", n, *depth})
+		works = append(works, harness.Workload{Kind: "echo", Conns: n, Depth: 1, Size: *size}, harness.Workload{Kind: "echo", Conns: n, Depth: *depth, Size: *size})
 	}
 	for _, n := range ints(*httpConns) {
-		works = append(works, workload{"http", n, 1})
+		works = append(works, harness.Workload{Kind: "http", Conns: n, Depth: 1})
 	}
 
 	printMachine()
@@ -171,9 +125,9 @@ func main() {
 	results := map[string]map[string][]result{} // workload -> server -> rounds
 	for r := range *rounds {
 		for _, w := range works {
-			var group []server
+			var group []harness.Server
 			for _, s := range ready {
-				if s.kind == w.kind {
+				if s.Kind == w.Kind {
 					group = append(group, s)
 				}
 			}
@@ -184,20 +138,19 @@ func main() {
 			k := r % len(group)
 			group = append(group[k:], group[:k]...)
 			for _, s := range group {
-				var p load.Protocol = load.NewEcho(*size)
-				if w.kind == "http" {
-					p = load.NewHTTP("127.0.0.1", "/")
-				}
-				res := measure(bins[s.name], s.args, w, p, *loops, *warmup, *duration, *maxTrips)
+				m, err := harness.Measure(bins[s.Name], s.Args, w, harness.Options{
+					ClientLoops: *loops, Warmup: *warmup, Duration: *duration, MaxTrips: *maxTrips,
+				})
+				res := result{m, err}
 				if results[w.String()] == nil {
 					results[w.String()] = map[string][]result{}
 				}
-				results[w.String()][s.name] = append(results[w.String()][s.name], res)
-				status := fmt.Sprintf("%10.0f rt/s  %6.2f µs CPU/rt", res.rate, us(res.cpu))
+				results[w.String()][s.Name] = append(results[w.String()][s.Name], res)
+				status := fmt.Sprintf("%10.0f rt/s  %6.2f µs CPU/rt", res.Rate, us(res.CPU))
 				if res.err != nil {
 					status = "error: " + res.err.Error()
 				}
-				fmt.Fprintf(os.Stderr, "round %d  %-40s %-10s %s\n", r+1, w, s.name, status)
+				fmt.Fprintf(os.Stderr, "round %d  %-40s %-10s %s\n", r+1, w, s.Name, status)
 			}
 		}
 	}
@@ -211,7 +164,7 @@ func main() {
 	}
 	fmt.Println("legend:")
 	for _, s := range ready {
-		fmt.Printf("  %-10s %s\n", s.name, s.about)
+		fmt.Printf("  %-10s %s\n", s.Name, s.About)
 	}
 }
 
@@ -237,131 +190,6 @@ func ints(s string) []int {
 	return out
 }
 
-// raiseFileLimit lifts RLIMIT_NOFILE to its hard limit; the servers inherit it.
-func raiseFileLimit() error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return err
-	}
-	lim.Cur = lim.Max
-	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-}
-
-func build(s server, tmp string) (string, error) {
-	if _, err := os.Stat(filepath.Join(s.dir, s.pkg)); err != nil {
-		return "", fmt.Errorf("%s not found (not written yet?)", filepath.Join(s.dir, s.pkg))
-	}
-	bin := filepath.Join(tmp, strings.NewReplacer("/", "_", ".", "_").Replace(s.dir+s.pkg))
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil // gnet and gnet-1 share a binary
-	}
-	cmd := exec.Command("go", "build", "-o", bin, s.pkg)
-	cmd.Dir = s.dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build %s: %v\n%s", s.pkg, err, out)
-	}
-	return bin, nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// measure starts a server, opens w.conns connections, primes them, records the idle memory,
-// runs the load, and stops the server.
-func measure(bin string, args []string, w workload, p load.Protocol, loops int, warmup, duration time.Duration, maxTrips int64) (res result) {
-	addr, err := freeAddr()
-	if err != nil {
-		return result{err: err}
-	}
-	cmd := exec.Command(bin, append(slices.Clone(args), "-addr", addr)...)
-	cmd.Stdout = io.Discard
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return result{err: err}
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if res.err != nil && stderr.Len() > 0 {
-			res.err = fmt.Errorf("%w; server stderr: %s", res.err, strings.TrimSpace(stderr.String()))
-		}
-	}()
-	pid := cmd.Process.Pid
-	if err := waitListening(addr, 5*time.Second); err != nil {
-		return result{err: err}
-	}
-	time.Sleep(50 * time.Millisecond)
-	base, err := procstat.Mem(pid)
-	if err != nil {
-		return result{err: err}
-	}
-	c, err := load.Dial(addr, w.conns, loops)
-	if err != nil {
-		return result{err: err}
-	}
-	defer c.Close()
-	if err := c.Prime(p, 30*time.Second); err != nil {
-		return result{err: err}
-	}
-	time.Sleep(200 * time.Millisecond)
-	idle, err := procstat.Mem(pid)
-	if err != nil {
-		return result{err: err}
-	}
-	res.perIdle = float64(idle.RSS-base.RSS) / float64(w.conns)
-
-	run := c.Start(p, w.depth, 0, maxTrips)
-	time.Sleep(warmup)
-	n0, cpu0, t0 := c.Completed(), must(procstat.CPU(pid)), time.Now()
-	time.Sleep(duration)
-	n1, cpu1, t1 := c.Completed(), must(procstat.CPU(pid)), time.Now()
-	if err := run.Stop(); err != nil {
-		return result{err: err}
-	}
-	m, err := procstat.Mem(pid)
-	if err != nil {
-		return result{err: err}
-	}
-	trips := n1 - n0
-	if trips <= 0 {
-		return result{err: errors.New("no round trips measured")}
-	}
-	res.rate = float64(trips) / t1.Sub(t0).Seconds()
-	res.cpu = (cpu1 - cpu0) / time.Duration(trips)
-	res.peak = m.Peak
-	return res
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		fatalf("%v", err)
-	}
-	return v
-}
-
-func waitListening(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("server did not listen on %s within %v: %v", addr, timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func median(rs []result, f func(result) float64) float64 {
 	var v []float64
 	for _, r := range rs {
@@ -381,11 +209,11 @@ func median(rs []result, f func(result) float64) float64 {
 
 // report prints one workload's table: medians, then ratios to the baseline (the goroutine
 // server for echo, net/http for http) and, for echo, to gnet.
-func report(out io.Writer, w workload, order []server, byServer map[string][]result) {
+func report(out io.Writer, w harness.Workload, order []harness.Server, byServer map[string][]result) {
 	fmt.Fprintf(out, "%s\n", w)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	base, ref := "goroutine", "gnet"
-	if w.kind == "http" {
+	if w.Kind == "http" {
 		base, ref = "net/http", ""
 	}
 	header := "server\trt/s\tCPU µs/rt\tpeak RSS MiB\tidle B/conn\trt/s ÷ " + base + "\tCPU ÷ " + base + "\tpeak RSS ÷ " + base + "\t"
@@ -398,10 +226,10 @@ func report(out io.Writer, w workload, order []server, byServer map[string][]res
 		if len(rs) == 0 {
 			return 0, 0, 0, 0, false
 		}
-		rate = median(rs, func(r result) float64 { return r.rate })
-		cpu = median(rs, func(r result) float64 { return us(r.cpu) })
-		peak = median(rs, func(r result) float64 { return float64(r.peak) })
-		idle = median(rs, func(r result) float64 { return r.perIdle })
+		rate = median(rs, func(r result) float64 { return r.Rate })
+		cpu = median(rs, func(r result) float64 { return us(r.CPU) })
+		peak = median(rs, func(r result) float64 { return float64(r.Peak) })
+		idle = median(rs, func(r result) float64 { return r.PerIdle })
 		return rate, cpu, peak, idle, rate > 0
 	}
 	bRate, bCPU, bPeak, _, bOK := stat(base)
@@ -413,11 +241,11 @@ func report(out io.Writer, w workload, order []server, byServer map[string][]res
 		return fmt.Sprintf("%.2f", a/b)
 	}
 	for _, s := range order {
-		rs := byServer[s.name]
+		rs := byServer[s.Name]
 		if len(rs) == 0 {
 			continue
 		}
-		rate, cpu, peak, idle, ok := stat(s.name)
+		rate, cpu, peak, idle, ok := stat(s.Name)
 		if !ok {
 			var msgs []string
 			for _, r := range rs {
@@ -425,10 +253,10 @@ func report(out io.Writer, w workload, order []server, byServer map[string][]res
 					msgs = append(msgs, r.err.Error())
 				}
 			}
-			fmt.Fprintf(tw, "%s\tfailed: %s\t\n", s.name, strings.Join(msgs, "; "))
+			fmt.Fprintf(tw, "%s\tfailed: %s\t\n", s.Name, strings.Join(msgs, "; "))
 			continue
 		}
-		line := fmt.Sprintf("%s\t%.0f\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t", s.name, rate, cpu, peak/(1<<20), idle,
+		line := fmt.Sprintf("%s\t%.0f\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t", s.Name, rate, cpu, peak/(1<<20), idle,
 			ratio(rate, bRate, bOK), ratio(cpu, bCPU, bOK), ratio(peak, bPeak, bOK))
 		if ref != "" {
 			line += ratio(rate, rRate, rOK) + "\t"
