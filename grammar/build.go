@@ -305,24 +305,47 @@ func (b *builder) file(p *pFile) *File {
 		f.Imports = append(f.Imports, spec)
 	}
 	for _, d := range p.Decls {
-		switch {
-		case d.Message != nil:
-			f.Decls = append(f.Decls, b.message(d.Message))
-		case d.Tasklet != nil:
-			f.Decls = append(f.Decls, b.tasklet(d.Tasklet))
-		case d.Go != nil:
-			decl := b.goDecl(d.Go.span)
-			if decl == nil {
-				continue
-			}
-			f.Decls = append(f.Decls, &GoDecl{
-				Pos:  b.lpos(d.Go.Pos),
-				Decl: decl,
-				Text: string(b.src[d.Go.Off:d.Go.End]),
-			})
+		if decl := b.decl(d); decl != nil {
+			f.Decls = append(f.Decls, decl)
 		}
 	}
 	return f
+}
+
+// fork returns a builder for converting one declaration on its own (and
+// perhaps on another goroutine): it shares the read-only state of b.
+func (b *builder) fork() *builder {
+	return &builder{
+		filename:  b.filename,
+		src:       b.src,
+		masked:    b.masked,
+		tf:        b.tf,
+		base:      b.base,
+		durations: b.durations,
+		durOffs:   b.durOffs,
+	}
+}
+
+// decl converts a top-level declaration; nil when it is a Go declaration
+// that go/parser rejected (the error is recorded).
+func (b *builder) decl(d *pDecl) Decl {
+	switch {
+	case d.Message != nil:
+		return b.message(d.Message)
+	case d.Tasklet != nil:
+		return b.tasklet(d.Tasklet)
+	case d.Go != nil:
+		decl := b.goDecl(d.Go.span)
+		if decl == nil {
+			return nil
+		}
+		return &GoDecl{
+			Pos:  b.lpos(d.Go.Pos),
+			Decl: decl,
+			Text: string(b.src[d.Go.Off:d.Go.End]),
+		}
+	}
+	return nil
 }
 
 func (b *builder) message(p *pMessage) *MessageDecl {

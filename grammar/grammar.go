@@ -58,8 +58,8 @@ type pTasklet struct {
 
 type pBlock struct {
 	Pos   lexer.Position
-	Stmts []*pStmt `parser:"'{' ( ';' | @@ )*"`
-	Close *pClose  `parser:"@@"`
+	Stmts *stmtList `parser:"'{' @@"`
+	Close *pClose   `parser:"@@"`
 }
 
 type pClose struct {
@@ -131,12 +131,25 @@ type pIf struct {
 	Else   *pBlock  `parser:"| @@ ) )?"`
 }
 
+// pFor is one of the three forms of for, told apart by stmt.go from the
+// tokens of the header.
 type pFor struct {
 	Pos    lexer.Position
-	Range  *pRange     `parser:"'for' ( @@"`
-	Clause *pForClause `parser:"| @@"`
-	Cond   *hexpr      `parser:"| @@ )?"`
-	Body   *pBlock     `parser:"@@"`
+	Range  *pForRange
+	Clause *pForClause
+	Cond   *pForCond
+}
+
+type pForRange struct {
+	Pos   lexer.Position
+	Range *pRange `parser:"'for' @@"`
+	Body  *pBlock `parser:"@@"`
+}
+
+type pForCond struct {
+	Pos  lexer.Position
+	Cond *hexpr  `parser:"'for' @@?"`
+	Body *pBlock `parser:"@@"`
 }
 
 type pRange struct {
@@ -149,9 +162,10 @@ type pRange struct {
 
 type pForClause struct {
 	Pos  lexer.Position
-	Init *hsimple `parser:"@@? ';'"`
+	Init *hsimple `parser:"'for' @@? ';'"`
 	Cond *hexpr   `parser:"@@? ';'"`
 	Post *hsimple `parser:"@@?"`
+	Body *pBlock  `parser:"@@"`
 }
 
 type pSwitch struct {
@@ -166,7 +180,7 @@ type pCase struct {
 	Pos     lexer.Position
 	List    *exprList `parser:"( 'case' @@"`
 	Default bool      `parser:"| @'default' ) ':'"`
-	Body    []*pStmt  `parser:"( ';' | @@ )*"`
+	Body    *caseBody `parser:"@@"`
 }
 
 type pReturn struct {
@@ -255,11 +269,11 @@ type pReceiveSwitch struct {
 
 type pReceiveCase struct {
 	Pos     lexer.Position
-	Bind    *pIdent  `parser:"( 'case' ( @@ ':=' )?"`
-	Type    *expr    `parser:"@@"`
-	Default bool     `parser:"| @'default'"`
-	After   *expr    `parser:"| 'after' @@ ) ':'"`
-	Body    []*pStmt `parser:"( ';' | (?! 'after') @@ )*"`
+	Bind    *pIdent   `parser:"( 'case' ( @@ ':=' )?"`
+	Type    *expr     `parser:"@@"`
+	Default bool      `parser:"| @'default'"`
+	After   *expr     `parser:"| 'after' @@ ) ':'"`
+	Body    *recvBody `parser:"@@"`
 }
 
 // pReceiveValue is `parser:"receive [timeout D]"` or `parser:"receive batch N [timeout D]"`.
@@ -328,7 +342,7 @@ type pSelectCase struct {
 	Head    *pSelectHead `parser:"( 'case' @@"`
 	Default bool         `parser:"| @'default'"`
 	After   *expr        `parser:"| 'after' @@ ) ':'"`
-	Body    []*pStmt     `parser:"( ';' | (?! 'after') @@ )*"`
+	Body    *recvBody    `parser:"@@"`
 }
 
 type pSelectHead struct {

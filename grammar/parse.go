@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -51,15 +54,48 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 		b.durOffs = append(b.durOffs, off)
 	}
 	sort.Ints(b.durOffs)
-	pf, errs := parseTokens(sc.toks)
-	if len(errs) > 0 {
-		list := make(ErrorList, len(errs))
-		for i, err := range errs {
-			list[i] = b.syntaxError(err, sc)
+	toks := sc.toks
+	eof := toks[len(toks)-1].Pos
+	h, ok := headerEnd(toks)
+	if !ok {
+		// Not the usual shape: the whole-file grammar says what is wrong.
+		pf, err := run(tskParser, toks[:len(toks)-1], eof)
+		if err != nil {
+			return nil, ErrorList{b.syntaxError(err, sc)}
 		}
-		return nil, sortErrors(list)
+		f = b.file(pf)
+	} else {
+		pf, err := run(tskParser, toks[:h], toks[h].Pos)
+		if err != nil {
+			return nil, ErrorList{b.syntaxError(err, sc)}
+		}
+		f = b.file(pf)
+		chunks := splitDecls(toks, h)
+		var syntax ErrorList
+		failed := false
+		for i, r := range b.parseDecls(toks, chunks) {
+			if failed && !declStart[toks[chunks[i][0]].Value] {
+				continue // most likely the rest of the declaration that failed
+			}
+			failed = false
+			if r.syntax != nil {
+				syntax = append(syntax, b.syntaxError(r.syntax, sc))
+				failed = true
+				if len(syntax) == maxErrors {
+					break
+				}
+				continue
+			}
+			if r.decl != nil {
+				f.Decls = append(f.Decls, r.decl)
+			}
+			b.errs = append(b.errs, r.errs...)
+			b.usesTime = b.usesTime || r.usesTime
+		}
+		if len(syntax) > 0 {
+			return nil, sortErrors(syntax)
+		}
 	}
-	f = b.file(pf)
 	f.FileSet = fset
 	f.Comments = sc.comments
 	f.UsesTime = b.usesTime
@@ -70,54 +106,10 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 	return f, nil
 }
 
-// parseTokens runs the participle grammar over the tokens of a file. The
-// header (package clause and imports) and each top-level declaration are
-// parsed separately, so that a bad declaration does not hide the errors of
-// the others and the parser's backtracking stays local.
-func parseTokens(toks []lexer.Token) (*pFile, []error) {
-	h, ok := headerEnd(toks)
-	if !ok {
-		pf, err := run(tskParser, toks)
-		if err != nil {
-			return nil, []error{err}
-		}
-		return pf, nil
-	}
-	head := make([]lexer.Token, h+1)
-	copy(head, toks[:h])
-	head[h] = lexer.Token{Type: lexer.EOF, Pos: toks[h].Pos}
-	pf, err := run(tskParser, head)
-	if err != nil {
-		return nil, []error{err}
-	}
-	var errs []error
-	failed := false
-	for _, c := range splitDecls(toks, h) {
-		if failed && !declStart[toks[c[0]].Value] {
-			// Most likely the rest of the declaration that failed.
-			continue
-		}
-		failed = false
-		chunk := make([]lexer.Token, c[1]-c[0]+1)
-		copy(chunk, toks[c[0]:c[1]])
-		chunk[len(chunk)-1] = lexer.Token{Type: lexer.EOF, Pos: toks[c[1]].Pos}
-		d, err := run(declParser, chunk)
-		if err != nil {
-			errs = append(errs, err)
-			failed = true
-			if len(errs) == maxErrors {
-				break
-			}
-			continue
-		}
-		pf.Decls = append(pf.Decls, d.Decl)
-	}
-	return pf, errs
-}
-
-// run parses toks with p, reporting the error that got furthest.
-func run[G any](p *participle.Parser[G], toks []lexer.Token) (*G, error) {
-	lex, err := lexer.Upgrade(&tokenLexer{toks: toks})
+// run parses toks, then an end of file at eof, with p, reporting the
+// error that got furthest.
+func run[G any](p *participle.Parser[G], toks []lexer.Token, eof lexer.Position) (*G, error) {
+	lex, err := lexer.Upgrade(&tokenLexer{toks: toks, eof: lexer.Token{Type: lexer.EOF, Pos: eof}})
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +120,58 @@ func run[G any](p *participle.Parser[G], toks []lexer.Token) (*G, error) {
 		return nil, st.furthest(err)
 	}
 	return g, nil
+}
+
+// declResult is what parsing and converting one top-level declaration gave.
+type declResult struct {
+	decl     Decl
+	syntax   error     // from the grammar
+	errs     ErrorList // from the conversion
+	usesTime bool
+}
+
+// parallelMin is the number of declarations from which they are parsed by
+// several goroutines.
+const parallelMin = 32
+
+// parseDecls parses and converts the top-level declarations in toks
+// (given by splitDecls), on several goroutines for big files.
+func (b *builder) parseDecls(toks []lexer.Token, chunks [][2]int) []declResult {
+	results := make([]declResult, len(chunks))
+	work := func(i int) {
+		c := chunks[i]
+		r := &results[i]
+		pd, err := run(declParser, toks[c[0]:c[1]], toks[c[1]].Pos)
+		if err != nil {
+			r.syntax = err
+			return
+		}
+		cb := b.fork()
+		r.decl = cb.decl(pd.Decl)
+		r.errs, r.usesTime = cb.errs, cb.usesTime
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(chunks) < parallelMin || workers < 2 {
+		for i := range chunks {
+			work(i)
+		}
+		return results
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(chunks) {
+					return
+				}
+				work(i)
+			}
+		})
+	}
+	wg.Wait()
+	return results
 }
 
 // maxErrors bounds the syntax errors reported for one file.

@@ -95,7 +95,6 @@ type durLit struct {
 // scanResult is what scanning a whole file gives.
 type scanResult struct {
 	toks      []lexer.Token
-	ends      []int // end offset of each token
 	comments  []*Comment
 	durations map[int]*durLit // by offset
 	errs      ErrorList
@@ -107,7 +106,7 @@ type scanResult struct {
 func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 	r := &scanResult{
 		durations: map[int]*durLit{},
-		toks:      make([]lexer.Token, 0, len(src)/4+16),
+		toks:      make([]lexer.Token, 0, len(src)/3+16),
 	}
 	// Tokens come in source order, so lines are counted as they pass;
 	// pos falls back to the file's line table for earlier offsets.
@@ -168,7 +167,6 @@ func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 			if depth > maxNesting {
 				r.errs = append(r.errs, &Error{Pos: pos(off), Msg: fmt.Sprintf("brackets nested too deeply (at most %d levels)", maxNesting)})
 				r.toks = append(r.toks, lexer.Token{Type: lexer.EOF, Pos: lexPos(pos(off))})
-				r.ends = append(r.ends, off)
 				return r
 			}
 		case token.RPAREN, token.RBRACK, token.RBRACE:
@@ -186,12 +184,10 @@ func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 				d.off, d.end = off, off2+len(lit2)
 				r.durations[off] = d
 				r.toks = append(r.toks, lexer.Token{Type: tokType(tokDuration), Value: lit + lit2, Pos: lexPos(pos(off))})
-				r.ends = append(r.ends, d.end)
 				continue
 			}
 			// Not an identifier (a keyword, say): keep both tokens.
 			r.toks = append(r.toks, lexer.Token{Type: tokType(k), Value: value, Pos: lexPos(pos(off))})
-			r.ends = append(r.ends, end)
 			p, k, lit = p2, k2, lit2
 			off = off2
 			end = off + len(lit)
@@ -210,7 +206,6 @@ func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 			}
 		}
 		r.toks = append(r.toks, lexer.Token{Type: tokType(k), Value: value, Pos: lexPos(pos(off))})
-		r.ends = append(r.ends, end)
 		if k == token.EOF {
 			return r
 		}
@@ -294,15 +289,16 @@ func lexPos(p Pos) lexer.Position {
 	return lexer.Position{Filename: p.Filename, Offset: p.Offset, Line: p.Line, Column: p.Column}
 }
 
-// tokenLexer feeds pre-scanned tokens to participle.
+// tokenLexer feeds pre-scanned tokens to participle, then eof.
 type tokenLexer struct {
 	toks []lexer.Token
+	eof  lexer.Token
 	i    int
 }
 
 func (l *tokenLexer) Next() (lexer.Token, error) {
 	if l.i >= len(l.toks) {
-		return l.toks[len(l.toks)-1], nil
+		return l.eof, nil
 	}
 	t := l.toks[l.i]
 	l.i++
@@ -323,5 +319,5 @@ func (tskLexer) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
 	fset := token.NewFileSet()
 	tf := fset.AddFile(filename, -1, len(src))
 	res := scanFile(filename, tf, src)
-	return &tokenLexer{toks: res.toks}, nil
+	return &tokenLexer{toks: res.toks, eof: res.toks[len(res.toks)-1]}, nil
 }

@@ -25,25 +25,33 @@ func (sp *stmtParser[P]) parse(lex *lexer.PeekingLexer) (*P, error) {
 }
 
 var (
-	ifParser       stmtParser[pIf]
-	forParser      stmtParser[pFor]
-	switchParser   stmtParser[pSwitch]
-	returnParser   stmtParser[pReturn]
-	branchParser   stmtParser[pBranch]
-	deferParser    stmtParser[pDefer]
-	goParser       stmtParser[pGo]
-	blockParser    stmtParser[pBlock]
-	selectParser   stmtParser[pSelect]
-	receiveParser  stmtParser[pReceive]
-	deadlineParser stmtParser[pDeadline]
-	sendParser     stmtParser[pSend]
-	replyParser    stmtParser[pReply]
-	killParser     stmtParser[pKill]
-	quitParser     stmtParser[pQuit]
-	opParser       stmtParser[pOp]
-	labeledParser  stmtParser[pLabeled]
-	resultParser   stmtParser[pResult]
-	chanSendParser stmtParser[pChanSend]
+	ifParser        stmtParser[pIf]
+	forRangeParser  stmtParser[pForRange]
+	forClauseParser stmtParser[pForClause]
+	forCondParser   stmtParser[pForCond]
+	yieldParser     stmtParser[pYield]
+	sleepParser     stmtParser[pSleep]
+	spawnParser     stmtParser[pSpawn]
+	callParser      stmtParser[pCall]
+	recvValueParser stmtParser[pReceiveValue]
+	joinParser      stmtParser[pJoin]
+	awaitParser     stmtParser[pAwait]
+	chanRecvParser  stmtParser[pChanRecv]
+	switchParser    stmtParser[pSwitch]
+	returnParser    stmtParser[pReturn]
+	branchParser    stmtParser[pBranch]
+	deferParser     stmtParser[pDefer]
+	goParser        stmtParser[pGo]
+	blockParser     stmtParser[pBlock]
+	selectParser    stmtParser[pSelect]
+	receiveParser   stmtParser[pReceive]
+	deadlineParser  stmtParser[pDeadline]
+	sendParser      stmtParser[pSend]
+	replyParser     stmtParser[pReply]
+	killParser      stmtParser[pKill]
+	quitParser      stmtParser[pQuit]
+	labeledParser   stmtParser[pLabeled]
+	chanSendParser  stmtParser[pChanSend]
 )
 
 // opWords begin an operation that may also stand after `lhs :=`.
@@ -92,7 +100,15 @@ func (st *pStmt) parse(lex *lexer.PeekingLexer) (err error) {
 	case token.IF:
 		st.If, err = ifParser.parse(lex)
 	case token.FOR:
-		st.For, err = forParser.parse(lex)
+		st.For = &pFor{Pos: t.Pos}
+		switch forKind(lex) {
+		case token.RANGE:
+			st.For.Range, err = forRangeParser.parse(lex)
+		case token.SEMICOLON:
+			st.For.Clause, err = forClauseParser.parse(lex)
+		default:
+			st.For.Cond, err = forCondParser.parse(lex)
+		}
 	case token.SWITCH:
 		st.Switch, err = switchParser.parse(lex)
 	case token.RETURN:
@@ -111,7 +127,7 @@ func (st *pStmt) parse(lex *lexer.PeekingLexer) (err error) {
 	case token.SELECT:
 		st.Select, err = selectParser.parse(lex)
 	case token.ARROW:
-		st.Op, err = opParser.parse(lex)
+		st.Op, err = parseOp(lex)
 		if err != nil {
 			// `<-ch + 1` and the like are Go expressions.
 			return st.fallback(lex, err)
@@ -121,7 +137,7 @@ func (st *pStmt) parse(lex *lexer.PeekingLexer) (err error) {
 		case t.Value == "receive" && peek2(lex) == token.LBRACE:
 			st.Receive, err = receiveParser.parse(lex)
 		case opWords[t.Value]:
-			st.Op, err = opParser.parse(lex)
+			st.Op, err = parseOp(lex)
 		case t.Value == "deadline":
 			st.Deadline, err = deadlineParser.parse(lex)
 		case t.Value == "send":
@@ -143,6 +159,99 @@ func (st *pStmt) parse(lex *lexer.PeekingLexer) (err error) {
 	return err
 }
 
+// parseOp parses an operation, chosen by its first token.
+func parseOp(lex *lexer.PeekingLexer) (*pOp, error) {
+	t := lex.Peek()
+	op := &pOp{Pos: t.Pos}
+	var err error
+	switch {
+	case goKind(t.Type) == token.ARROW:
+		op.ChanRecv, err = chanRecvParser.parse(lex)
+	case t.Value == "yield":
+		op.Yield, err = yieldParser.parse(lex)
+	case t.Value == "sleep":
+		op.Sleep, err = sleepParser.parse(lex)
+	case t.Value == "spawn":
+		op.Spawn, err = spawnParser.parse(lex)
+	case t.Value == "call":
+		op.Call, err = callParser.parse(lex)
+	case t.Value == "receive":
+		op.Receive, err = recvValueParser.parse(lex)
+	case t.Value == "join":
+		op.Join, err = joinParser.parse(lex)
+	case t.Value == "await":
+		op.Await, err = awaitParser.parse(lex)
+	default:
+		return nil, &participle.UnexpectedTokenError{Unexpected: *t}
+	}
+	return op, err
+}
+
+// parseResult parses `lhs := op` and `lhs = op`, op being an operation or
+// a channel send.
+func parseResult(lex *lexer.PeekingLexer) (*pResult, error) {
+	t := lex.Peek()
+	r := &pResult{Pos: t.Pos}
+	lhs, err := scanList(lex, modeFull)
+	if err != nil {
+		return nil, err
+	}
+	r.Lhs = &exprList{List: lhs}
+	t = lex.Peek()
+	switch goKind(t.Type) {
+	case token.DEFINE:
+		r.Tok = ":="
+	case token.ASSIGN:
+		r.Tok = "="
+	default:
+		return nil, &participle.UnexpectedTokenError{Unexpected: *t}
+	}
+	lex.Next()
+	t = lex.Peek()
+	if goKind(t.Type) == token.ARROW || (goKind(t.Type) == token.IDENT && opWords[t.Value]) {
+		r.Op, err = parseOp(lex)
+	} else {
+		r.ChanSend, err = chanSendParser.parse(lex)
+	}
+	return r, err
+}
+
+// forKind tells the form of the for statement at lex from its header:
+// token.RANGE, token.SEMICOLON (three clauses) or token.ILLEGAL (a
+// condition or nothing).
+func forKind(lex *lexer.PeekingLexer) token.Token {
+	cp := lex.MakeCheckpoint()
+	defer lex.LoadCheckpoint(cp)
+	lex.Next() // for
+	depth := 0
+	for {
+		t := lex.Next()
+		switch k := goKind(t.Type); k {
+		case token.EOF:
+			return token.ILLEGAL
+		case token.RANGE:
+			if depth == 0 {
+				return token.RANGE
+			}
+		case token.SEMICOLON, tokAutoSemi:
+			if depth == 0 {
+				return token.SEMICOLON
+			}
+		case token.LPAREN, token.LBRACK:
+			depth++
+		case token.RPAREN, token.RBRACK:
+			depth--
+		case token.LBRACE:
+			if depth == 0 {
+				return token.ILLEGAL
+			}
+			depth++
+		case token.RBRACE:
+			depth--
+		}
+	}
+}
+
 // peek2 returns the kind of the token after the next.
 func peek2(lex *lexer.PeekingLexer) token.Token {
 	cp := lex.MakeCheckpoint()
@@ -159,7 +268,7 @@ func (st *pStmt) general(lex *lexer.PeekingLexer) error {
 	switch kind {
 	case classResult:
 		cp := lex.MakeCheckpoint()
-		if st.Result, err = resultParser.parse(lex); err == nil {
+		if st.Result, err = parseResult(lex); err == nil {
 			return nil
 		}
 		st.Result = nil
@@ -317,3 +426,53 @@ func (st *parseState) furthest(err error) error {
 	}
 	return err
 }
+
+// stmtList is the statements of a block, up to its closing brace. The
+// loop over statements and semicolons is written out rather than left to
+// a participle repetition: it runs once per statement of every file.
+type stmtList struct {
+	List []*pStmt
+}
+
+// Parse implements participle.Parseable.
+func (l *stmtList) Parse(lex *lexer.PeekingLexer) error { return l.parse(lex, nil) }
+
+func (l *stmtList) parse(lex *lexer.PeekingLexer, stop map[string]bool) error {
+	for {
+		t := lex.Peek()
+		k := goKind(t.Type)
+		switch {
+		case isSemi(k):
+			lex.Next()
+			continue
+		case k == token.RBRACE || k == token.EOF || stop[t.Value]:
+			return nil
+		}
+		st := &pStmt{}
+		err := st.Parse(lex)
+		if err == participle.NextMatch {
+			return nil // the enclosing production reports what is here
+		}
+		if err != nil {
+			return err
+		}
+		l.List = append(l.List, st)
+	}
+}
+
+// caseBody is the statements of a switch case, up to the next case.
+type caseBody struct{ stmtList }
+
+var caseStops = map[string]bool{"case": true, "default": true}
+
+// Parse implements participle.Parseable.
+func (l *caseBody) Parse(lex *lexer.PeekingLexer) error { return l.parse(lex, caseStops) }
+
+// recvBody is the statements of a receive or select case: a statement
+// starting with `after` begins the next case.
+type recvBody struct{ stmtList }
+
+var recvStops = map[string]bool{"case": true, "default": true, "after": true}
+
+// Parse implements participle.Parseable.
+func (l *recvBody) Parse(lex *lexer.PeekingLexer) error { return l.parse(lex, recvStops) }

@@ -16,7 +16,11 @@ func (b *builder) block(p *pBlock) *BlockStmt {
 	return &BlockStmt{Pos: b.lpos(p.Pos), List: b.stmts(p.Stmts), Rbrace: b.lpos(p.Close.Pos)}
 }
 
-func (b *builder) stmts(list []*pStmt) []Stmt {
+func (b *builder) stmts(l *stmtList) []Stmt {
+	if l == nil {
+		return nil
+	}
+	list := l.List
 	out := make([]Stmt, 0, len(list))
 	for _, p := range list {
 		if s := b.stmt(p); s != nil {
@@ -183,36 +187,43 @@ func (b *builder) ifStmt(p *pIf) *IfStmt {
 
 func (b *builder) forStmt(p *pFor) Stmt {
 	pos := b.lpos(p.Pos)
-	body := b.block(p.Body)
 	switch {
 	case p.Range != nil:
-		r := &RangeStmt{Pos: pos, X: b.expr(p.Range.X.span), Body: body}
-		if p.Range.Key != nil {
-			r.Key = b.expr(p.Range.Key.span)
+		rg := p.Range.Range
+		r := &RangeStmt{Pos: pos, X: b.expr(rg.X.span)}
+		if rg.Key != nil {
+			r.Key = b.expr(rg.Key.span)
 			r.Tok = token.DEFINE
-			if p.Range.Tok == "=" {
+			if rg.Tok == "=" {
 				r.Tok = token.ASSIGN
 			}
 		}
-		if p.Range.Value != nil {
-			r.Value = b.expr(p.Range.Value.span)
+		if rg.Value != nil {
+			r.Value = b.expr(rg.Value.span)
 		}
+		r.Body = b.block(p.Range.Body)
 		return r
 	case p.Clause != nil:
-		s := &ForStmt{Pos: pos, Init: b.simpleOpt(p.Clause.Init), Post: b.simpleOpt(p.Clause.Post), Body: body}
-		if p.Clause.Cond != nil {
-			s.Cond = b.expr(p.Clause.Cond.span)
+		c := p.Clause
+		s := &ForStmt{Pos: pos, Init: b.simpleOpt(c.Init)}
+		if c.Cond != nil {
+			s.Cond = b.expr(c.Cond.span)
 		}
+		s.Post = b.simpleOpt(c.Post)
 		if ss, ok := s.Post.(*SimpleStmt); ok {
 			if a, ok := ss.S.(*ast.AssignStmt); ok && a.Tok == token.DEFINE {
 				b.errorf(ss.Pos.Offset, "cannot declare in the for post statement (expected = or ++)")
 			}
 		}
+		s.Body = b.block(c.Body)
 		return s
-	case p.Cond != nil:
-		return &ForStmt{Pos: pos, Cond: b.expr(p.Cond.span), Body: body}
 	}
-	return &ForStmt{Pos: pos, Body: body}
+	s := &ForStmt{Pos: pos}
+	if p.Cond.Cond != nil {
+		s.Cond = b.expr(p.Cond.Cond.span)
+	}
+	s.Body = b.block(p.Cond.Body)
+	return s
 }
 
 func (b *builder) switchStmt(p *pSwitch) Stmt {
@@ -250,7 +261,7 @@ func (b *builder) switchStmt(p *pSwitch) Stmt {
 	}
 	cases := make([]*CaseClause, 0, len(p.Cases))
 	for _, c := range p.Cases {
-		cc := &CaseClause{Pos: b.lpos(c.Pos), Body: b.stmts(c.Body)}
+		cc := &CaseClause{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		if !c.Default {
 			cc.List = b.exprs(c.List.List)
 		}
@@ -419,7 +430,7 @@ func (b *builder) receiveSwitch(p *pReceive) *ReceiveSwitchStmt {
 	s := &ReceiveSwitchStmt{Pos: b.lpos(p.Pos), Rbrace: b.lpos(sw.Close.Pos)}
 	defaults, afters := 0, 0
 	for _, c := range sw.Cases {
-		rc := &ReceiveCase{Pos: b.lpos(c.Pos), Body: b.stmts(c.Body)}
+		rc := &ReceiveCase{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		switch {
 		case c.Default:
 			rc.Kind = ReceiveDefault
@@ -458,7 +469,7 @@ func (b *builder) selectStmt(p *pSelect) *SelectStmt {
 	s := &SelectStmt{Pos: b.lpos(p.Pos), Rbrace: b.lpos(p.Close.Pos)}
 	defaults, afters := 0, 0
 	for _, c := range p.Cases {
-		sc := &SelectCase{Pos: b.lpos(c.Pos), Body: b.stmts(c.Body)}
+		sc := &SelectCase{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		switch {
 		case c.Default:
 			sc.Kind = SelectDefault
