@@ -27,8 +27,10 @@ type builder struct {
 	errs      ErrorList
 	usesTime  bool
 	inTasklet bool
-	tmp       *token.FileSet // see tmpFileSet
-	durOffs   []int          // offsets of duration literals, sorted
+	tmp       *token.FileSet   // see tmpFileSet
+	durOffs   []int            // offsets of duration literals, sorted
+	parsed    map[int]ast.Expr // expressions parsed by batch, by offset
+	parsedEnd map[int]int      // and their end offsets
 }
 
 // posOf returns the position of a byte offset.
@@ -159,10 +161,85 @@ func (b *builder) stmtWordIn(off int) (int, string) {
 	}
 }
 
+// batch parses the expressions in spans (those of one declaration) with a
+// single call of go/parser, for expr and exprs to pick up: the spans are
+// laid out as the elements of a composite literal, at their offsets in the
+// file, with the text between them blanked. It gives up, leaving expr to
+// parse each span on its own, at the first sign of trouble.
+func (b *builder) batch(spans []span, inTasklet bool) {
+	if len(spans) < 2 {
+		return
+	}
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].Off != spans[j].Off {
+			return spans[i].Off < spans[j].Off
+		}
+		return spans[i].End > spans[j].End
+	})
+	// Keep non-empty spans that neither touch nor overlap the one before.
+	list := spans[:0]
+	for _, sp := range spans {
+		if sp.End <= sp.Off {
+			continue
+		}
+		if n := len(list); n > 0 && sp.Off <= list[n-1].End {
+			continue
+		}
+		list = append(list, sp)
+	}
+	if len(list) < 2 {
+		return
+	}
+	first, last := list[0].Off, list[len(list)-1].End
+	const prefix = "_{"
+	buf := make([]byte, 0, len(prefix)+last-first+1)
+	buf = append(buf, prefix...)
+	for i, sp := range list {
+		if i > 0 {
+			gap := b.masked[list[i-1].End:sp.Off]
+			buf = append(buf, ',')
+			for _, c := range gap[1:] {
+				if c != '\n' {
+					c = ' '
+				}
+				buf = append(buf, c)
+			}
+		}
+		buf = append(buf, b.masked[sp.Off:sp.End]...)
+	}
+	buf = append(buf, '}')
+	base := b.base + first - len(prefix)
+	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, buf, parser.SkipObjectResolution)
+	if err != nil {
+		return
+	}
+	lit, ok := x.(*ast.CompositeLit)
+	if !ok || len(lit.Elts) != len(list) {
+		return
+	}
+	for i, e := range lit.Elts {
+		if _, kv := e.(*ast.KeyValueExpr); kv || int(e.Pos()) != b.base+list[i].Off {
+			return
+		}
+	}
+	b.inTasklet = inTasklet
+	b.fix(lit)
+	b.inTasklet = false
+	b.parsed = make(map[int]ast.Expr, len(list))
+	b.parsedEnd = make(map[int]int, len(list))
+	for i, e := range lit.Elts {
+		b.parsed[list[i].Off] = e
+		b.parsedEnd[list[i].Off] = list[i].End
+	}
+}
+
 // expr parses one Go expression.
 func (b *builder) expr(sp span) ast.Expr {
 	if sp.End <= sp.Off {
 		return nil
+	}
+	if x, ok := b.parsed[sp.Off]; ok && b.parsedEnd[sp.Off] == sp.End {
+		return x
 	}
 	text, base := b.snippet(sp.Off, sp.End, "", "")
 	x, err := parser.ParseExprFrom(b.tmpFileSet(base), b.filename, text, parser.SkipObjectResolution)
@@ -180,6 +257,19 @@ func (b *builder) exprs(list []span) []ast.Expr {
 		return nil
 	case 1:
 		return []ast.Expr{b.expr(list[0])}
+	}
+	if b.parsed != nil {
+		out := make([]ast.Expr, 0, len(list))
+		for _, sp := range list {
+			x, ok := b.parsed[sp.Off]
+			if !ok || b.parsedEnd[sp.Off] != sp.End {
+				break
+			}
+			out = append(out, x)
+		}
+		if len(out) == len(list) {
+			return out
+		}
 	}
 	off, end := list[0].Off, list[len(list)-1].End
 	text, base := b.snippet(off, end, "_(", ")")

@@ -59,13 +59,13 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 	h, ok := headerEnd(toks)
 	if !ok {
 		// Not the usual shape: the whole-file grammar says what is wrong.
-		pf, err := run(tskParser, toks[:len(toks)-1], eof)
+		pf, _, err := run(tskParser, toks[:len(toks)-1], eof)
 		if err != nil {
 			return nil, ErrorList{b.syntaxError(err, sc)}
 		}
 		f = b.file(pf)
 	} else {
-		pf, err := run(tskParser, toks[:h], toks[h].Pos)
+		pf, _, err := run(tskParser, toks[:h], toks[h].Pos)
 		if err != nil {
 			return nil, ErrorList{b.syntaxError(err, sc)}
 		}
@@ -108,18 +108,18 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 
 // run parses toks, then an end of file at eof, with p, reporting the
 // error that got furthest.
-func run[G any](p *participle.Parser[G], toks []lexer.Token, eof lexer.Position) (*G, error) {
+func run[G any](p *participle.Parser[G], toks []lexer.Token, eof lexer.Position) (*G, []span, error) {
 	lex, err := lexer.Upgrade(&tokenLexer{toks: toks, eof: lexer.Token{Type: lexer.EOF, Pos: eof}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st, done := track(lex)
 	defer done()
 	g, err := p.ParseFromLexer(lex)
 	if err != nil {
-		return nil, st.furthest(err)
+		return nil, nil, st.furthest(err)
 	}
-	return g, nil
+	return g, st.spans, nil
 }
 
 // declResult is what parsing and converting one top-level declaration gave.
@@ -141,12 +141,13 @@ func (b *builder) parseDecls(toks []lexer.Token, chunks [][2]int) []declResult {
 	work := func(i int) {
 		c := chunks[i]
 		r := &results[i]
-		pd, err := run(declParser, toks[c[0]:c[1]], toks[c[1]].Pos)
+		pd, spans, err := run(declParser, toks[c[0]:c[1]], toks[c[1]].Pos)
 		if err != nil {
 			r.syntax = err
 			return
 		}
 		cb := b.fork()
+		cb.batch(spans, pd.Decl.Tasklet != nil)
 		r.decl = cb.decl(pd.Decl)
 		r.errs, r.usesTime = cb.errs, cb.usesTime
 	}

@@ -313,6 +313,7 @@ func scanOne(lex *lexer.PeekingLexer, mode exprMode) (span, error) {
 	if !ok {
 		return sp, participle.NextMatch
 	}
+	note(lex, sp)
 	return sp, nil
 }
 
@@ -379,6 +380,9 @@ func scanList(lex *lexer.PeekingLexer, mode exprMode) ([]span, error) {
 // Parse implements participle.Parseable.
 func (l *exprList) Parse(lex *lexer.PeekingLexer) (err error) {
 	l.List, err = scanList(lex, modeFull)
+	if err == nil {
+		note(lex, l.List...)
+	}
 	return err
 }
 
@@ -504,6 +508,7 @@ func (st *simpleStmt) parse(lex *lexer.PeekingLexer, mode exprMode) error {
 		return err
 	}
 	st.Lhs = lhs
+	note(lex, lhs...)
 	t = lex.Peek()
 	k := goKind(t.Type)
 	switch {
@@ -525,6 +530,7 @@ func (st *simpleStmt) parse(lex *lexer.PeekingLexer, mode exprMode) error {
 			return err
 		}
 		st.Rhs = rhs
+		note(lex, rhs...)
 	default:
 		if len(lhs) > 1 {
 			return participle.Errorf(t.Pos, "unexpected %s after expression list (expected := or =)", describe(t))

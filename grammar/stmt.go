@@ -382,7 +382,8 @@ func classify(lex *lexer.PeekingLexer) stmtClass {
 
 // parseState is the record of one run of a participle parser.
 type parseState struct {
-	err participle.Error // the furthest error raised by our productions
+	err   participle.Error // the furthest error raised by our productions
+	spans []span           // the Go expressions scanned (see builder.batch)
 }
 
 // states maps the first token of a run's token slice (shared by every
@@ -397,23 +398,34 @@ func track(lex *lexer.PeekingLexer) (*parseState, func()) {
 	return st, func() { states.Delete(key) }
 }
 
+// stateOf returns the state of the run parsing from lex, if any.
+func stateOf(lex *lexer.PeekingLexer) *parseState {
+	toks := lex.Range(0, 1)
+	if len(toks) == 0 {
+		return nil
+	}
+	v, ok := states.Load(&toks[0])
+	if !ok {
+		return nil
+	}
+	return v.(*parseState)
+}
+
 // record notes err, raised while parsing from lex.
 func record(lex *lexer.PeekingLexer, err error) {
 	pe, ok := err.(participle.Error)
 	if !ok || err == participle.NextMatch {
 		return
 	}
-	toks := lex.Range(0, 1)
-	if len(toks) == 0 {
-		return
-	}
-	v, ok := states.Load(&toks[0])
-	if !ok {
-		return
-	}
-	st := v.(*parseState)
-	if st.err == nil || pe.Position().Offset > st.err.Position().Offset {
+	if st := stateOf(lex); st != nil && (st.err == nil || pe.Position().Offset > st.err.Position().Offset) {
 		st.err = pe
+	}
+}
+
+// note records the spans of Go expressions scanned while parsing from lex.
+func note(lex *lexer.PeekingLexer, spans ...span) {
+	if st := stateOf(lex); st != nil {
+		st.spans = append(st.spans, spans...)
 	}
 }
 
