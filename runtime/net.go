@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -382,13 +383,16 @@ func opError(op string, fd *netFD, err error) error {
 
 // Dial returns the operation that connects to address (see Listen for the forms of network
 // and address). The await's timeout bounds the connect. The connection has TCP_NODELAY set.
+// A host name that needs DNS is resolved, and connected to, on the Go offload pool (see Go),
+// so the dispatcher never blocks on a lookup.
 func Dial(network, address string) Op[*Conn] {
 	return &dialOp{network: network, address: address}
 }
 
 type dialOp struct {
 	network, address string
-	c                *Conn // the connecting socket
+	viaGo            Op[net.Conn] // dialing a host name on the offload pool
+	c                *Conn        // the connecting socket
 	t                *Tasklet
 	done             bool
 	err              error
@@ -405,6 +409,17 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 		return true
 	}
 	sa, err := resolveAddr(o.network, o.address, false)
+	if err == errNeedsDNS {
+		network, address := o.network, o.address
+		o.viaGo = Go(func() (net.Conn, error) {
+			var d net.Dialer
+			if timeout != NoTimeout {
+				d.Timeout = max(timeout, time.Millisecond)
+			}
+			return d.Dial(network, address)
+		})
+		return o.viaGo.Start(t, timeout)
+	}
 	if err != nil {
 		o.fail(err)
 		return true
@@ -469,6 +484,15 @@ func (o *dialOp) connected() {
 }
 
 func (o *dialOp) Result(t *Tasklet) (*Conn, error) {
+	if o.viaGo != nil {
+		nc, err := o.viaGo.Result(t)
+		o.viaGo = nil
+		if err != nil {
+			// On timeout or kill, a connection made after all is closed by its finalizer.
+			return nil, err
+		}
+		return adoptConn(t.dispatcher(), nc)
+	}
 	c := o.c
 	o.c = nil
 	if !o.done {
@@ -644,3 +668,41 @@ func (o *failedOp[T]) Result(t *Tasklet) (T, error) {
 }
 
 func isEAGAIN(err error) bool { return err == unix.EAGAIN }
+
+// adoptConn moves a connection made by package net onto the dispatcher: the socket is
+// duplicated (non-blocking, close-on-exec) and nc is closed.
+func adoptConn(d *Dispatcher, nc net.Conn) (*Conn, error) {
+	defer nc.Close()
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("tskrt: cannot adopt a %T", nc)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd, family := -1, unix.AF_INET
+	var dupErr error
+	err = rc.Control(func(fd uintptr) {
+		nfd, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+		if sa, err := unix.Getsockname(int(fd)); err == nil {
+			switch sa.(type) {
+			case *unix.SockaddrInet6:
+				family = unix.AF_INET6
+			case *unix.SockaddrUnix:
+				family = unix.AF_UNIX
+			}
+		}
+	})
+	if err == nil {
+		err = dupErr
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("dup", err)
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		return nil, os.NewSyscallError("setnonblock", err)
+	}
+	return newConn(d, nfd, family)
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -680,4 +681,59 @@ func toUnixSockaddr(sa syscall.Sockaddr) unix.Sockaddr {
 		return &unix.SockaddrInet6{Port: sa.Port, Addr: sa.Addr}
 	}
 	return nil
+}
+
+// TestDialHostName: a name that needs a lookup is dialed on the offload pool and the
+// connection is adopted by the dispatcher: reads and writes (and their timeouts) work on it.
+func TestDialHostName(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	addrs, err := net.LookupHost(host)
+	if err != nil || !slices.Contains(addrs, "127.0.0.1") {
+		t.Skipf("%s does not resolve to 127.0.0.1 here (%v, %v)", host, addrs, err)
+	}
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 4)
+		io.ReadFull(c, buf)
+		c.Write(buf)
+		io.Copy(io.Discard, c)
+	})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	buf := make([]byte, 4)
+	p := prog("client",
+		dialStep(&e, "tcp4", net.JoinHostPort(host, port), &c),
+		do(func(t *Tasklet) {
+			if c == nil {
+				t.Kill()
+			}
+		}),
+		aw(time.Second, func() Op[int] { return c.Write([]byte("ping")) }, func(n int, err error) {
+			if err != nil {
+				e.add("write: %v", err)
+			}
+		}),
+		aw(time.Second, func() Op[[]byte] { return NewStream(c).ReadFull(4) }, func(v []byte, err error) {
+			if string(v) != "ping" || err != nil {
+				e.add("ReadFull = %q, %v", v, err)
+			}
+		}),
+		aw(20*time.Millisecond, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+			if err != ErrTimeout {
+				e.add("read with nothing coming: %d, %v; want ErrTimeout", n, err)
+			}
+			c.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	runNet(t, d)
+	if stderr.Len() > 0 {
+		t.Log(stderr)
+	}
+	e.check(t)
 }

@@ -14,8 +14,8 @@ import (
 // This file holds the socket system calls of the network operations: creating non-blocking
 // sockets, converting addresses, and the calls that never block the dispatcher.
 
-// errNoDispatcher is returned when an operation is used outside a running dispatcher.
-var errNoDispatcher = errors.New("tskrt: network operation outside a dispatcher")
+// errNeedsDNS is returned by resolveAddr for a host name that must be looked up.
+var errNeedsDNS = errors.New("tskrt: host name needs DNS")
 
 // sockAddr is a resolved socket address: the family and the unix.Sockaddr for system calls.
 type sockAddr struct {
@@ -25,8 +25,8 @@ type sockAddr struct {
 
 // resolveAddr turns network and address into a socket address without blocking: the host of a
 // TCP address must be an IP literal, empty (every address, for listening; the loopback
-// address, for dialing) or "localhost". Names that need DNS are resolved by the caller, off the
-// dispatcher (see Dial).
+// address, for dialing) or "localhost"; other names give errNeedsDNS (Dial then dials off the
+// dispatcher).
 func resolveAddr(network, address string, listening bool) (sockAddr, error) {
 	switch network {
 	case "unix":
@@ -71,7 +71,7 @@ func resolveAddr(network, address string, listening bool) (sockAddr, error) {
 	default:
 		ip, err = netip.ParseAddr(host)
 		if err != nil {
-			return sockAddr{}, &net.DNSError{Err: "host name needs DNS (resolve it first, e.g. with net.LookupHost in an offloaded call)", Name: host, IsNotFound: true}
+			return sockAddr{}, errNeedsDNS
 		}
 		ip = ip.WithZone("")
 	}
