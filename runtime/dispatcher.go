@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -27,6 +28,9 @@ type Dispatcher struct {
 	roots  *Tasklet // first root tasklet (no parent); a ring through prevSib/nextSib
 	live   int      // tasklets not finished
 	cur    *Tasklet // the tasklet being resumed
+	// fronts counts the tasklets the current run woke by hand-over: each goes right behind the
+	// previous one, so several hand-overs in one run keep their order.
+	fronts int
 
 	quitting bool
 	code     int
@@ -40,9 +44,8 @@ type Dispatcher struct {
 	sigint   atomic.Bool
 	inflight int // Go operations running off the dispatcher (dispatcher goroutine only)
 
-	pollOnce sync.Once
-	poller   *poll.Poller
-	pollErr  error
+	poller  *poll.Poller // guarded by mu
+	pollErr error
 }
 
 // post is a message posted from outside (or a function to run on the dispatcher).
@@ -189,6 +192,7 @@ func (d *Dispatcher) round() {
 // run resumes t's innermost frame, and its callers as sub-frames finish, until t suspends or ends.
 func (d *Dispatcher) run(t *Tasklet) {
 	d.cur = t
+	d.fronts = 0
 	t.state = stRunning
 	t.flags |= flStarted
 	for {
@@ -219,9 +223,11 @@ func (d *Dispatcher) run(t *Tasklet) {
 		break
 	}
 	if t.flags&flKillWaited != 0 {
+		d.fronts = 0
 		d.wakeKillers(t)
 	}
 	d.cur = nil
+	d.fronts = 0
 }
 
 // resume calls f.Resume, turning a panic into the failure of the whole tasklet.
@@ -317,8 +323,7 @@ func (d *Dispatcher) wakeKillers(t *Tasklet) {
 		}
 		w = next
 	}
-	for i := len(ks) - 1; i >= 0; i-- {
-		k := ks[i]
+	for _, k := range ks {
 		k.err, k.value = nil, nil
 		d.ready(k, true)
 	}
@@ -350,12 +355,14 @@ func (t *Tasklet) setTimer(timeout time.Duration) {
 	}
 	t.flags &^= flDeadlineTimer
 	if hasDL {
-		if dl := t.ext.deadlines[len(t.ext.deadlines)-1]; !timed || dl < when {
-			when = dl
+		if dl := t.ext.deadlines[len(t.ext.deadlines)-1]; dl != math.MaxInt64 && (!timed || dl < when) {
+			when, timed = dl, true
 			t.flags |= flDeadlineTimer
 		}
 	}
-	t.d.timers.add(t, when)
+	if timed {
+		t.d.timers.add(t, when)
+	}
 }
 
 // ready makes the parked tasklet r runnable, at the front of the run queue (hand-over: it runs
@@ -367,7 +374,11 @@ func (d *Dispatcher) ready(r *Tasklet, front bool) {
 	r.state = stRunnable
 	r.wait = waitNone
 	if front {
-		d.runq.pushFront(r)
+		if d.fronts > d.runq.n {
+			d.fronts = d.runq.n
+		}
+		d.runq.insertAt(d.fronts, r)
+		d.fronts++
 	} else {
 		d.runq.pushBack(r)
 	}
@@ -414,13 +425,18 @@ func (d *Dispatcher) idle() bool {
 	if hasTimer && d.clock.Skip(d.base.Add(time.Duration(when))) {
 		return true
 	}
-	outside := d.holds.Load() > 0 || d.inflight > 0 || d.hasPosts.Load()
+	// Create the poller before reading the outside state: a Post or release that happens after
+	// the reads below then finds the poller and wakes it.
+	p := d.getPoller()
+	if d.hasPosts.Load() || d.sigint.Load() {
+		return true
+	}
+	outside := d.holds.Load() > 0 || d.inflight > 0
 	if !hasTimer && !outside {
 		return false
 	}
-	p := d.getPoller()
 	if p == nil {
-		// No poller (it could not be created): poll the clock.
+		// No poller (it could not be created): poll.
 		time.Sleep(time.Millisecond)
 		return true
 	}
@@ -438,30 +454,35 @@ func (d *Dispatcher) idle() bool {
 	return true
 }
 
+// getPoller returns the dispatcher's poller, creating it on first use (nil if that failed).
 func (d *Dispatcher) getPoller() *poll.Poller {
-	d.pollOnce.Do(func() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.poller == nil && d.pollErr == nil {
 		d.poller, d.pollErr = poll.New()
 		if d.pollErr != nil {
 			d.logf("%v", d.pollErr)
 		}
-	})
+	}
 	return d.poller
 }
 
+// closePoller releases the poller at the end of Run, unless sockets are still registered.
 func (d *Dispatcher) closePoller() {
 	d.mu.Lock()
-	p := d.poller
-	d.mu.Unlock()
-	if p != nil && p.Len() == 0 && d.holds.Load() == 0 {
+	defer d.mu.Unlock()
+	if p := d.poller; p != nil && p.Len() == 0 {
 		p.Close()
 		d.poller = nil
-		d.pollOnce = sync.Once{}
 	}
 }
 
-// wake interrupts an idle wait of the dispatcher. Safe from any goroutine.
+// wake interrupts an idle wait of the dispatcher. Safe from any goroutine. Without a poller the
+// dispatcher is not waiting (it creates the poller before it checks what to wait for).
 func (d *Dispatcher) wake() {
-	if p := d.getPoller(); p != nil {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p := d.poller; p != nil {
 		if err := p.Wake(); err != nil {
 			d.logf("%v", err)
 		}

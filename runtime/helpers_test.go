@@ -114,3 +114,13 @@ func (f *forever) Resume(t *Tasklet) Status {
 		}
 	}
 }
+
+// failOnErr is a step that makes the script fail with the error of the operation before it,
+// as generated code does with an error it does not take.
+func failOnErr(t *Tasklet) bool {
+	if err := t.Err(); err != nil {
+		s := t.frame.(*script)
+		s.err, s.pc = err, len(s.steps)
+	}
+	return true
+}

@@ -36,7 +36,7 @@ func (d *Dispatcher) pollAdd(sysfd int, h pollHandler) error {
 
 // pollDel unregisters sysfd (before it is closed).
 func (d *Dispatcher) pollDel(sysfd int) {
-	if p := d.poller; p != nil {
+	if p := d.getPoller(); p != nil {
 		p.Unregister(sysfd)
 	}
 }

@@ -40,6 +40,16 @@ func (q *runQueue) pushFront(t *Tasklet) {
 	q.n++
 }
 
+// insertAt puts t at position k (0 = front), k <= n.
+func (q *runQueue) insertAt(k int, t *Tasklet) {
+	q.pushFront(t)
+	mask := len(q.buf) - 1
+	for i := 0; i < k; i++ {
+		a, b := (q.head+i)&mask, (q.head+i+1)&mask
+		q.buf[a], q.buf[b] = q.buf[b], q.buf[a]
+	}
+}
+
 func (q *runQueue) popFront() *Tasklet {
 	t := q.buf[q.head]
 	q.buf[q.head] = nil

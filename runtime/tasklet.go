@@ -312,16 +312,32 @@ func (t *Tasklet) Quit(code int) Status {
 
 // PushDeadline starts a deadline d from now: every blocking operation until the matching
 // PopDeadline waits at most until then. A nested deadline only ever shortens the enclosing one.
+//
+// PushDeadline(NoTimeout) pushes no new bound (the enclosing deadline, if any, stays in force),
+// so that pushes and pops still pair up.
 func (t *Tasklet) PushDeadline(d time.Duration) {
 	x := t.x()
-	if d < 0 {
-		d = 0
+	when := int64(math.MaxInt64)
+	if d != NoTimeout {
+		when = addClamp(t.d.nanos(), max(d, 0))
 	}
-	when := addClamp(t.d.nanos(), d)
 	if n := len(x.deadlines); n > 0 && x.deadlines[n-1] < when {
 		when = x.deadlines[n-1]
 	}
 	x.deadlines = append(x.deadlines, when)
+}
+
+// DeadlineRemaining returns the time left until the innermost deadline; ok is false when no
+// deadline bounds t (Concurrence's Timeout.current()).
+func (t *Tasklet) DeadlineRemaining() (left time.Duration, ok bool) {
+	if t.ext == nil || len(t.ext.deadlines) == 0 {
+		return 0, false
+	}
+	when := t.ext.deadlines[len(t.ext.deadlines)-1]
+	if when == math.MaxInt64 {
+		return 0, false
+	}
+	return time.Duration(when - t.d.nanos()), true
 }
 
 // PopDeadline ends the innermost deadline.
