@@ -41,6 +41,7 @@ var Servers = []Server{
 	{Name: "tskc-rt", Kind: "echo", Dir: ".", Pkg: "./servers/tskecho", About: "tskc runtime, hand-written frames (the shape tskc generates), one dispatcher thread"},
 	{Name: "tskc", Kind: "echo", Dir: "..", Pkg: "./examples/echo", About: "examples/echo (.tsk compiled by tskc), one dispatcher thread"},
 	{Name: "net/http", Kind: "http", Dir: ".", Pkg: "./servers/nethttp", About: "Go net/http hello server"},
+	{Name: "tskc-rt-http", Kind: "http", Dir: ".", Pkg: "./servers/tskgreeter", About: "tskc runtime, hand-written frames of examples/greeter, one dispatcher thread"},
 	{Name: "greeter", Kind: "http", Dir: "..", Pkg: "./examples/greeter", About: "examples/greeter (.tsk compiled by tskc), one dispatcher thread"},
 }
 

@@ -36,7 +36,7 @@ type result struct {
 
 func main() {
 	var (
-		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc-rt,tskc,net/http,greeter", "servers to run (comma-separated; see -list)")
+		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc-rt,tskc,net/http,tskc-rt-http,greeter", "servers to run (comma-separated; see -list)")
 		connList   = flag.String("conns", "100,1000,10000", "echo connection counts")
 		httpConns  = flag.String("http-conns", "100,1000", "http connection counts")
 		depth      = flag.Int("depth", 16, "messages in flight per connection in the pipelined workloads")
@@ -119,6 +119,7 @@ func main() {
 
 	printMachine()
 	fmt.Printf("command: netbench %s\n", strings.Join(os.Args[1:], " "))
+	fmt.Printf("load average at the start: %s\n", loadAvg())
 	fmt.Printf("per run: %v warm-up + %v measured; %d rounds, servers alternating; client: %d epoll loops\n\n",
 		*warmup, *duration, *rounds, *loops)
 
@@ -162,6 +163,7 @@ func main() {
 		}
 		report(os.Stdout, w, ready, byServer)
 	}
+	fmt.Printf("load average at the end: %s (other processes on the machine share its CPUs)\n\n", loadAvg())
 	fmt.Println("legend:")
 	for _, s := range ready {
 		fmt.Printf("  %-10s %s\n", s.Name, s.About)
@@ -291,4 +293,17 @@ func numCPU() int {
 		return 0
 	}
 	return strings.Count(string(b), "processor\t:")
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

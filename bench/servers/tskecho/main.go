@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
+	"time"
 
 	tskrt "github.com/tskc-lang/tskc/runtime"
 )
@@ -116,6 +118,21 @@ writeDone:
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the first -profile-time to this file")
+	profileTime := flag.Duration("profile-time", 10*time.Second, "how long to profile")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		go func() {
+			time.Sleep(*profileTime)
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	os.Exit(tskrt.Dispatch(&mainFrame{addr: *addr}))
 }
