@@ -21,7 +21,7 @@ var ErrTooLong = errors.New("tskrt: line or token too long")
 // An idle connection holds none. A socket is read into a shared scratch buffer when the
 // stream holds no room, and what came is copied into a buffer of the right class; so a burst
 // of readiness on thousands of sockets borrows small buffers, not a big one each.
-var bufClasses = [...]int{256, 2048, 16 << 10, 64 << 10}
+var bufClasses = [...]int{256, 1024, 4096, 16 << 10, 64 << 10}
 
 var bufPools [len(bufClasses)]sync.Pool
 
@@ -71,7 +71,7 @@ type Stream struct {
 	maxToken int
 	eof      bool // the peer closed its side: no more data will come
 	rop      streamReadOp
-	fop      flushOp
+	fop      *flushOp // allocated on first Flush
 }
 
 // NewStream returns a buffered stream over c. The stream reads and writes c; do not use c's
@@ -79,7 +79,6 @@ type Stream struct {
 func NewStream(c *Conn) *Stream {
 	s := &Stream{c: c, maxToken: 64 << 10}
 	s.rop.s = s
-	s.fop.s = s
 	return s
 }
 
@@ -400,8 +399,11 @@ func (s *Stream) Flush() Op[struct{}] {
 	if s.c.fd.busy(false) {
 		return &failedOp[struct{}]{opError("write", &s.c.fd, ErrBusy)}
 	}
+	if s.fop == nil {
+		s.fop = &flushOp{s: s}
+	}
 	s.fop.off = 0
-	return &s.fop
+	return s.fop
 }
 
 type flushOp struct {

@@ -26,6 +26,11 @@ const (
 	EdgeTriggered Events = unix.EPOLLET
 )
 
+// maxEvents bounds the events one Wait takes: their callbacks run before any of the tasklets
+// they wake, and each may hold a read buffer until its tasklet runs, so a bigger batch costs
+// memory without saving much (the next Wait takes the rest at once).
+const maxEvents = 1024
+
 // Poller waits for readiness of registered descriptors and for wake-ups.
 type Poller struct {
 	epfd   int
@@ -159,7 +164,7 @@ func (p *Poller) dispatch(n int) int {
 		}
 	}
 	p.busy = called > 0
-	if n == len(p.events) && n < 4096 {
+	if n == len(p.events) && n < maxEvents {
 		p.events = make([]unix.EpollEvent, 2*n)
 	}
 	return called
