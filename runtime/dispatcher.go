@@ -177,16 +177,37 @@ func (d *Dispatcher) Run() int {
 // Between rounds the dispatcher checks its timers and the outside world, so timers fire fairly
 // even when the run queue never empties.
 func (d *Dispatcher) round() {
-	for n := d.runq.n; n > 0 && d.runq.n > 0; n-- {
+	n := d.runq.n
+	for n > 0 && d.runq.n > 0 && !d.quitting {
+		n = d.runSome(n)
+	}
+	d.runq.shrink()
+}
+
+// runSome resumes up to n tasklets from the front of the run queue and returns how many of the
+// n are left: 0, unless a frame panicked. Recovering here, once for many resumes, keeps a defer
+// off the path of every switch.
+func (d *Dispatcher) runSome(n int) (left int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if d.cur == nil {
+				panic(r) // not from a frame: a bug of the runtime itself
+			}
+			d.panicked(d.cur, r)
+			left = n - 1
+		}
+	}()
+	for ; n > 0 && d.runq.n > 0; n-- {
 		t := d.runq.popFront()
 		if t.state != stRunnable {
 			continue // a stale entry: killed before it ever ran
 		}
 		d.run(t)
 		if d.quitting {
-			return
+			return 0
 		}
 	}
+	return 0
 }
 
 // run resumes t's innermost frame, and its callers as sub-frames finish, until t suspends or ends.
@@ -197,7 +218,7 @@ func (d *Dispatcher) run(t *Tasklet) {
 	t.flags |= flStarted
 	for {
 		f := t.frame
-		st := d.resume(t, f)
+		st := f.Resume(t)
 		if st == Finished {
 			if t.ext != nil && len(t.ext.stack) > 0 {
 				s := t.ext.stack
@@ -222,6 +243,11 @@ func (d *Dispatcher) run(t *Tasklet) {
 		d.finish(t)
 		break
 	}
+	d.endRun(t)
+}
+
+// endRun wakes the tasklets waiting in `kill t` once t's run is over.
+func (d *Dispatcher) endRun(t *Tasklet) {
 	if t.flags&flKillWaited != 0 {
 		d.fronts = 0
 		d.wakeKillers(t)
@@ -230,22 +256,19 @@ func (d *Dispatcher) run(t *Tasklet) {
 	d.fronts = 0
 }
 
-// resume calls f.Resume, turning a panic into the failure of the whole tasklet.
-func (d *Dispatcher) resume(t *Tasklet, f Frame) (st Status) {
-	defer func() {
-		if r := recover(); r != nil {
-			pe := &PanicError{Value: r, Stack: debug.Stack()}
-			d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
-			if t.state == stWaiting {
-				d.withdraw(t)
-			}
-			t.state = stRunning
-			t.unwindFrames()
-			t.value, t.err = nil, pe
-			st = Finished
-		}
-	}()
-	return f.Resume(t)
+// panicked fails t, whose frame panicked with r: the whole tasklet ends with a *PanicError
+// (the value and the stack), which the dispatcher logs.
+func (d *Dispatcher) panicked(t *Tasklet, r any) {
+	pe := &PanicError{Value: r, Stack: debug.Stack()}
+	d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
+	if t.state == stWaiting {
+		d.withdraw(t)
+	}
+	t.state = stRunning
+	t.unwindFrames()
+	t.value, t.err = nil, pe
+	d.finish(t)
+	d.endRun(t)
 }
 
 // unwindFrames drops every outer frame (keeping the outermost as t.frame, for the name) and the

@@ -23,6 +23,18 @@ func (q *runQueue) grow() {
 	q.buf, q.head = nb, 0
 }
 
+// shrink releases most of a large ring that has emptied out.
+func (q *runQueue) shrink() {
+	if len(q.buf) > 1024 && q.n < len(q.buf)/8 {
+		nb := make([]*Tasklet, len(q.buf)/4)
+		mask := len(q.buf) - 1
+		for i := 0; i < q.n; i++ {
+			nb[i] = q.buf[(q.head+i)&mask]
+		}
+		q.buf, q.head = nb, 0
+	}
+}
+
 func (q *runQueue) pushBack(t *Tasklet) {
 	if q.n == len(q.buf) {
 		q.grow()
