@@ -318,10 +318,17 @@ func restoreDurations(n ast.Node) ast.Node {
 	})
 }
 
+// The types of the resolver's objects and scopes, which copyNode shares
+// rather than copies (named through fields, the types being deprecated).
 var (
-	objectType = reflect.TypeFor[*ast.Object]()
-	scopeType  = reflect.TypeFor[*ast.Scope]()
+	objectType = fieldType[ast.Ident]("Obj")
+	scopeType  = fieldType[ast.File]("Scope")
 )
+
+func fieldType[T any](name string) reflect.Type {
+	f, _ := reflect.TypeFor[T]().FieldByName(name)
+	return f.Type
+}
 
 // copyNode returns a deep copy of a go/ast tree (sharing only the
 // resolver's objects and scopes), so printing can rewrite it.

@@ -186,24 +186,10 @@ func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 				r.toks = append(r.toks, lexer.Token{Type: tokType(tokDuration), Value: lit + lit2, Pos: lexPos(pos(off))})
 				continue
 			}
-			// Not an identifier (a keyword, say): keep both tokens.
+			// A keyword (letters, but not an identifier): keep both
+			// tokens; the grammar will not want them.
 			r.toks = append(r.toks, lexer.Token{Type: tokType(k), Value: value, Pos: lexPos(pos(off))})
-			p, k, lit = p2, k2, lit2
-			off = off2
-			end = off + len(lit)
-			value = lit
-			if k.IsOperator() {
-				value = k.String()
-				end = off + len(value)
-			} else if k == token.SEMICOLON {
-				value = ";"
-				end = off
-				if lit == ";" {
-					end = off + 1
-				} else {
-					k = tokAutoSemi
-				}
-			}
+			k, off, value = k2, off2, lit2
 		}
 		r.toks = append(r.toks, lexer.Token{Type: tokType(k), Value: value, Pos: lexPos(pos(off))})
 		if k == token.EOF {
