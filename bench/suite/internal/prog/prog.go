@@ -57,6 +57,7 @@ func (r *Run) Stop() {
 		}
 	}
 	if r.memPath != "" {
+		runtime.GC() // the profile shows the allocations up to the last completed collection
 		f, err := os.Create(r.memPath)
 		if err != nil {
 			fatal(err)
