@@ -41,19 +41,17 @@ func (d *Dispatcher) pollDel(sysfd int) {
 	}
 }
 
-// ioWait is the state of a tasklet parked in an IO operation.
-type ioWait struct {
-	w        any
-	withdraw func()
+// ioParked is an IO operation a tasklet is parked in. abandon withdraws it (timeout or kill).
+// The operation itself is the wait state (t.value), so parking allocates nothing.
+type ioParked interface {
+	abandon()
 }
 
-func (iw *ioWait) abandon() { iw.withdraw() }
-
 // ioPark parks t in the IO operation w with timeout (and the enclosing deadline). On timeout or
-// kill, withdraw is called and the tasklet resumes with ErrTimeout or ErrKilled in Err(); when
+// kill, w.abandon is called and the tasklet resumes with ErrTimeout or ErrKilled in Err(); when
 // the operation completes, its owner calls ioDone.
-func (d *Dispatcher) ioPark(t *Tasklet, w any, timeout time.Duration, withdraw func()) {
-	t.value = &ioWait{w: w, withdraw: withdraw}
+func (d *Dispatcher) ioPark(t *Tasklet, w ioParked, timeout time.Duration) {
+	t.value = w
 	d.inflight++
 	t.park(waitOp, timeout)
 	if t.flags&flKill != 0 {
@@ -66,12 +64,11 @@ func (d *Dispatcher) ioPark(t *Tasklet, w any, timeout time.Duration, withdraw f
 
 // ioDone makes t, parked in the IO operation w, runnable with a nil Err() (the operation keeps
 // its own outcome). It does nothing if t no longer waits for w.
-func (d *Dispatcher) ioDone(t *Tasklet, w any) {
+func (d *Dispatcher) ioDone(t *Tasklet, w ioParked) {
 	if t == nil || t.wait != waitOp {
 		return
 	}
-	iw, ok := t.value.(*ioWait)
-	if !ok || iw.w != w {
+	if iw, ok := t.value.(ioParked); !ok || iw != w {
 		return
 	}
 	d.inflight--

@@ -52,6 +52,8 @@ type ioWaiter interface {
 	tasklet() *Tasklet
 	// fail ends the operation with err (the socket was closed under it).
 	fail(err error)
+	// abandon withdraws the operation from its socket (timeout or kill).
+	abandon()
 }
 
 // init registers sysfd with d's poller; on failure it closes sysfd.
@@ -99,14 +101,17 @@ func (fd *netFD) wait(t *Tasklet, w ioWaiter, in bool, timeout time.Duration) {
 	} else {
 		fd.wr = w
 	}
-	fd.d.ioPark(t, w, timeout, func() {
-		// Timed out or killed: withdraw the wait.
-		if in && fd.rd == w {
-			fd.rd = nil
-		} else if !in && fd.wr == w {
-			fd.wr = nil
-		}
-	})
+	fd.d.ioPark(t, w, timeout)
+}
+
+// withdraw takes w (timed out or killed) off the socket.
+func (fd *netFD) withdraw(w ioWaiter) {
+	if fd.rd == w {
+		fd.rd = nil
+	}
+	if fd.wr == w {
+		fd.wr = nil
+	}
 }
 
 // busy reports whether another operation already waits in the direction.
@@ -295,6 +300,7 @@ type acceptOp struct {
 }
 
 func (o *acceptOp) tasklet() *Tasklet { return o.t }
+func (o *acceptOp) abandon()          { o.ln.fd.withdraw(o) }
 func (o *acceptOp) fail(err error) {
 	o.c, o.err, o.done = nil, opError("accept", &o.ln.fd, err), true
 }
@@ -399,6 +405,7 @@ type dialOp struct {
 }
 
 func (o *dialOp) tasklet() *Tasklet { return o.t }
+func (o *dialOp) abandon()          { o.c.fd.withdraw(o) }
 func (o *dialOp) fail(err error) {
 	o.err, o.done = &net.OpError{Op: "dial", Net: o.network, Err: err}, true
 }
@@ -558,6 +565,7 @@ type readOp struct {
 }
 
 func (o *readOp) tasklet() *Tasklet { return o.t }
+func (o *readOp) abandon()          { o.c.fd.withdraw(o) }
 func (o *readOp) fail(err error)    { o.err, o.done = opError("read", &o.c.fd, err), true }
 
 func (o *readOp) Start(t *Tasklet, timeout time.Duration) bool {
@@ -618,6 +626,7 @@ type writeOp struct {
 }
 
 func (o *writeOp) tasklet() *Tasklet { return o.t }
+func (o *writeOp) abandon()          { o.c.fd.withdraw(o) }
 func (o *writeOp) fail(err error)    { o.err, o.done = opError("write", &o.c.fd, err), true }
 
 func (o *writeOp) Start(t *Tasklet, timeout time.Duration) bool {

@@ -165,6 +165,7 @@ type streamReadOp struct {
 }
 
 func (o *streamReadOp) tasklet() *Tasklet { return o.t }
+func (o *streamReadOp) abandon()          { o.s.c.fd.withdraw(o) }
 func (o *streamReadOp) fail(err error) {
 	o.resLen, o.err, o.done = -1, opError("read", &o.s.c.fd, err), true
 }
@@ -415,6 +416,7 @@ type flushOp struct {
 }
 
 func (o *flushOp) tasklet() *Tasklet { return o.t }
+func (o *flushOp) abandon()          { o.s.c.fd.withdraw(o) }
 func (o *flushOp) fail(err error) {
 	o.err, o.done = opError("write", &o.s.c.fd, err), true
 	o.s.dropWritten(o.off)
