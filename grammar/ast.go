@@ -84,9 +84,10 @@ type File struct {
 
 // Import is one import spec.
 type Import struct {
-	Pos  Pos
-	Name *Ident // alias, "_" or "."; nil when absent
-	Path string // unquoted import path
+	Pos     Pos
+	Name    *Ident // alias, "_" or "."; nil when absent
+	Path    string // unquoted import path
+	Keyword Pos    // the `import` keyword of the declaration holding the spec
 }
 
 // Decl is a top-level declaration: *MessageDecl, *TaskletDecl or *GoDecl.

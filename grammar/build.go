@@ -382,8 +382,8 @@ func (b *builder) file(p *pFile) *File {
 		Name:    b.filename,
 		Package: b.ident(p.Package),
 	}
-	for _, im := range p.Imports {
-		spec := &Import{Pos: b.lpos(im.Pos)}
+	for _, im := range p.imports() {
+		spec := &Import{Pos: b.lpos(im.Pos), Keyword: b.lpos(im.keyword)}
 		if im.Name != "" {
 			spec.Name = &Ident{Pos: b.lpos(im.Pos), Name: im.Name}
 		}
@@ -400,6 +400,18 @@ func (b *builder) file(p *pFile) *File {
 		}
 	}
 	return f
+}
+
+// imports lists the import specs of p, each with its keyword.
+func (p *pFile) imports() []*pImport {
+	var out []*pImport
+	for _, d := range p.Imports {
+		for _, s := range d.Specs {
+			s.keyword = d.Pos
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // fork returns a builder for converting one declaration on its own (and

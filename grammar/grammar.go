@@ -14,9 +14,9 @@ import (
 
 type pFile struct {
 	Pos     lexer.Position
-	Package *pIdent    `parser:"'package' @@ ';'"`
-	Imports []*pImport `parser:"( 'import' ( @@ | '(' ( @@ ( ';' @@ )* ';'? )? ')' ) ';' )*"`
-	Decls   []*pDecl   `parser:"( @@ ';' | ';' )*"`
+	Package *pIdent        `parser:"'package' @@ ';'"`
+	Imports []*pImportDecl `parser:"( @@ ';' )*"`
+	Decls   []*pDecl       `parser:"( @@ ';' | ';' )*"`
 }
 
 // pDeclChunk is one top-level declaration, parsed on its own (see
@@ -30,10 +30,16 @@ type pIdent struct {
 	Name string `parser:"@Ident"`
 }
 
+type pImportDecl struct {
+	Pos   lexer.Position
+	Specs []*pImport `parser:"'import' ( @@ | '(' ( @@ ( ';' @@ )* ';'? )? ')' )"`
+}
+
 type pImport struct {
-	Pos  lexer.Position
-	Name string `parser:"@(Ident | '.')?"`
-	Path string `parser:"@String"`
+	Pos     lexer.Position
+	keyword lexer.Position
+	Name    string `parser:"@(Ident | '.')?"`
+	Path    string `parser:"@String"`
 }
 
 type pDecl struct {

@@ -390,10 +390,13 @@ func (p *printer) file() {
 		p.printf("import %s", p.importSpec(im))
 		p.endLine(im.Pos.Line)
 	default:
-		first := f.Imports[0].Pos
-		first.Offset-- // the keyword comes before the first spec
+		first := f.Imports[0].Keyword
+		if !first.IsValid() {
+			first = f.Imports[0].Pos
+		}
 		p.flushBefore(first)
 		p.blankBefore(first.Line)
+		p.lastLine = first.Line
 		p.printf("import (")
 		p.newline()
 		p.fresh = true
