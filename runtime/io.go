@@ -10,28 +10,17 @@ import (
 // stream*.go): registering sockets with the poller, and parking a tasklet in an IO operation
 // until the poller reports readiness.
 
-// pollHandler receives the readiness events of a registered descriptor: in (readable, or
-// hung up, or in error), out (writable, or hung up, or in error), hup (the peer closed or
-// an error is pending: reads will not block from now on).
-type pollHandler interface {
-	ready(in, out, hup bool)
-}
-
 // dispatcher returns the dispatcher of t.
 func (t *Tasklet) dispatcher() *Dispatcher { return t.d }
 
-// pollAdd registers sysfd with the poller (edge-triggered, both directions); h is told about
-// readiness on the dispatcher goroutine.
-func (d *Dispatcher) pollAdd(sysfd int, h pollHandler) error {
+// pollAdd registers sysfd with the poller (edge-triggered, both directions); h.PollReady is
+// called with its events on the dispatcher goroutine.
+func (d *Dispatcher) pollAdd(sysfd int, h poll.Handler) error {
 	p := d.getPoller()
 	if p == nil {
 		return d.pollErr
 	}
-	const in = poll.Readable | poll.Hangup | poll.Error
-	const out = poll.Writable | poll.Hangup | poll.Error
-	return p.Register(sysfd, poll.Readable|poll.Writable|poll.EdgeTriggered|poll.Hangup, func(ev poll.Events) {
-		h.ready(ev&in != 0, ev&out != 0, ev&(poll.Hangup|poll.Error) != 0)
-	})
+	return p.Register(sysfd, poll.Readable|poll.Writable|poll.EdgeTriggered|poll.Hangup, h)
 }
 
 // pollDel unregisters sysfd (before it is closed).

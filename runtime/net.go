@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tskc-lang/tskc/runtime/internal/poll"
 )
 
 // This file holds the network operations: listening, accepting, dialing, reading and writing
@@ -67,8 +69,14 @@ func (fd *netFD) init(d *Dispatcher, sysfd, family int) error {
 	return nil
 }
 
-// ready is called by the dispatcher's poller with the events epoll reported for the socket.
-func (fd *netFD) ready(in, out, hup bool) {
+// PollReady is called by the dispatcher's poller with the events epoll reported for the
+// socket: in (readable, hung up or in error), out (writable, hung up or in error), hup (the
+// peer closed or an error is pending: reads will not block from now on).
+func (fd *netFD) PollReady(ev poll.Events) {
+	const hupMask = poll.Hangup | poll.Error
+	hup := ev&hupMask != 0
+	in := ev&(poll.Readable|hupMask) != 0
+	out := ev&(poll.Writable|hupMask) != 0
 	if hup {
 		fd.hup = true
 	}

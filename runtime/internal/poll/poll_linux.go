@@ -35,7 +35,8 @@ const maxEvents = 1024
 type Poller struct {
 	epfd   int
 	evfd   int
-	cbs    map[int32]func(Events)
+	hs     []Handler // by descriptor
+	n      int       // registered descriptors
 	events []unix.EpollEvent
 	closed bool
 	busy   bool // the last Wait found descriptors ready
@@ -61,21 +62,32 @@ func New() (*Poller, error) {
 	return &Poller{
 		epfd:   epfd,
 		evfd:   evfd,
-		cbs:    make(map[int32]func(Events)),
 		events: make([]unix.EpollEvent, 128),
 	}, nil
 }
 
-// Register starts watching fd for ev; cb is called from Wait with the events that occurred.
-func (p *Poller) Register(fd int, ev Events, cb func(Events)) error {
-	if fd == p.evfd || cb == nil {
+// A Handler is told by Wait about the events of the descriptor it was registered for.
+type Handler interface {
+	PollReady(ev Events)
+}
+
+// Register starts watching fd for ev; h.PollReady is called from Wait with the events that
+// occurred. Handlers are kept in a table indexed by descriptor (descriptors are small integers).
+func (p *Poller) Register(fd int, ev Events, h Handler) error {
+	if fd < 0 || fd == p.evfd || h == nil {
 		return errors.New("poll: bad registration")
 	}
 	e := unix.EpollEvent{Events: uint32(ev), Fd: int32(fd)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &e); err != nil {
 		return fmt.Errorf("poll: epoll_ctl add %d: %w", fd, err)
 	}
-	p.cbs[int32(fd)] = cb
+	if fd >= len(p.hs) {
+		p.hs = append(p.hs, make([]Handler, fd+1-len(p.hs)+len(p.hs)/2)...)
+	}
+	if p.hs[fd] == nil {
+		p.n++
+	}
+	p.hs[fd] = h
 	return nil
 }
 
@@ -90,7 +102,10 @@ func (p *Poller) Modify(fd int, ev Events) error {
 
 // Unregister stops watching fd. Call it before closing fd.
 func (p *Poller) Unregister(fd int) error {
-	delete(p.cbs, int32(fd))
+	if fd >= 0 && fd < len(p.hs) && p.hs[fd] != nil {
+		p.hs[fd] = nil
+		p.n--
+	}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
 		return fmt.Errorf("poll: epoll_ctl del %d: %w", fd, err)
 	}
@@ -98,7 +113,7 @@ func (p *Poller) Unregister(fd int) error {
 }
 
 // Len returns the number of registered descriptors.
-func (p *Poller) Len() int { return len(p.cbs) }
+func (p *Poller) Len() int { return p.n }
 
 // Wake makes a Wait that is blocked (or the next one) return. Safe from any goroutine.
 func (p *Poller) Wake() error {
@@ -158,8 +173,8 @@ func (p *Poller) dispatch(n int) int {
 			unix.Read(p.evfd, buf[:]) // reset the counter; EAGAIN means another read got it
 			continue
 		}
-		if cb := p.cbs[e.Fd]; cb != nil {
-			cb(Events(e.Events))
+		if fd := int(e.Fd); fd < len(p.hs) && p.hs[fd] != nil {
+			p.hs[fd].PollReady(Events(e.Events))
 			called++
 		}
 	}
