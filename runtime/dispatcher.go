@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tskc-lang/tskc/runtime/internal/poll"
 )
@@ -24,6 +25,7 @@ type Dispatcher struct {
 	signals bool
 
 	runq   runQueue
+	slab   []Tasklet // tasklet records allocated ahead (see newTasklet)
 	timers timerHeap
 	roots  *Tasklet // first root tasklet (no parent); a ring through prevSib/nextSib
 	live   int      // tasklets not finished
@@ -104,8 +106,23 @@ func (d *Dispatcher) Spawn(f Frame, o Options) *Tasklet {
 // Current returns the tasklet being resumed, or nil.
 func (d *Dispatcher) Current() *Tasklet { return d.cur }
 
+// slabSize is how many tasklet records the dispatcher allocates at once: as many as fit in
+// 8 KiB (a size class of the Go allocator, so nothing is wasted). A slab lives as long as any
+// of its tasklets is referenced.
+const slabSize = 8192 / int(unsafe.Sizeof(Tasklet{}))
+
+func (d *Dispatcher) newTasklet() *Tasklet {
+	if len(d.slab) == 0 {
+		d.slab = make([]Tasklet, slabSize)
+	}
+	t := &d.slab[0]
+	d.slab = d.slab[1:]
+	return t
+}
+
 func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
-	t := &Tasklet{d: d, frame: f, parent: parent, tidx: -1}
+	t := d.newTasklet()
+	t.d, t.frame, t.parent, t.tidx = d, f, parent, -1
 	t.w.t = t
 	t.w.ci = -1
 	if o.Name != "" {
@@ -314,8 +331,8 @@ func (d *Dispatcher) finish(t *Tasklet) {
 			d.failCall(c, ErrNoReply)
 		}
 	}
-	if t.mb != nil {
-		t.mb.ownerFinished()
+	if t.mbox() != nil {
+		t.mbox().ownerFinished()
 	}
 	t.reply = nil
 	if t.flags&flKillWaited != 0 {
@@ -338,13 +355,16 @@ func (d *Dispatcher) finish(t *Tasklet) {
 func (d *Dispatcher) wakeKillers(t *Tasklet) {
 	t.flags &^= flKillWaited
 	var ks []*Tasklet
-	for w := t.joinq.head; w != nil; {
-		next := w.next
+	var rest []*waiter
+	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
 		if w.t.wait == waitKill {
-			t.joinq.remove(w)
 			ks = append(ks, w.t)
+		} else {
+			rest = append(rest, w)
 		}
-		w = next
+	}
+	for _, w := range rest {
+		t.joinq.push(w)
 	}
 	for _, k := range ks {
 		k.err, k.value = nil, nil
@@ -623,8 +643,8 @@ func (t *Tasklet) waitDescription() string {
 		return "receive from a channel (no sender)"
 	case waitReceive:
 		n := 0
-		if t.mb != nil {
-			n = t.mb.Len()
+		if t.mbox() != nil {
+			n = t.mbox().Len()
 		}
 		if n > 0 {
 			return fmt.Sprintf("receive (no matching message among %d in its mailbox)", n)

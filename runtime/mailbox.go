@@ -243,7 +243,7 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			return true
 		}
 	}
-	if mb := to.mb; mb != nil && !mb.popq.empty() {
+	if mb := to.mbox(); mb != nil && !mb.popq.empty() {
 		w := mb.popq.popFront()
 		r := w.t
 		r.value, r.err = m, nil
@@ -380,7 +380,7 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if mb := t.mb; mb != nil && mb.n > 0 {
+	if mb := t.mbox(); mb != nil && mb.n > 0 {
 		if i, cas := mb.find(match); i >= 0 {
 			it := mb.removeAt(i)
 			t.value, t.reply, t.caseIdx, t.err = it.m, it.c, int32(cas), nil
@@ -431,7 +431,7 @@ func (t *Tasklet) ReceiveBatch(n int, timeout time.Duration) bool {
 		n = 1
 	}
 	b := &batch{n: n, fill: timeout}
-	if mb := t.mb; mb != nil {
+	if mb := t.mbox(); mb != nil {
 		for mb.n > 0 && len(b.items) < n {
 			it := mb.popFront()
 			if it.c != nil {

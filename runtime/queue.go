@@ -26,7 +26,11 @@ func (q *runQueue) grow() {
 // shrink releases most of a large ring that has emptied out.
 func (q *runQueue) shrink() {
 	if len(q.buf) > 1024 && q.n < len(q.buf)/8 {
-		nb := make([]*Tasklet, len(q.buf)/4)
+		size := 1024
+		for size < 2*q.n {
+			size *= 2
+		}
+		nb := make([]*Tasklet, size)
 		mask := len(q.buf) - 1
 		for i := 0; i < q.n; i++ {
 			nb[i] = q.buf[(q.head+i)&mask]
@@ -86,35 +90,37 @@ const (
 	waiterSelect                    // a case of a select (see Tasklet.sel)
 )
 
-// waitq is a FIFO of waiters, doubly linked so that a timed-out or killed waiter leaves in O(1).
+// waitq is a FIFO of waiters: a ring doubly linked through the waiters (head.prev is the
+// tail), so that a timed-out or killed waiter leaves in O(1) and an empty queue is one nil word.
 type waitq struct {
-	head, tail *waiter
+	head *waiter
 }
 
 func (q *waitq) empty() bool { return q.head == nil }
 
 func (q *waitq) push(w *waiter) {
 	w.q = q
-	w.next = nil
-	w.prev = q.tail
-	if q.tail == nil {
+	h := q.head
+	if h == nil {
+		w.prev, w.next = w, w
 		q.head = w
-	} else {
-		q.tail.next = w
+		return
 	}
-	q.tail = w
+	tail := h.prev
+	w.prev, w.next = tail, h
+	tail.next = w
+	h.prev = w
 }
 
 func (q *waitq) remove(w *waiter) {
-	if w.prev == nil {
-		q.head = w.next
+	if w.next == w {
+		q.head = nil
 	} else {
 		w.prev.next = w.next
-	}
-	if w.next == nil {
-		q.tail = w.prev
-	} else {
 		w.next.prev = w.prev
+		if q.head == w {
+			q.head = w.next
+		}
 	}
 	w.prev, w.next, w.q = nil, nil, nil
 }

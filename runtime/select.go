@@ -78,7 +78,7 @@ func ReceiveCase(match func(any) bool) SelectCase { return &mailCase{match: matc
 func (mc *mailCase) accepts(m any) bool { return mc.match == nil || mc.match(m) }
 
 func (mc *mailCase) poll(t *Tasklet) (bool, bool) {
-	mb := t.mb
+	mb := t.mbox()
 	if mb == nil {
 		return false, false
 	}

@@ -93,7 +93,6 @@ type Tasklet struct {
 	parent           *Tasklet
 	kids             *Tasklet // first child (kids.prevSib is the last); roots: see Dispatcher.roots
 	prevSib, nextSib *Tasklet
-	mb               *Mailbox // allocated on first use
 
 	// Registers: the outcome of the last operation. While the tasklet waits, value and reply
 	// may hold the operation's own state (see waitKind).
@@ -118,6 +117,7 @@ type extra struct {
 	deadlines []int64 // absolute dispatcher nanoseconds, innermost last
 	calls     []*call // calls to this tasklet not yet replied
 	sel       *selectState
+	mb        *Mailbox // allocated on first use
 }
 
 func (t *Tasklet) x() *extra {
@@ -234,11 +234,20 @@ func (t *Tasklet) Result() (any, error) {
 
 // Mailbox returns t's mailbox.
 func (t *Tasklet) Mailbox() *Mailbox {
-	if t.mb == nil {
-		t.mb = &Mailbox{owner: t}
-		t.mb.init()
+	x := t.x()
+	if x.mb == nil {
+		x.mb = &Mailbox{owner: t}
+		x.mb.init()
 	}
-	return t.mb
+	return x.mb
+}
+
+// mbox returns t's mailbox, or nil if it has none yet.
+func (t *Tasklet) mbox() *Mailbox {
+	if t.ext == nil {
+		return nil
+	}
+	return t.ext.mb
 }
 
 // link adds c to the end of the sibling ring whose first element is *first.
