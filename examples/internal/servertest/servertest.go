@@ -24,8 +24,8 @@ import (
 	"time"
 )
 
-// argsEnv holds, NUL-separated, the arguments of the program that Start runs in place of
-// the tests.
+// argsEnv holds the arguments of the program that Start and Run run in place of the tests,
+// separated by the unit separator (\x1f; an environment variable cannot hold NUL).
 const argsEnv = "TSKC_SERVERTEST_ARGS"
 
 // Main runs the tests or, in a process started by Start or Run, the program's main function
@@ -34,7 +34,7 @@ func Main(m *testing.M, main func()) {
 	if args, ok := os.LookupEnv(argsEnv); ok {
 		os.Args = os.Args[:1]
 		if args != "" {
-			os.Args = append(os.Args, strings.Split(args, "\x00")...)
+			os.Args = append(os.Args, strings.Split(args, "\x1f")...)
 		}
 		main()
 		os.Exit(0)
@@ -49,7 +49,7 @@ func command(t *testing.T, args []string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), argsEnv+"="+strings.Join(args, "\x00"))
+	cmd.Env = append(os.Environ(), argsEnv+"="+strings.Join(args, "\x1f"))
 	return cmd
 }
 

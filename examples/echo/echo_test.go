@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tskc-lang/tskc/examples/internal/servertest"
+)
+
+func TestMain(m *testing.M) { servertest.Main(m, main) }
+
+// TestEcho starts the server and drives it with Go clients: many at once, messages split
+// across writes, half-close.
+func TestEcho(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0")
+	var wg sync.WaitGroup
+	for i := range 50 {
+		c := srv.Dial(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := bytes.Repeat([]byte{'a' + byte(i%26)}, 1000+i*100)
+			go func() {
+				// In pieces, so the server sees partial messages.
+				for p := msg; len(p) > 0; p = p[min(len(p), 333):] {
+					c.Write(p[:min(len(p), 333)])
+				}
+				c.(interface{ CloseWrite() error }).CloseWrite()
+			}()
+			got, err := io.ReadAll(c) // to EOF: the server closes after our half-close
+			if err != nil {
+				t.Errorf("client %d: %v", i, err)
+			}
+			if !bytes.Equal(got, msg) {
+				t.Errorf("client %d: got %d bytes back, want %d", i, len(got), len(msg))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestClient runs the example's own client against its server.
+func TestClient(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0")
+	out, code := servertest.Run(t, "-connect", srv.Addr, "hello", "tasklet", "world")
+	want := "echo: hello\necho: tasklet\necho: world\nserver closed: EOF\n"
+	if code != 0 || out != want {
+		t.Errorf("client: exit %d, output:\n%s\nwant:\n%s", code, out, want)
+	}
+	// A client with nothing to connect to fails with exit code 1.
+	if _, code := servertest.Run(t, "-connect", "127.0.0.1:1"); code != 1 {
+		t.Errorf("client against a closed port: exit %d, want 1", code)
+	}
+	if strings.Contains(srv.Stderr(), "panic") {
+		t.Errorf("server stderr:\n%s", srv.Stderr())
+	}
+}
