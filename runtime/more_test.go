@@ -317,11 +317,9 @@ func TestHoldKeepsDispatcherAlive(t *testing.T) {
 
 func TestSigintExits130(t *testing.T) {
 	d := NewDispatcher(WithSignals(), WithStderr(os.Stderr))
-	d.Spawn(steps("Main", func(t *Tasklet) bool { return t.Sleep(time.Hour) }), Options{})
-	go func() {
-		time.Sleep(20 * time.Millisecond)
-		syscall.Kill(os.Getpid(), syscall.SIGINT)
-	}()
+	// The signal is sent from inside Run, once the handler is installed.
+	d.Spawn(steps("Main", do(func(*Tasklet) { syscall.Kill(os.Getpid(), syscall.SIGINT) }),
+		func(t *Tasklet) bool { return t.Sleep(time.Hour) }), Options{})
 	if code := d.Run(); code != 130 {
 		t.Fatalf("Run() = %d, want 130", code)
 	}
