@@ -159,19 +159,50 @@ func (d *Dispatcher) Run() int {
 	}
 	defer d.closePoller()
 	for {
-		if d.runq.n > 0 {
-			d.round()
+		if code, ok := d.loop(); ok {
+			return code
+		}
+	}
+}
+
+// loop is the dispatcher's main loop. It works in rounds: a round resumes, in FIFO order, as
+// many tasklets as the run queue held when it began (tasklets that become runnable meanwhile run
+// in the next round, unless handed a value: those run next). Between rounds the dispatcher fires
+// due timers and takes what other goroutines posted, so timers fire fairly even when the run
+// queue never empties. A panic in a frame fails its tasklet and returns ok == false; Run then
+// calls loop again. (Recovering here, once, keeps a defer off the path of every switch.)
+func (d *Dispatcher) loop() (code int, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if d.cur == nil {
+				panic(r) // not from a frame: a bug of the runtime itself
+			}
+			d.panicked(d.cur, r)
+			code, ok = 0, false
+		}
+	}()
+	for {
+		for n := d.runq.n; n > 0 && d.runq.n > 0; n-- {
+			t := d.runq.popFront()
+			if t.state != stRunnable {
+				continue // a stale entry: killed before it ever ran
+			}
+			d.run(t)
+			if d.quitting {
+				break
+			}
 		}
 		if d.quitting {
 			d.quitting = false
-			return d.code
+			return d.code, true
 		}
+		d.runq.shrink()
 		if d.hasPosts.Load() {
 			d.takePosts()
 		}
 		if d.sigint.Load() {
 			d.sigint.Store(false)
-			return 130
+			return 130, true
 		}
 		if d.timers.len() > 0 {
 			d.fireTimers(d.nanos())
@@ -180,51 +211,13 @@ func (d *Dispatcher) Run() int {
 			continue
 		}
 		if d.live == 0 {
-			return 0
+			return 0, true
 		}
 		if !d.idle() {
 			d.reportDeadlock()
-			return 2
+			return 2, true
 		}
 	}
-}
-
-// round resumes, in FIFO order, as many tasklets as the run queue held when it began (tasklets
-// that become runnable meanwhile run in the next round, unless handed a value: those run next).
-// Between rounds the dispatcher checks its timers and the outside world, so timers fire fairly
-// even when the run queue never empties.
-func (d *Dispatcher) round() {
-	n := d.runq.n
-	for n > 0 && d.runq.n > 0 && !d.quitting {
-		n = d.runSome(n)
-	}
-	d.runq.shrink()
-}
-
-// runSome resumes up to n tasklets from the front of the run queue and returns how many of the
-// n are left: 0, unless a frame panicked. Recovering here, once for many resumes, keeps a defer
-// off the path of every switch.
-func (d *Dispatcher) runSome(n int) (left int) {
-	defer func() {
-		if r := recover(); r != nil {
-			if d.cur == nil {
-				panic(r) // not from a frame: a bug of the runtime itself
-			}
-			d.panicked(d.cur, r)
-			left = n - 1
-		}
-	}()
-	for ; n > 0 && d.runq.n > 0; n-- {
-		t := d.runq.popFront()
-		if t.state != stRunnable {
-			continue // a stale entry: killed before it ever ran
-		}
-		d.run(t)
-		if d.quitting {
-			return 0
-		}
-	}
-	return 0
 }
 
 // run resumes t's innermost frame, and its callers as sub-frames finish, until t suspends or ends.
