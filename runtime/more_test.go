@@ -324,3 +324,19 @@ func TestSigintExits130(t *testing.T) {
 		t.Fatalf("Run() = %d, want 130", code)
 	}
 }
+
+// A tasklet that yields in a loop while another waits for a Go operation must still let the
+// dispatcher take the operation's result: yield is not a no-op while outside work is pending.
+func TestYieldLoopLetsOutsideResultsIn(t *testing.T) {
+	d := NewDispatcher()
+	done := false
+	d.Spawn(steps("A",
+		func(t *Tasklet) bool {
+			return Go(func() (int, error) { time.Sleep(time.Millisecond); return 1, nil }).Start(t, NoTimeout)
+		},
+		do(func(*Tasklet) { done = true })), Options{})
+	d.Spawn(&forever{name: "B", op: (*Tasklet).Yield, after: func(*Tasklet) bool { return done }}, Options{})
+	if code := d.Run(); code != 0 || !done {
+		t.Fatalf("Run() = %d, done = %v", code, done)
+	}
+}

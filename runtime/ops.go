@@ -24,17 +24,26 @@ func (t *Tasklet) ok() bool {
 
 // Yield lets every other runnable tasklet run once, then continues: t goes to the back of the
 // run queue. It returns true (no switch) only when nothing else could run: the run queue is
-// empty and no timer is pending.
+// empty, and no timer, post, outside operation, Hold or kill waits to be served.
+//
+// Yield is the way to stay fair inside a long computation: a frame that loops without
+// suspending keeps every other tasklet (and the timers) waiting.
 func (t *Tasklet) Yield() bool {
 	if t.begin() {
 		return true
 	}
-	if t.d.runq.n == 0 && t.d.timers.len() == 0 && t.flags&flKillWaited == 0 && !t.d.hasPosts.Load() {
+	if d := t.d; d.runq.n == 0 && d.alone(t) {
 		return t.ok()
 	}
 	t.err = nil
 	t.requeue()
 	return false
+}
+
+// alone reports whether nothing but t could ever need the dispatcher before t suspends.
+func (d *Dispatcher) alone(t *Tasklet) bool {
+	return d.timers.len() == 0 && d.inflight == 0 && t.flags&flKillWaited == 0 &&
+		!d.hasPosts.Load() && d.holds.Load() == 0
 }
 
 // Sleep suspends t for d. It completes with a nil error, or ErrKilled, or ErrTimeout when an
