@@ -1,5 +1,3 @@
-//go:build tskc_behavior
-
 package codegen_test
 
 import (
@@ -13,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +114,7 @@ func TestBehavior(t *testing.T) {
 	}
 
 	// Compile the .tsk files of every program, a few at a time.
+	start := time.Now()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for _, p := range progs {
@@ -132,6 +132,8 @@ func TestBehavior(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	t.Logf("codegen.Generate of %d programs: %v", len(progs), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 
 	// Build every program with one go build.
 	bin := filepath.Join(tmp, "bin")
@@ -142,6 +144,7 @@ func TestBehavior(t *testing.T) {
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	out, err := cmd.CombinedOutput()
+	t.Logf("go build: %v", time.Since(start).Round(time.Millisecond))
 	if err != nil {
 		attributeBuildErrors(tmp, progs, string(out))
 		// A failed go build may have left out programs that are fine on their own: build
@@ -330,7 +333,13 @@ func extract(archive, dir string) (*program, error) {
 }
 
 // generate compiles the .tsk files of the package in dir and writes the generated files.
-func generate(dir string) error {
+func generate(dir string) (err error) {
+	defer func() {
+		// A panic in the compiler fails this program only.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("codegen.Generate panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
 	outs, err := codegen.Generate(dir, codegen.Config{})
 	if err != nil {
 		return err
