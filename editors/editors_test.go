@@ -189,7 +189,9 @@ func TestKeywordsInStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	word := func(w string) *regexp.Regexp { return regexp.MustCompile(`(^|[^A-Za-z_]|\\b)` + w + `([^A-Za-z_0-9]|$)`) }
+	word := func(w string) *regexp.Regexp {
+		return regexp.MustCompile(`(^|[^A-Za-z_]|\\b)` + w + `([^A-Za-z_0-9]|$)`)
+	}
 	for _, k := range keywords {
 		if !word(k).Match(tm) {
 			t.Errorf("%s: missing from tsk.tmLanguage.json", k)
