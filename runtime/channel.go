@@ -11,7 +11,9 @@ import (
 // receiver that finds a waiting sender takes its value and goes on without a switch.
 type Channel[T any] struct {
 	recvq, sendq waitq
-	free         []*T // value slots for parked senders, reused
+	one          T    // the value slot of the first parked sender (the common case)
+	oneUsed      bool // one holds a parked sender's value
+	free         []*T // more value slots for parked senders, reused
 }
 
 // NewChannel returns a new channel of T.
@@ -23,7 +25,13 @@ func (c *Channel[T]) HasReceiver() bool { return !c.recvq.empty() }
 // HasSender reports whether a tasklet waits to send on c.
 func (c *Channel[T]) HasSender() bool { return !c.sendq.empty() }
 
+// slot returns a place for a parked sender's value. A sender that timed out or was killed
+// leaves its slot behind; c.one is reclaimed as soon as no sender is parked.
 func (c *Channel[T]) slot() *T {
+	if !c.oneUsed || c.sendq.empty() {
+		c.oneUsed = true
+		return &c.one
+	}
 	if n := len(c.free); n > 0 {
 		p := c.free[n-1]
 		c.free = c.free[:n-1]
@@ -35,6 +43,10 @@ func (c *Channel[T]) slot() *T {
 func (c *Channel[T]) release(p *T) {
 	var zero T
 	*p = zero
+	if p == &c.one {
+		c.oneUsed = false
+		return
+	}
 	if len(c.free) < 64 {
 		c.free = append(c.free, p)
 	}
