@@ -3,6 +3,7 @@ package micro
 import (
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,8 +14,12 @@ import (
 // tskc generated from micro.tsk, on a dispatcher) and once on goroutines, and reports both side
 // by side:
 //
-//	tsk-ns/op, go-ns/op        time per operation
+//	tsk-ns/op, go-ns/op        wall time per operation
 //	go/tsk                     go-ns/op ÷ tsk-ns/op: how many times faster the tasklets are
+//	tsk-cpu-ns/op, go-cpu-ns/op  CPU time of the whole process (every thread, the garbage
+//	                           collector's included) per operation: steadier than wall time
+//	                           on a busy machine
+//	go/tsk-cpu                 go-cpu-ns/op ÷ tsk-cpu-ns/op
 //	tsk-allocs/op, go-allocs/op
 //	tsk-B/op, go-B/op          heap allocations per operation
 //
@@ -24,19 +29,30 @@ import (
 
 // half is the measurement of one half of a benchmark.
 type half struct {
-	d              time.Duration
-	allocs, bytes_ uint64
+	wall, cpu     time.Duration
+	allocs, bytes uint64
 }
 
 func measure(fn func()) half {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
 	start := time.Now()
 	fn()
-	d := time.Since(start)
+	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&after)
-	return half{d: d, allocs: after.Mallocs - before.Mallocs, bytes_: after.TotalAlloc - before.TotalAlloc}
+	return half{wall: wall, cpu: cpu, allocs: after.Mallocs - before.Mallocs, bytes: after.TotalAlloc - before.TotalAlloc}
+}
+
+// cpuTime returns the user plus system CPU time the process has used, all threads included.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // dispatch runs f as the only root tasklet of a new dispatcher and fails b if the program does
@@ -61,13 +77,16 @@ func sideBySide(b *testing.B, tsk func(n int) tskrt.Frame, gor func(n int)) {
 	g := measure(func() { gor(b.N) })
 	b.StopTimer()
 	n := float64(b.N)
-	b.ReportMetric(float64(t.d.Nanoseconds())/n, "tsk-ns/op")
-	b.ReportMetric(float64(g.d.Nanoseconds())/n, "go-ns/op")
-	b.ReportMetric(float64(g.d)/float64(t.d), "go/tsk")
+	b.ReportMetric(float64(t.wall.Nanoseconds())/n, "tsk-ns/op")
+	b.ReportMetric(float64(g.wall.Nanoseconds())/n, "go-ns/op")
+	b.ReportMetric(float64(g.wall)/float64(t.wall), "go/tsk")
+	b.ReportMetric(float64(t.cpu.Nanoseconds())/n, "tsk-cpu-ns/op")
+	b.ReportMetric(float64(g.cpu.Nanoseconds())/n, "go-cpu-ns/op")
+	b.ReportMetric(float64(g.cpu)/float64(max(t.cpu, 1)), "go/tsk-cpu")
 	b.ReportMetric(float64(t.allocs)/n, "tsk-allocs/op")
 	b.ReportMetric(float64(g.allocs)/n, "go-allocs/op")
-	b.ReportMetric(float64(t.bytes_)/n, "tsk-B/op")
-	b.ReportMetric(float64(g.bytes_)/n, "go-B/op")
+	b.ReportMetric(float64(t.bytes)/n, "tsk-B/op")
+	b.ReportMetric(float64(g.bytes)/n, "go-B/op")
 }
 
 // BenchmarkPingPong: one round trip over a channel (two sends, two receives, two switches)

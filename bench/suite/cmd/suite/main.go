@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,6 +124,7 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 			}
 		}
 	}
+	load0 := loadavg()
 	results := make([][][]sample, len(ws)) // workload, kind, run
 	answers := map[string]string{}         // workload: the first answer; every run must print it
 	for i, w := range ws {
@@ -155,7 +157,21 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 			}
 		}
 	}
-	return report(out, ws, results, runs, scale)
+	return report(out, ws, results, runs, scale, load0, loadavg())
+}
+
+// loadavg returns the first three fields of /proc/loadavg (the 1, 5 and 15 minute load
+// averages), or "?" where it cannot be read.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func bin(dir string, w workload, kind string) string {
@@ -208,12 +224,12 @@ func measure(path string, args ...string) (sample, string, error) {
 }
 
 // report prints the table of medians and ratios, and the targets.
-func report(out io.Writer, ws []workload, results [][][]sample, runs int, scale float64) error {
+func report(out io.Writer, ws []workload, results [][][]sample, runs int, scale float64, load0, load1 string) error {
 	fmt.Fprintf(out, "medians of %d runs; ratio = goroutine ÷ tasklet (above 1: tasklets better)", runs)
 	if scale != 1 {
 		fmt.Fprintf(out, "; workloads scaled by %g", scale)
 	}
-	fmt.Fprintln(out)
+	fmt.Fprintf(out, "\n%d CPUs; load average %s before the runs, %s after\n", runtime.NumCPU(), load0, load1)
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintln(tw, "workload\tgo wall\ttsk wall\tratio\tgo CPU\ttsk CPU\tratio\tgo peak RSS\ttsk peak RSS\tratio\ttargets\t")
