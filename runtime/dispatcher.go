@@ -269,6 +269,9 @@ func (d *Dispatcher) endRun(t *Tasklet) {
 // panicked fails t, whose frame panicked with r: the whole tasklet ends with a *PanicError
 // (the value and the stack), which the dispatcher logs.
 func (d *Dispatcher) panicked(t *Tasklet, r any) {
+	if t.state == stFinished {
+		panic(r) // after the frame ended: a bug of the runtime itself
+	}
 	pe := &PanicError{Value: r, Stack: debug.Stack()}
 	d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
 	if t.state == stWaiting {
