@@ -75,6 +75,12 @@ func (l *lowerer) timeName() string { return l.imp.timeName(true) }
 // rewrite renders locals as frame fields or their hoisted names and the
 // predeclared names as the runtime's.
 func (l *lowerer) rewrite(n ast.Node, stack []ast.Node) (string, bool) {
+	if fl, ok := n.(*ast.FuncLit); ok {
+		if len(l.inCell) == 0 {
+			return l.closure(fl)
+		}
+		return "", false
+	}
 	id, ok := n.(*ast.Ident)
 	if !ok {
 		return "", false
@@ -121,10 +127,62 @@ func (l *lowerer) vexpr(v *variable) string {
 	if v == nil {
 		return "_"
 	}
+	if v.boxed {
+		if l.inCell[v] {
+			return "(*" + v.name + ")"
+		}
+		return "(*" + l.fname + "." + v.name + ")"
+	}
 	if v.field {
 		return l.fname + "." + v.name
 	}
 	return v.name
+}
+
+// cell renders the pointer to a boxed variable's current cell.
+func (l *lowerer) cell(v *variable) string { return l.fname + "." + v.name }
+
+// newCells writes the allocation of fresh cells for the boxed variables a
+// declaration (re)declares: each execution makes new variables, as in Go.
+func (l *lowerer) newCells(w *fnWriter, vs ...*variable) {
+	for _, v := range vs {
+		if v != nil && v.boxed {
+			w.printf("%s = new(%s)\n", l.cell(v), l.typeString(v.typ))
+		}
+	}
+}
+
+// closure renders a func literal that captures boxed variables: the cells
+// are bound when the literal is evaluated, so each closure keeps the
+// variables of its own iteration.
+func (l *lowerer) closure(fl *ast.FuncLit) (string, bool) {
+	var boxed []*variable
+	seen := map[*variable]bool{}
+	ast.Inspect(fl.Body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if obj := l.ti.object(l.f, id.Pos()); obj != nil {
+				if v := l.byObj[obj]; v != nil && v.boxed && !seen[v] && !l.inCell[v] {
+					seen[v] = true
+					boxed = append(boxed, v)
+				}
+			}
+		}
+		return true
+	})
+	if len(boxed) == 0 {
+		return "", false
+	}
+	var params, args []string
+	for _, v := range boxed {
+		params = append(params, v.name+" *"+l.typeString(v.typ))
+		args = append(args, l.cell(v))
+		l.inCell[v] = true
+	}
+	inner := l.expr(fl)
+	for _, v := range boxed {
+		delete(l.inCell, v)
+	}
+	return fmt.Sprintf("func(%s) %s {\nreturn %s\n}(%s)", strings.Join(params, ", "), l.expr(fl.Type), inner, strings.Join(args, ", ")), true
 }
 
 // typeString spells a type in the generated file.
@@ -363,6 +421,12 @@ func (l *lowerer) simpleText(s grammar.Stmt, flat bool) string {
 		return ""
 	}
 	if a, ok := ss.S.(*ast.AssignStmt); ok && a.Tok == token.DEFINE && flat {
+		var cells strings.Builder
+		for _, e := range a.Lhs {
+			if v := l.varOf(e); v != nil && v.boxed && l.ti.defs[l.f.keyOf(e.Pos())] != nil {
+				fmt.Fprintf(&cells, "%s = new(%s)\n", l.cell(v), l.typeString(v.typ))
+			}
+		}
 		var lhs, rhs []string
 		for _, e := range a.Lhs {
 			lhs = append(lhs, l.expr(e))
@@ -370,7 +434,7 @@ func (l *lowerer) simpleText(s grammar.Stmt, flat bool) string {
 		for _, e := range a.Rhs {
 			rhs = append(rhs, l.expr(e))
 		}
-		return strings.Join(lhs, ", ") + " = " + strings.Join(rhs, ", ")
+		return cells.String() + strings.Join(lhs, ", ") + " = " + strings.Join(rhs, ", ")
 	}
 	return l.expr(ss.S)
 }
@@ -390,6 +454,9 @@ func (l *lowerer) structured(w *fnWriter, s grammar.Stmt, ctx []*target, depth i
 				var names []string
 				for _, n := range vs.Names {
 					names = append(names, l.expr(n))
+					if v := l.varOf(n); v != nil {
+						l.newCells(w, v)
+					}
 				}
 				if len(vs.Values) > 0 {
 					var vals []string
@@ -772,7 +839,7 @@ func (l *lowerer) cleanup() {
 				changed = true
 				continue
 			}
-			if it.susp == 0 && len(it.jumps) == 1 && it.term && isGoto(it) {
+			if it.isJump {
 				// goto to a label that follows directly
 				j := i + 1
 				for j < len(l.items) && l.items[j].code == nil && l.items[j].label != "" && l.items[j].label != it.jumps[0] {
@@ -790,13 +857,6 @@ func (l *lowerer) cleanup() {
 		}
 		l.items = out
 	}
-}
-
-// isGoto reports whether an item is a bare jump made by lowerer.jump.
-func isGoto(it *item) bool {
-	w := &fnWriter{}
-	it.code(w)
-	return strings.TrimSpace(w.b.String()) == "goto "+it.jumps[0]
 }
 
 type bitset []uint64
@@ -979,6 +1039,9 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 	l := g.newLowerer(f, d, imp, frame)
 	l.declare()
 	l.prepare()
+	if l.hasDefer {
+		l.stName = l.fresh("st")
+	}
 	l.lower()
 	l.cleanup()
 	l.liveness()
@@ -998,6 +1061,9 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 			w.printf("%s %s\n", v.name, l.typeString(v.typ))
 		}
 		w.printf(")\n")
+	}
+	if l.hasDefer {
+		w.printf("%s = ^%s.Status(0) // every return sets it; a panic leaves it\ndefer %s.unwind(&%s)\n", l.stName, rt, l.fname, l.stName)
 	}
 	if l.nres > 0 {
 		w.printf("switch %s.pc {\n", l.fname)
@@ -1061,14 +1127,23 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 			}
 			what = fmt.Sprintf("%s %s, %s:%d:%d", kind, v.obj.Name(), f.base, v.decl.Line, v.decl.Column)
 		}
-		fmt.Fprintf(b, "%s %s // %s\n", v.name, l.typeString(v.typ), what)
+		typ := l.typeString(v.typ)
+		if v.boxed {
+			typ = "*" + typ
+			what += " (a fresh variable each iteration)"
+		}
+		fmt.Fprintf(b, "%s %s // %s\n", v.name, typ, what)
 	}
 	if l.hasDefer {
 		fmt.Fprintf(b, "defers []func() // deferred calls, run on return, failure and kill\n")
 	}
 	fmt.Fprintf(b, "}\n\n")
 	fmt.Fprintf(b, "// Name returns the declared name of the tasklet.\nfunc (*%s) Name() string { return %q }\n\n", frame, d.Name.Name)
-	fmt.Fprintf(b, "// Resume runs tasklet %s until it suspends or ends.\nfunc (%s *%s) Resume(%s *%s.Tasklet) %s.Status {\n%s}\n\n", d.Name.Name, l.fname, frame, l.tname, rt, rt, body)
+	result := rt + ".Status"
+	if l.hasDefer {
+		result = "(" + l.stName + " " + result + ")"
+	}
+	fmt.Fprintf(b, "// Resume runs tasklet %s until it suspends or ends.\nfunc (%s *%s) Resume(%s *%s.Tasklet) %s {\n%s}\n\n", d.Name.Name, l.fname, frame, l.tname, rt, result, body)
 	l.writeHelpers(b)
 	for _, m := range l.mains {
 		fmt.Fprintf(b, "%s\n", m)
@@ -1152,6 +1227,7 @@ func (l *lowerer) writeHelpers(b *bytes.Buffer) {
 	}
 	if l.hasDefer {
 		fmt.Fprintf(b, "// fail ends the tasklet with err after running its deferred calls.\nfunc (%s *%s) fail(%s *%s.Tasklet, err error) %s.Status {\n%s.runDefers()\nreturn %s.Fail(err)\n}\n\n", f, frame, t, rt, rt, f, t)
+		fmt.Fprintf(b, "// unwind runs the deferred calls when Resume panics.\nfunc (%s *%s) unwind(st *%s.Status) {\nif *st == ^%s.Status(0) {\n%s.runDefers()\n}\n}\n\n", f, frame, rt, rt, f)
 		fmt.Fprintf(b, "// runDefers runs the deferred calls, last first.\nfunc (%s *%s) runDefers() {\nfor len(%s.defers) > 0 {\nd := %s.defers[len(%s.defers)-1]\n%s.defers = %s.defers[:len(%s.defers)-1]\nd()\n}\n}\n\n", f, frame, f, f, f, f, f, f)
 	}
 }

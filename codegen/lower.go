@@ -32,6 +32,7 @@ type variable struct {
 	forced bool         // written by the runtime while suspended: in the frame
 	used   bool         // read somewhere (bindings may be unused)
 	field  bool         // decided: lives in the frame
+	boxed  bool         // a pinned variable redeclared in a loop: the frame holds a pointer to its current cell
 	index  int
 	what   string // for synthetic variables: what it holds
 }
@@ -46,6 +47,7 @@ type item struct {
 	jumps  []string // labels the code may jump to
 	term   bool     // the code never falls through
 	susp   int      // a suspension item: the resume point it parks at
+	isJump bool     // a bare goto made by lowerer.jump
 	clears []*variable
 }
 
@@ -90,6 +92,9 @@ type lowerer struct {
 	mains      []string // package-level helpers (match functions) to emit
 	replies    map[*variable]*variable
 	replied    map[*variable]bool
+	stName     string // the named result of Resume, when the frame has defers
+	loops      int    // flat loops around the statement being lowered
+	inCell     map[*variable]bool
 	labels     map[string]bool
 	userLabels map[string]string
 }
@@ -105,12 +110,13 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 		resumeInfo: map[int]string{},
 		labels:     map[string]bool{},
 		userLabels: map[string]string{},
+		inCell:     map[*variable]bool{},
 		rt:         imp.rtName,
 	}
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
 	l.fname = pick(ids, "f", "fr", "frame")
 	l.tname = pick(ids, "t", "tk", "task")
-	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers"} {
+	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind"} {
 		l.taken[n] = true
 	}
 	for n := range imp.taken {
@@ -619,7 +625,7 @@ func (l *lowerer) add(it *item) *item {
 func (l *lowerer) label(name string) { l.add(&item{label: name}) }
 
 func (l *lowerer) jump(to string) {
-	l.add(&item{jumps: []string{to}, term: true, code: func(w *fnWriter) { w.gen(); w.printf("goto %s\n", to) }})
+	l.add(&item{jumps: []string{to}, term: true, isJump: true, code: func(w *fnWriter) { w.gen(); w.printf("goto %s\n", to) }})
 }
 
 // code adds a code item.
@@ -702,6 +708,7 @@ func (l *lowerer) structuredItem(s grammar.Stmt, label string) {
 	// Declarations at the flat level are hoisted.
 	for _, v := range l.flatDecls(s) {
 		v.flat = true
+		l.maybeBox(v)
 		it.defs = append(it.defs, v)
 	}
 	if a, ok := flatAssign(s); ok {
@@ -797,6 +804,7 @@ func (l *lowerer) resultDefs(r grammar.Result) (defs, uses []*variable) {
 		if v := l.varOf(e); v != nil {
 			if r.Tok == token.DEFINE {
 				v.flat = true
+				l.maybeBox(v)
 			}
 			defs = append(defs, v)
 			continue
@@ -804,6 +812,13 @@ func (l *lowerer) resultDefs(r grammar.Result) (defs, uses []*variable) {
 		uses = append(uses, l.refs(e)...)
 	}
 	return
+}
+
+// maybeBox boxes a pinned variable declared inside a flat loop.
+func (l *lowerer) maybeBox(v *variable) {
+	if v.pinned && l.loops > 0 {
+		v.boxed = true
+	}
 }
 
 func (l *lowerer) flatIf(s *grammar.IfStmt) {
@@ -830,8 +845,12 @@ func (l *lowerer) flatIf(s *grammar.IfStmt) {
 }
 
 func (l *lowerer) flatFor(s *grammar.ForStmt, label string) {
+	var loopVars []*variable
 	if s.Init != nil {
+		l.loops++
 		l.flatStmt(s.Init, "")
+		l.loops--
+		loopVars = l.flatDecls(s.Init)
 	}
 	top, cont, end := l.newLabel("for"), l.newLabel("continue"), l.newLabel("break")
 	l.label(top)
@@ -844,9 +863,20 @@ func (l *lowerer) flatFor(s *grammar.ForStmt, label string) {
 		}})
 	}
 	l.ctx = append(l.ctx, &target{label: label, loop: true, flat: true, brk: end, cont: cont, depth: l.depth})
+	l.loops++
 	l.flatStmt(s.Body, "")
+	l.loops--
 	l.ctx = l.ctx[:len(l.ctx)-1]
 	l.label(cont)
+	for _, v := range loopVars {
+		if v.boxed {
+			v := v
+			l.code([]*variable{v}, nil, func(w *fnWriter) {
+				w.gen()
+				w.printf("{ // the next iteration's %s starts as a copy\nv := %s\n%s = &v\n}\n", v.obj.Name(), l.vexpr(v), l.cell(v))
+			})
+		}
+	}
 	if s.Post != nil {
 		l.flatStmt(s.Post, "")
 	}
@@ -867,8 +897,9 @@ func (l *lowerer) flatRange(s *grammar.RangeStmt, label string) {
 			under = a
 		}
 	}
-	defs, _ := l.resultDefs(grammar.Result{Lhs: nonNil(s.Key, s.Value), Tok: s.Tok})
-	_ = defs
+	l.loops++
+	l.resultDefs(grammar.Result{Lhs: nonNil(s.Key, s.Value), Tok: s.Tok})
+	l.loops--
 	top, cont, end := l.newLabel("range"), l.newLabel("continue"), l.newLabel("break")
 	intType := types.Typ[types.Int]
 	assign := func(w *fnWriter, e ast.Expr, val string) {
@@ -877,6 +908,9 @@ func (l *lowerer) flatRange(s *grammar.RangeStmt, label string) {
 		}
 		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
 			return
+		}
+		if s.Tok == token.DEFINE {
+			l.newCells(w, l.varOf(e))
 		}
 		w.printf("%s = %s\n", l.expr(e), val)
 	}
@@ -988,7 +1022,9 @@ func nonNilNodes(es ...ast.Expr) []ast.Node {
 
 func (l *lowerer) rangeBody(s *grammar.RangeStmt, label, top, cont, end string, step func(w *fnWriter), stepVars []*variable) {
 	l.ctx = append(l.ctx, &target{label: label, loop: true, flat: true, brk: end, cont: cont, depth: l.depth})
+	l.loops++
 	l.flatStmt(s.Body, "")
+	l.loops--
 	l.ctx = l.ctx[:len(l.ctx)-1]
 	l.label(cont)
 	if step != nil {

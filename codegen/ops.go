@@ -113,7 +113,13 @@ func (l *lowerer) errResult(w *fnWriter, r grammar.Result, depth int) {
 // after adds the code run after a suspension point resumed.
 func (l *lowerer) after(r grammar.Result, fn func(w *fnWriter)) {
 	defs, uses := l.resultDefs(r)
-	l.code(uses, defs, func(w *fnWriter) { w.gen(); fn(w) })
+	l.code(uses, defs, func(w *fnWriter) {
+		w.gen()
+		if r.Tok == token.DEFINE {
+			l.newCells(w, defs...)
+		}
+		fn(w)
+	})
 }
 
 // op lowers a simple suspension point.
@@ -230,18 +236,19 @@ func (l *lowerer) op(s grammar.Stmt) {
 			w.gen()
 			lhs := l.lhs(s.Result)
 			res := fmt.Sprintf("%s.Result(%s)", l.vexpr(op), t)
+			tv, terr := l.fresh("v"), l.fresh("err")
 			switch len(lhs) {
 			case 0:
-				w.printf("if _, err := %s; err != nil {\n", res)
+				w.printf("if _, %s := %s; %s != nil {\n", terr, res, terr)
 				w.printf("%s = nil\n", l.vexpr(op))
-				l.writeFail(w, "err", depth)
+				l.writeFail(w, terr, depth)
 				w.printf("}\n")
 			case 1:
-				w.printf("if v, err := %s; err != nil {\n", res)
+				w.printf("if %s, %s := %s; %s != nil {\n", tv, terr, res, terr)
 				w.printf("%s = nil\n", l.vexpr(op))
-				l.writeFail(w, "err", depth)
+				l.writeFail(w, terr, depth)
 				if lhs[0] != "_" {
-					w.printf("} else {\n%s = v\n}\n", lhs[0])
+					w.printf("} else {\n%s = %s\n}\n", lhs[0], tv)
 				} else {
 					w.printf("}\n")
 				}
@@ -401,15 +408,16 @@ func (l *lowerer) receiveSwitch(s *grammar.ReceiveSwitchStmt, label string) {
 			return
 		}
 		v := l.bindVar(c.Bind)
-		if v == nil || !v.used {
+		if v == nil {
 			return
 		}
 		op := "="
-		name := l.vexpr(v)
 		if define {
 			op = ":="
 		}
-		w.printf("%s %s %s.Value().(%s)\n", name, op, t, l.typeExpr(c.Type))
+		if v.used {
+			w.printf("%s %s %s.Value().(%s)\n", l.vexpr(v), op, t, l.typeExpr(c.Type))
+		}
 		if l.replied[v] {
 			w.printf("%s %s %s.ReplyTo()\n", l.vexpr(l.replyVar(v)), op, t)
 		}
@@ -463,9 +471,11 @@ func (l *lowerer) receiveSwitch(s *grammar.ReceiveSwitchStmt, label string) {
 		labels[c] = l.newLabel("case")
 		targets = append(targets, labels[c])
 		if c.Bind != nil {
-			if v := l.bindVar(c.Bind); v != nil && v.used {
-				v.flat = true
-				defs = append(defs, v)
+			if v := l.bindVar(c.Bind); v != nil {
+				if v.used {
+					v.flat = true
+					defs = append(defs, v)
+				}
 				if l.replied[v] {
 					defs = append(defs, l.replyVar(v))
 				}

@@ -252,7 +252,7 @@ func (w *shadowWriter) message(d *grammar.MessageDecl) {
 }
 
 // params renders a parameter list, naming unnamed parameters.
-func (w *shadowWriter) fieldList(fl *ast.FieldList, parens bool) {
+func (w *shadowWriter) fieldList(fl *ast.FieldList, parens, mapNames bool) {
 	if fl == nil {
 		return
 	}
@@ -267,7 +267,12 @@ func (w *shadowWriter) fieldList(fl *ast.FieldList, parens bool) {
 			if j > 0 {
 				w.printf(", ")
 			}
-			w.printf("%s%s", w.f.directive(w.f.offset(n.Pos())), n.Name)
+			if mapNames {
+				w.printf("%s", w.f.directive(w.f.offset(n.Pos())))
+			} else {
+				w.glue()
+			}
+			w.printf("%s", n.Name)
 		}
 		if len(fd.Names) > 0 {
 			w.printf(" ")
@@ -284,16 +289,16 @@ func (w *shadowWriter) tasklet(d *grammar.TaskletDecl) {
 	rt := w.imp.rtName
 	// The constructor, as the generated code declares it.
 	w.printf("%sfunc %s%s", f.directive(d.Pos.Offset), f.directive(d.Name.Pos.Offset), d.Name.Name)
-	w.fieldList(d.Type.Params, true)
+	w.fieldList(d.Type.Params, true, false)
 	w.glue()
 	w.printf(" %s.Frame { return nil }\n\n", rt)
 	// The body.
 	w.glue()
 	w.printf("func %s%s", bodyPrefix, d.Name.Name)
-	w.fieldList(d.Type.Params, true)
+	w.fieldList(d.Type.Params, true, true)
 	if d.Type.Results != nil {
 		w.printf(" ")
-		w.fieldList(d.Type.Results, true)
+		w.fieldList(d.Type.Results, true, true)
 	}
 	w.printf(" {\n")
 	w.binds = nil

@@ -2,6 +2,8 @@ package codegen
 
 import (
 	"fmt"
+	"math/big"
+	"time"
 	"go/ast"
 	"go/token"
 	"path/filepath"
@@ -109,7 +111,14 @@ func (s *srcFile) renderSpan(n ast.Node, start, end int, rw rewriter, timeName f
 		}
 		if d, ok := durationLit(c); ok {
 			off := s.offset(c.Pos())
-			sp = append(sp, splice{off, s.durationEnd(off, d), fmt.Sprintf("(%s * %s.%s)", d.X.(*ast.BasicLit).Value, timeName(), d.Y.(*ast.SelectorExpr).Sel.Name)})
+			num, unit := durationValue(d)
+			text := fmt.Sprintf("(%s * %s.%s)", num, timeName(), unit)
+			if directives {
+				// The identifiers of the expansion must not take the
+				// positions of the .tsk code after the literal.
+				text = fmt.Sprintf("(%s * /*line %s%s:1:1*/%s.%s)", num, s.abs, glueSuffix, timeName(), unit)
+			}
+			sp = append(sp, splice{off, s.durationEnd(off, d), text})
 			return false
 		}
 		if rw != nil {
@@ -223,4 +232,53 @@ func (s *srcFile) end(n ast.Node) int {
 		}
 	}
 	return s.offset(n.End())
+}
+
+// units are the time units of duration literals, largest first, in
+// nanoseconds.
+var units = []struct {
+	name string
+	ns   int64
+}{
+	{"Hour", int64(time.Hour)}, {"Minute", int64(time.Minute)}, {"Second", int64(time.Second)},
+	{"Millisecond", int64(time.Millisecond)}, {"Microsecond", int64(time.Microsecond)}, {"Nanosecond", 1},
+}
+
+// durationValue returns a duration literal as an integer count of the
+// largest unit that expresses it exactly (1.5s is 1500 Millisecond), so
+// that the Go constant expression is exact; a literal that is not a whole
+// number of nanoseconds is kept as written (Go reports the truncation).
+func durationValue(d *ast.BinaryExpr) (num, unit string) {
+	num, unit = d.X.(*ast.BasicLit).Value, d.Y.(*ast.SelectorExpr).Sel.Name
+	r, ok := new(big.Rat).SetString(strings.ReplaceAll(num, "_", ""))
+	if !ok {
+		return
+	}
+	var per int64
+	for _, u := range units {
+		if u.name == unit {
+			per = u.ns
+		}
+	}
+	if per == 0 {
+		return
+	}
+	r.Mul(r, new(big.Rat).SetInt64(per))
+	if !r.IsInt() {
+		return
+	}
+	ns := r.Num()
+	if ns.Sign() == 0 {
+		return "0", unit
+	}
+	for _, u := range units {
+		q, m := new(big.Int).QuoRem(ns, big.NewInt(u.ns), new(big.Int))
+		if m.Sign() == 0 {
+			if u.name == unit && num == q.String() {
+				return
+			}
+			return q.String(), u.name
+		}
+	}
+	return
 }

@@ -1,0 +1,315 @@
+package codegen
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/tskc-lang/tskc/grammar"
+	"golang.org/x/tools/go/packages"
+)
+
+// typeInfo is what the type checker found, keyed by .tsk positions.
+type typeInfo struct {
+	pkg       *types.Package
+	fset      *token.FileSet
+	defs      map[posKey]types.Object
+	uses      map[posKey]types.Object
+	stubs     map[stubKey]types.Instance
+	implicits map[posKey]types.Object
+	// predeclared maps the shadow's predeclared objects to their names.
+	predeclared map[types.Object]string
+	// imports maps import paths to the packages the package imports.
+	imports map[string]*types.Package
+}
+
+// stubKey identifies the call of a stub at a .tsk position.
+type stubKey struct {
+	pos  posKey
+	name string
+}
+
+// declKey is the .tsk position an object is declared at.
+func (ti *typeInfo) declKey(obj types.Object) posKey {
+	p := ti.fset.Position(obj.Pos())
+	return posKey{p.Filename, p.Line, p.Column}
+}
+
+// stub returns the type arguments of the stub call name at p.
+func (ti *typeInfo) stub(f *srcFile, p grammar.Pos, name string) []types.Type {
+	inst, ok := ti.stubs[stubKey{posKey{f.abs + stubSuffix, p.Line, p.Column}, name}]
+	if !ok || inst.TypeArgs == nil {
+		return nil
+	}
+	var ts []types.Type
+	for i := 0; i < inst.TypeArgs.Len(); i++ {
+		ts = append(ts, inst.TypeArgs.At(i))
+	}
+	return ts
+}
+
+// use returns the object the identifier at p refers to or declares.
+func (ti *typeInfo) object(f *srcFile, p token.Pos) types.Object {
+	k := f.keyOf(p)
+	if o := ti.uses[k]; o != nil {
+		return o
+	}
+	return ti.defs[k]
+}
+
+// typecheck loads the package with the shadows in place of the generated
+// files and records the type information. A call whose reply type only
+// typing reveals is retyped by a second pass.
+func (g *generator) typecheck() error {
+	for pass := 0; pass < 2; pass++ {
+		pkg, err := g.load()
+		if err != nil {
+			return err
+		}
+		g.errs = nil
+		g.recordErrors(pkg)
+		g.recordInfo(pkg)
+		if pass == 0 && g.findCallReplies() {
+			continue
+		}
+		break
+	}
+	return nil
+}
+
+func (g *generator) load() (*packages.Package, error) {
+	overlay := map[string][]byte{}
+	for p, c := range g.overlay {
+		overlay[p] = c
+	}
+	for i, f := range g.files {
+		abs, err := filepath.Abs(f.out)
+		if err != nil {
+			return nil, err
+		}
+		overlay[abs] = []byte(g.shadow(f, i == 0))
+	}
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedTypes |
+			packages.NeedSyntax | packages.NeedTypesInfo,
+		Dir:     g.dir,
+		Overlay: overlay,
+	}
+	pkgs, err := packages.Load(cfg, ".")
+	if err != nil {
+		return nil, err
+	}
+	if len(pkgs) != 1 {
+		return nil, grammar.ErrorList{{Pos: grammar.Pos{Filename: g.dir}, Msg: "no single Go package here"}}
+	}
+	return pkgs[0], nil
+}
+
+// recordErrors turns the loader's errors into diagnostics at .tsk
+// positions, worded in the language's terms.
+func (g *generator) recordErrors(pkg *packages.Package) {
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.TypeError {
+			continue
+		}
+		g.addLoadError(e.Pos, e.Msg)
+	}
+	for _, e := range pkg.TypeErrors {
+		if strings.HasPrefix(e.Msg, "\t") {
+			continue // "other declaration of": the first error says it
+		}
+		if strings.Contains(e.Msg, bodyPrefix) {
+			continue // repeats of errors of the tasklet itself
+		}
+		p := e.Fset.Position(e.Pos)
+		g.addError(p.Filename, p.Line, p.Column, e.Msg)
+	}
+}
+
+func (g *generator) addLoadError(pos, msg string) {
+	file, line, col := pos, 0, 0
+	if i := strings.LastIndexByte(file, ':'); i >= 0 {
+		if n, err := strconv.Atoi(file[i+1:]); err == nil {
+			file, col = file[:i], n
+			if j := strings.LastIndexByte(file, ':'); j >= 0 {
+				if n, err := strconv.Atoi(file[j+1:]); err == nil {
+					file, line = file[:j], n
+				}
+			} else {
+				line, col = col, 0
+			}
+		}
+	}
+	g.addError(file, line, col, msg)
+}
+
+// addError records a diagnostic at a (possibly shadow) position.
+func (g *generator) addError(file string, line, col int, msg string) {
+	file = strings.TrimSuffix(strings.TrimSuffix(file, stubSuffix), glueSuffix)
+	name := file
+	for _, f := range g.files {
+		if f.abs == file {
+			name = f.name
+		}
+	}
+	g.errs = append(g.errs, &grammar.Error{Pos: grammar.Pos{Filename: name, Line: line, Column: col}, Msg: userTerms(msg)})
+}
+
+// userTerms rewrites the names of shadow stubs in a go/types message.
+func userTerms(msg string) string {
+	for stub, name := range stubNames {
+		if strings.Contains(msg, stub) {
+			msg = strings.ReplaceAll(msg, stub, name)
+		}
+	}
+	msg = strings.ReplaceAll(msg, "*github.com/tskc-lang/tskc/runtime.Channel", "Channel")
+	msg = strings.ReplaceAll(msg, "github.com/tskc-lang/tskc/runtime.", "tskrt.")
+	return msg
+}
+
+// recordInfo indexes the type information of the shadow files by .tsk
+// position.
+func (g *generator) recordInfo(pkg *packages.Package) {
+	ti := &typeInfo{
+		pkg:         pkg.Types,
+		fset:        pkg.Fset,
+		defs:        map[posKey]types.Object{},
+		uses:        map[posKey]types.Object{},
+		stubs:       map[stubKey]types.Instance{},
+		implicits:   map[posKey]types.Object{},
+		predeclared: map[types.Object]string{},
+		imports:     map[string]*types.Package{},
+	}
+	g.info = ti
+	for p, ip := range pkg.Imports {
+		if ip.Types != nil {
+			ti.imports[p] = ip.Types
+		}
+	}
+	info := pkg.TypesInfo
+	if info == nil || pkg.Types == nil {
+		return
+	}
+	key := func(p token.Pos) posKey {
+		q := pkg.Fset.Position(p)
+		return posKey{q.Filename, q.Line, q.Column}
+	}
+	for id, obj := range info.Defs {
+		if obj != nil {
+			ti.defs[key(id.Pos())] = obj
+		}
+	}
+	for id, obj := range info.Uses {
+		k := key(id.Pos())
+		if strings.HasSuffix(k.file, stubSuffix) {
+			ti.stubs[stubKey{k, id.Name}] = info.Instances[id]
+			continue
+		}
+		ti.uses[k] = obj
+	}
+	for n, obj := range info.Implicits {
+		if cc, ok := n.(*ast.CaseClause); ok {
+			ti.implicits[key(cc.Pos())] = obj
+		}
+	}
+	scope := pkg.Types.Scope()
+	for name := range predeclared {
+		if obj := scope.Lookup(name); obj != nil {
+			if p := pkg.Fset.Position(obj.Pos()); strings.HasSuffix(p.Filename, glueSuffix) {
+				ti.predeclared[obj] = name
+			}
+		}
+	}
+	if obj, ok := scope.Lookup("main").(*types.Func); ok && obj != nil {
+		g.hasMain = true
+	}
+}
+
+// findCallReplies finds calls typed `any` by the first pass whose message
+// turned out to be a message with a reply type; it reports whether a
+// second pass is needed.
+func (g *generator) findCallReplies() bool {
+	found := false
+	for _, f := range g.files {
+		walkStmts(f, func(s grammar.Stmt) {
+			c, ok := s.(*grammar.CallStmt)
+			if !ok || g.replyOfCall(f, c) != nil {
+				return
+			}
+			ts := g.info.stub(f, c.Pos, "tskCallAny"+arity(c.Result))
+			if len(ts) != 1 {
+				return
+			}
+			if m := g.messageOfType(ts[0]); m != nil && m.decl.Reply != nil {
+				if g.callReply == nil {
+					g.callReply = map[posKey]ast.Expr{}
+				}
+				g.callReply[f.keyAt(c.Pos)] = m.decl.Reply
+				found = true
+			}
+		})
+	}
+	return found
+}
+
+// walkStmts calls fn for every statement of every tasklet body of f, outer
+// statements first.
+func walkStmts(f *srcFile, fn func(grammar.Stmt)) {
+	for _, d := range f.file.Decls {
+		if t, ok := d.(*grammar.TaskletDecl); ok {
+			walkList(t.Body.List, fn)
+		}
+	}
+}
+
+func walkList(list []grammar.Stmt, fn func(grammar.Stmt)) {
+	for _, s := range list {
+		walkStmt(s, fn)
+	}
+}
+
+func walkStmt(s grammar.Stmt, fn func(grammar.Stmt)) {
+	if s == nil {
+		return
+	}
+	fn(s)
+	switch s := s.(type) {
+	case *grammar.BlockStmt:
+		walkList(s.List, fn)
+	case *grammar.IfStmt:
+		walkStmt(s.Init, fn)
+		walkStmt(s.Then, fn)
+		walkStmt(s.Else, fn)
+	case *grammar.ForStmt:
+		walkStmt(s.Init, fn)
+		walkStmt(s.Post, fn)
+		walkStmt(s.Body, fn)
+	case *grammar.RangeStmt:
+		walkStmt(s.Body, fn)
+	case *grammar.SwitchStmt:
+		walkStmt(s.Init, fn)
+		for _, c := range s.Cases {
+			walkList(c.Body, fn)
+		}
+	case *grammar.TypeSwitchStmt:
+		walkStmt(s.Init, fn)
+		for _, c := range s.Cases {
+			walkList(c.Body, fn)
+		}
+	case *grammar.LabeledStmt:
+		walkStmt(s.Stmt, fn)
+	case *grammar.ReceiveSwitchStmt:
+		for _, c := range s.Cases {
+			walkList(c.Body, fn)
+		}
+	case *grammar.SelectStmt:
+		for _, c := range s.Cases {
+			walkList(c.Body, fn)
+		}
+	case *grammar.DeadlineStmt:
+		walkStmt(s.Body, fn)
+	}
+}
