@@ -550,6 +550,9 @@ func (d *Dispatcher) watchSigint() (stop func()) {
 // from any goroutine, and never blocks. A tasklet blocked in a matching receive becomes runnable.
 // Posting to a finished tasklet drops the message (counted in its mailbox's Dropped).
 func (d *Dispatcher) Post(to *Tasklet, m any) {
+	if to == nil || to.d != d {
+		panic("tskrt: Post to a nil tasklet or to a tasklet of another dispatcher")
+	}
 	d.postItem(post{to: to, m: m})
 }
 
