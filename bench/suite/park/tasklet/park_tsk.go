@@ -11,7 +11,7 @@ import (
 
 var _ = tskrt.ABI1
 
-// Waiter returns a new frame of tasklet Waiter (park.tsk:6:1).
+// Waiter blocks in receive until its message comes, and writes it into out[i].
 func Waiter(out []int, i int) tskrt.Frame {
 	return &waiterFrame{out: out, i: i}
 }
@@ -56,7 +56,8 @@ resume1:
 	return t.Return(nil)
 }
 
-// Run returns a new frame of tasklet Run (park.tsk:13:1).
+// Run spawns n Waiters, lets them all block, releases them one by one, joins them and prints the
+// sum of what they received.
 func Run(n, _ int) tskrt.Frame {
 	return &runFrame{n: n}
 }
@@ -106,13 +107,13 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		f.ts[i] = tk.Spawn(Waiter(f.out, i), tskrt.Options{})
 	}
 
-//line park_tsk.go:110
+//line park_tsk.go:111
 	f.pc = 1 // resume point 1: yield at park.tsk:19:2
 
 //line park.tsk:19:2
 	if !tk.Yield() {
 
-//line park_tsk.go:116
+//line park_tsk.go:117
 		return tskrt.Suspended
 	}
 resume1:
@@ -123,7 +124,7 @@ resume1:
 //line park.tsk:20:2
 	f.xs, f.i2 = f.ts, 0
 
-//line park_tsk.go:127
+//line park_tsk.go:128
 range1:
 	if !(f.i2 < len(f.xs)) {
 		goto break3
@@ -135,7 +136,7 @@ range1:
 //line park.tsk:21:3
 	if !tk.Send(t, i1) {
 
-//line park_tsk.go:139
+//line park_tsk.go:140
 		return tskrt.Suspended
 	}
 resume2:
@@ -146,7 +147,7 @@ break3:
 //line park.tsk:23:2
 	f.xs1, f.i3 = f.ts, 0
 
-//line park_tsk.go:150
+//line park_tsk.go:151
 range4:
 	if !(f.i3 < len(f.xs1)) {
 		goto break6
@@ -157,7 +158,7 @@ range4:
 //line park.tsk:24:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
 
-//line park_tsk.go:161
+//line park_tsk.go:162
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended

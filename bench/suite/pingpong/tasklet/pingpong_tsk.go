@@ -11,7 +11,7 @@ import (
 
 var _ = tskrt.ABI1
 
-// Ponger returns a new frame of tasklet Ponger (pingpong.tsk:6:1).
+// Ponger answers each of the n values it receives on ch with 2v+1.
 func Ponger(ch *tskrt.Channel[int], n int) tskrt.Frame {
 	return &pongerFrame{ch: ch, n: n}
 }
@@ -90,7 +90,7 @@ break3:
 	return t.Return(nil)
 }
 
-// Run returns a new frame of tasklet Run (pingpong.tsk:14:1).
+// Run plays n round trips with a Ponger and prints the sum of the answers.
 func Run(n, _ int) tskrt.Frame {
 	return &runFrame{n: n}
 }

@@ -11,7 +11,7 @@ import (
 
 var _ = tskrt.ABI1
 
-// Work returns a new frame of tasklet Work (spawn.tsk:6:1).
+// Work writes 2i into out[i].
 func Work(out []int, i int) tskrt.Frame {
 	return &workFrame{out: out, i: i}
 }
@@ -35,7 +35,7 @@ func (f *workFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	return t.Return(nil)
 }
 
-// Run returns a new frame of tasklet Run (spawn.tsk:11:1).
+// Run spawns n Work tasklets, joins them all and prints the sum of what they wrote.
 func Run(n, _ int) tskrt.Frame {
 	return &runFrame{n: n}
 }

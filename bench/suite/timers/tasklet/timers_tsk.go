@@ -12,7 +12,7 @@ import (
 
 var _ = tskrt.ABI1
 
-// Sleeper returns a new frame of tasklet Sleeper (timers.tsk:9:1).
+// Sleeper sleeps k times for 1 to 50 ms, adding the milliseconds to out[i].
 func Sleeper(out []int, i, k int) tskrt.Frame {
 	return &sleeperFrame{out: out, i: i, k: k}
 }
@@ -73,7 +73,7 @@ resume1:
 //line timers.tsk:10:21
 	f.j++
 
-//line timers_tsk.go:78
+//line timers_tsk.go:77
 	goto for1
 break3:
 
@@ -81,7 +81,7 @@ break3:
 	return t.Return(nil)
 }
 
-// Run returns a new frame of tasklet Run (timers.tsk:18:1).
+// Run spawns n Sleepers, joins them and prints the total number of milliseconds slept.
 func Run(n, k int) tskrt.Frame {
 	return &runFrame{n: n, k: k}
 }
@@ -127,7 +127,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line timers.tsk:24:2
 	f.xs, f.i1 = ts, 0
 
-//line timers_tsk.go:132
+//line timers_tsk.go:131
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
@@ -138,7 +138,7 @@ range1:
 //line timers.tsk:25:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 
-//line timers_tsk.go:143
+//line timers_tsk.go:142
 		return tskrt.Suspended
 	}
 resume1:

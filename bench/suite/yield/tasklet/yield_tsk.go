@@ -11,7 +11,7 @@ import (
 
 var _ = tskrt.ABI1
 
-// Yielder returns a new frame of tasklet Yielder (yield.tsk:6:1).
+// Yielder yields k times, counting in out[i].
 func Yielder(out []int, i, k int) tskrt.Frame {
 	return &yielderFrame{out: out, i: i, k: k}
 }
@@ -66,7 +66,7 @@ resume1:
 //line yield.tsk:7:21
 	f.j++
 
-//line yield_tsk.go:71
+//line yield_tsk.go:70
 	goto for1
 break3:
 
@@ -74,7 +74,7 @@ break3:
 	return t.Return(nil)
 }
 
-// Run returns a new frame of tasklet Run (yield.tsk:14:1).
+// Run spawns n Yielders, joins them and prints the total count.
 func Run(n, k int) tskrt.Frame {
 	return &runFrame{n: n, k: k}
 }
@@ -120,7 +120,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line yield.tsk:20:2
 	f.xs, f.i1 = ts, 0
 
-//line yield_tsk.go:125
+//line yield_tsk.go:124
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
@@ -131,7 +131,7 @@ range1:
 //line yield.tsk:21:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 
-//line yield_tsk.go:136
+//line yield_tsk.go:135
 		return tskrt.Suspended
 	}
 resume1:
