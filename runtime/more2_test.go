@@ -1,0 +1,97 @@
+package runtime
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSpawnAfterResultAndKill(t *testing.T) {
+	e := newEnv(t)
+	e.d.Spawn(steps("Main",
+		func(t *Tasklet) bool {
+			t.value = t.SpawnAfter(time.Second, func() Frame { return ret("F", 42) }, Options{})
+			return t.Join(t.value.(*Tasklet), NoTimeout)
+		},
+		do(func(t *Tasklet) { e.logAt("joined:%v", t.Value()) }),
+		func(t *Tasklet) bool {
+			later := t.SpawnAfter(time.Hour, func() Frame { return steps("G", do(func(*Tasklet) { e.log("G ran") })) }, Options{})
+			t.value = later
+			return t.KillWait(later)
+		},
+		func(t *Tasklet) bool { return t.Join(t.value.(*Tasklet), NoTimeout) },
+		do(func(t *Tasklet) { e.logAt("killed:%v", errors.Is(t.Err(), ErrKilled)) }),
+	), Options{})
+	e.run(0)
+	e.wantTrace("joined:42@1s", "killed:true@1s")
+}
+
+func TestKillInSelectWithdrawsEveryCase(t *testing.T) {
+	e := newEnv(t)
+	a, b := NewChannel[int](), NewChannel[int]()
+	var v int
+	var s *Tasklet
+	e.d.Spawn(steps("Main",
+		do(func(t *Tasklet) {
+			s = t.Spawn(steps("S",
+				func(t *Tasklet) bool { return t.Select([]SelectCase{a.RecvCase(&v), b.SendCase(1)}, time.Hour) },
+				do(func(t *Tasklet) { e.log("s:%d:%v", t.Case(), t.Err()) })), Options{})
+		}),
+		(*Tasklet).Yield,
+		do(func(t *Tasklet) { e.log("before:%v:%v", a.HasReceiver(), b.HasSender()) }),
+		func(t *Tasklet) bool { return t.KillWait(s) },
+		do(func(t *Tasklet) { e.log("after:%v:%v:%d", a.HasReceiver(), b.HasSender(), e.d.timers.len()) }),
+	), Options{})
+	e.run(0)
+	e.wantTrace("before:true:true", "s:-1:tskrt: tasklet killed", "after:false:false:0")
+}
+
+func TestSelectReceivesSentError(t *testing.T) {
+	e := newEnv(t)
+	a := NewChannel[int]()
+	var v int
+	boom := errors.New("boom")
+	e.d.Spawn(steps("R",
+		func(t *Tasklet) bool { return t.Select([]SelectCase{a.RecvCase(&v)}, NoTimeout) },
+		do(func(t *Tasklet) { e.log("%d:%v", t.Case(), t.Err()) })), Options{})
+	e.d.Spawn(steps("S", func(t *Tasklet) bool { return a.SendError(boom).Start(t, NoTimeout) }), Options{})
+	e.run(0)
+	e.wantTrace("0:boom")
+}
+
+func TestDeadlockReportNamesWhatEachWaitsFor(t *testing.T) {
+	e := newEnv(t)
+	var srv *Tasklet
+	e.d.Spawn(steps("Main",
+		do(func(t *Tasklet) {
+			srv = t.Spawn(steps("Server", func(t *Tasklet) bool { return t.Receive(matchAdd, NoTimeout) }), Options{})
+			t.Spawn(steps("Client", func(t *Tasklet) bool { return t.Call(srv, "not an add", NoTimeout) }), Options{})
+		}),
+		func(t *Tasklet) bool { return t.Join(srv, NoTimeout) },
+	), Options{})
+	e.run(2)
+	out := e.stderr.String()
+	for _, want := range []string{
+		"3 tasklet(s)",
+		"Main: join Server",
+		"Server: receive (no matching message among 1 in its mailbox)",
+		"Client: the reply to a call to Server",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Go operations keep a dispatcher alive; a deadlock is only declared once they are done.
+func TestGoOperationKeepsDispatcherAlive(t *testing.T) {
+	e := newEnv(t)
+	e.d.Spawn(steps("A",
+		func(t *Tasklet) bool {
+			return Go(func() (int, error) { time.Sleep(5 * time.Millisecond); return 0, nil }).Start(t, NoTimeout)
+		},
+		do(func(*Tasklet) { e.log("a") })), Options{})
+	e.run(0)
+	e.wantTrace("a")
+}
