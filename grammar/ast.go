@@ -18,7 +18,11 @@ import (
 // Duration literals (250ms, 1.5s, ...) inside Go expressions are represented
 // as the Go expression they mean: &ast.BinaryExpr{X: <number literal>,
 // Op: token.MUL, Y: <time.Millisecond selector>}, with every node positioned
-// at the literal. A File whose expressions contain one has UsesTime set.
+// at the literal. The number is always an integer literal (Go rejects
+// 1.5 * time.Second): a fraction is expressed in a smaller unit, so 1.5s is
+// 1500 * time.Millisecond. Since every node sits at the literal's start, the
+// End() of the expression lies past the literal's end. A File whose
+// expressions contain one has UsesTime set.
 
 // Pos is a position in a .tsk source file. Column counts bytes, as Go's do.
 type Pos struct {
@@ -80,6 +84,8 @@ type File struct {
 	Decls    []Decl // in source order
 	Comments []*Comment
 	UsesTime bool // a duration literal occurs somewhere in the file
+
+	durations map[token.Pos]string // duration literals as written, for the printer
 }
 
 // Import is one import spec.

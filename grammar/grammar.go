@@ -303,15 +303,15 @@ type pChanSend struct {
 	Timeout *expr `parser:"( 'timeout' @@ )?"`
 }
 
-// pJoin: "all" is a modifier unless what follows cannot start the slice
-// expression; "children" is one when the statement ends or a timeout follows.
+// pJoin: for when "all" is a modifier see allWord; "children" is one when
+// the statement ends or a timeout follows.
 type pJoin struct {
 	Pos      lexer.Position
-	All      bool  `parser:"'join' ( @'all' (?! '(' | '.' | '[' | ';' | '}' | 'timeout' | ',')"`
-	X        *expr `parser:"@@"`
-	Children bool  `parser:"| @'children' (?= ';' | '}' | 'timeout')"`
-	Target   *expr `parser:"| @@ )"`
-	Timeout  *expr `parser:"( 'timeout' @@ )?"`
+	All      *allWord `parser:"'join' ( @@"`
+	X        *expr    `parser:"@@"`
+	Children bool     `parser:"| @'children' (?= ';' | '}' | 'timeout')"`
+	Target   *expr    `parser:"| @@ )"`
+	Timeout  *expr    `parser:"( 'timeout' @@ )?"`
 }
 
 type pAwait struct {

@@ -293,6 +293,9 @@ func TestStatementForms(t *testing.T) {
 			y, ok := s.(*JoinStmt)
 			return ok && y.Kind == JoinOne && y.X.(*ast.Ident).Name == "all"
 		}},
+		{"rs := join all []Tasklet{a, b}", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinAll }},
+		{"r := join all[1]", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne }},
+		{"r := join all.x timeout 1s", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne && y.Timeout != nil }},
 		{"join children", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinChildren }},
 		{"join children[0]", func(s Stmt) bool { y, ok := s.(*JoinStmt); return ok && y.Kind == JoinOne }},
 		{"v := await op timeout 1s", func(s Stmt) bool { y, ok := s.(*AwaitStmt); return ok && y.Timeout != nil }},
@@ -353,8 +356,12 @@ func TestDurationLiterals(t *testing.T) {
 		t.Errorf("250ms at %v, want d.tsk:4:17", p)
 	}
 	half := sum.X.(*ast.BinaryExpr).Y.(*ast.BinaryExpr)
-	if lit := half.X.(*ast.BasicLit); lit.Value != "1.5" || lit.Kind != token.FLOAT {
+	// Go rejects 1.5 * time.Second: a fraction goes to a smaller unit.
+	if lit := half.X.(*ast.BasicLit); lit.Value != "1500" || lit.Kind != token.INT {
 		t.Errorf("1.5s number %v", lit)
+	}
+	if sel := half.Y.(*ast.SelectorExpr); sel.Sel.Name != "Millisecond" {
+		t.Errorf("1.5s unit %v", sel.Sel.Name)
 	}
 	g := mustParse(t, "n.tsk", []byte("package p\n\ntasklet T() {\n\tsleep d\n}\n"))
 	if g.UsesTime {

@@ -99,6 +99,12 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 	f.FileSet = fset
 	f.Comments = sc.comments
 	f.UsesTime = b.usesTime
+	if len(sc.durations) > 0 {
+		f.durations = make(map[token.Pos]string, len(sc.durations))
+		for off, d := range sc.durations {
+			f.durations[b.gpos(off)] = d.text
+		}
+	}
 	attachDocs(f, src)
 	if len(b.errs) > 0 {
 		return f, sortErrors(b.errs)

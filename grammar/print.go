@@ -155,6 +155,18 @@ var unitSuffix = map[string]string{
 	"Second": "s", "Minute": "m", "Hour": "h",
 }
 
+// durationText returns the duration literal x stands for, as written in
+// the source when known.
+func (p *printer) durationText(x *ast.BinaryExpr) (string, bool) {
+	lit, ok := durationLit(x)
+	if ok {
+		if text, ok := p.f.durations[x.OpPos]; ok {
+			return text, true
+		}
+	}
+	return lit, ok
+}
+
 // durationLit returns the duration literal x stands for, if x is the
 // expression of one (see durationExpr).
 func durationLit(x *ast.BinaryExpr) (string, bool) {
@@ -186,7 +198,7 @@ func (p *printer) goCode(n ast.Node) string {
 	}
 	var groups []*ast.CommentGroup
 	if p.tf != nil && n.Pos().IsValid() {
-		end := p.offset(trueEnd(n))
+		end := p.offset(p.trueEnd(n))
 		start := p.offset(n.Pos())
 		for p.ci < len(p.comments) && p.comments[p.ci].Pos.Offset < end {
 			c := p.comments[p.ci]
@@ -197,7 +209,7 @@ func (p *printer) goCode(n ast.Node) string {
 			p.ci++
 		}
 	}
-	n = restoreDurations(copyNode(n))
+	n = p.restoreDurations(copyNode(n))
 	var buf bytes.Buffer
 	cfg := goprinter.Config{Mode: goprinter.UseSpaces | goprinter.TabIndent, Tabwidth: 8, Indent: p.indent}
 	var node any = n
@@ -207,7 +219,7 @@ func (p *printer) goCode(n ast.Node) string {
 	if err := cfg.Fprint(&buf, p.fset, node); err != nil && p.err == nil {
 		p.err = err
 	}
-	if l := p.lineOf(trueEnd(n)); l > p.lastLine {
+	if l := p.lineOf(p.trueEnd(n)); l > p.lastLine {
 		p.lastLine = l
 	}
 	return strings.TrimLeft(buf.String(), "\t")
@@ -248,7 +260,7 @@ func (p *printer) exprList(l ...ast.Expr) string {
 // trueEnd is the end of n in the source. It differs from n.End() when n
 // ends with a duration literal, whose Go expression has every node at the
 // literal's start, so that its End() lies past the literal.
-func trueEnd(n ast.Node) token.Pos {
+func (p *printer) trueEnd(n ast.Node) token.Pos {
 	end := token.NoPos
 	at := func(p token.Pos, n int) {
 		if p.IsValid() && p+token.Pos(n) > end {
@@ -258,7 +270,7 @@ func trueEnd(n ast.Node) token.Pos {
 	ast.Inspect(n, func(m ast.Node) bool {
 		switch m := m.(type) {
 		case *ast.BinaryExpr:
-			if lit, ok := durationLit(m); ok {
+			if lit, ok := p.durationText(m); ok {
 				at(m.OpPos, len(lit))
 				return false
 			}
@@ -307,10 +319,10 @@ func trueEnd(n ast.Node) token.Pos {
 
 // restoreDurations replaces the expressions of duration literals in n by
 // literals spelled as in the source.
-func restoreDurations(n ast.Node) ast.Node {
+func (p *printer) restoreDurations(n ast.Node) ast.Node {
 	return astutil.Apply(n, nil, func(c *astutil.Cursor) bool {
 		if b, ok := c.Node().(*ast.BinaryExpr); ok {
-			if lit, ok := durationLit(b); ok {
+			if lit, ok := p.durationText(b); ok {
 				c.Replace(&ast.BasicLit{ValuePos: b.OpPos, Kind: token.INT, Value: lit})
 			}
 		}

@@ -87,9 +87,10 @@ func symbols() map[string]lexer.TokenType {
 // durLit is a duration literal found by the scanner.
 type durLit struct {
 	off, end int    // byte span in the source
-	num      string // the number part
+	num      string // the number of units, an integer literal but for bad literals
 	kind     token.Token
 	unit     string // name of the time constant: Millisecond, ...
+	text     string // the literal as written
 }
 
 // scanResult is what scanning a whole file gives.
@@ -181,7 +182,7 @@ func scanFile(filename string, tf *token.File, src []byte) *scanResult {
 				if err != "" {
 					r.errs = append(r.errs, &Error{Pos: pos(off), Msg: err})
 				}
-				d.off, d.end = off, off2+len(lit2)
+				d.off, d.end, d.text = off, off2+len(lit2), lit+lit2
 				r.durations[off] = d
 				r.toks = append(r.toks, lexer.Token{Type: tokType(tokDuration), Value: lit + lit2, Pos: lexPos(pos(off))})
 				continue
@@ -246,6 +247,9 @@ func makeDuration(num string, kind token.Token, unit string) (*durLit, string) {
 		return d, fmt.Sprintf("bad duration literal %s: the number must be decimal", lit)
 	}
 	if kind == token.FLOAT {
+		// Go rejects 1.5 * time.Second (1.5 cannot become a Duration), so
+		// a fraction is written as a whole number of a smaller unit:
+		// 1.5s means 1500 * time.Millisecond.
 		v, ok := new(big.Rat).SetString(strings.ReplaceAll(num, "_", ""))
 		if !ok {
 			return d, fmt.Sprintf("bad duration literal %s: malformed number", lit)
@@ -254,9 +258,22 @@ func makeDuration(num string, kind token.Token, unit string) (*durLit, string) {
 		if !v.IsInt() {
 			return d, fmt.Sprintf("bad duration literal %s: not a whole number of nanoseconds", lit)
 		}
+		for _, u := range unitsDown {
+			if nanos[u] > nanos[name] {
+				continue
+			}
+			q := new(big.Rat).Quo(v, new(big.Rat).SetInt64(nanos[u]))
+			if q.IsInt() {
+				d.num, d.kind, d.unit = q.Num().String(), token.INT, u
+				break
+			}
+		}
 	}
 	return d, ""
 }
+
+// unitsDown lists the time units from the largest.
+var unitsDown = []string{"Hour", "Minute", "Second", "Millisecond", "Microsecond", "Nanosecond"}
 
 // scanMessage rewrites a go/scanner message into the project's form.
 func scanMessage(msg string) string {

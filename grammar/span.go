@@ -567,3 +567,53 @@ func describe(t *lexer.Token) string {
 	}
 	return t.Value
 }
+
+// allWord is the modifier `all` of `join all TS`. The word names a variable
+// instead when what follows cannot start the slice expression TS: `(`,
+// `.`, `,`, `timeout` or the end of the statement, or a `[` that indexes
+// (`all[i]`) rather than begins a slice or array type (`[]Tasklet{...}`).
+type allWord struct {
+	Pos lexer.Position
+}
+
+// Parse implements participle.Parseable.
+func (a *allWord) Parse(lex *lexer.PeekingLexer) error {
+	t := lex.Peek()
+	if goKind(t.Type) != token.IDENT || t.Value != "all" {
+		return participle.NextMatch
+	}
+	cp := lex.MakeCheckpoint()
+	lex.Next()
+	n := lex.Peek()
+	isWord := true
+	switch k := goKind(n.Type); {
+	case k == token.LPAREN, k == token.PERIOD, k == token.COMMA, k == token.EOF, k == token.RBRACE, isSemi(k):
+		isWord = false
+	case k == token.IDENT && n.Value == "timeout":
+		isWord = false
+	case k == token.LBRACK:
+		isWord = startsType(lex)
+	}
+	if !isWord {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	a.Pos = t.Pos
+	return nil
+}
+
+// startsType reports whether the bracket at lex begins an array or slice
+// type: `[]` or `[N]` followed by an element type. It does not consume.
+func startsType(lex *lexer.PeekingLexer) bool {
+	cp := lex.MakeCheckpoint()
+	defer lex.LoadCheckpoint(cp)
+	s := exprScanner{lex: lex}
+	if s.balanced() != nil {
+		return false
+	}
+	switch s.peek() {
+	case token.IDENT, token.MUL, token.LBRACK, token.MAP, token.CHAN, token.FUNC, token.STRUCT, token.INTERFACE:
+		return true
+	}
+	return false
+}

@@ -359,7 +359,7 @@ func (b *builder) op(p *pOp, r Result, at lexer.Position) Stmt {
 		b.checkResult(r, pos, "join", valueErr)
 		j := &JoinStmt{Pos: pos, Result: r, Timeout: b.timeout(p.Join.Timeout)}
 		switch {
-		case p.Join.All:
+		case p.Join.All != nil:
 			j.Kind, j.X = JoinAll, b.expr(p.Join.X.span)
 		case p.Join.Children:
 			j.Kind = JoinChildren
