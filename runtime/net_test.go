@@ -737,3 +737,123 @@ func TestDialHostName(t *testing.T) {
 	}
 	e.check(t)
 }
+
+// TestUnixListener: a tasklet server on a unix socket accepts a Go client and answers it;
+// closing the listener removes the socket file.
+func TestUnixListener(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "echo.sock")
+	d, stderr := newNetDispatcher()
+	var e errs
+	var ln *Listener
+	var c *Conn
+	ready := make(chan struct{})
+	clientErr := make(chan error, 1)
+	p := prog("server",
+		aw(time.Second, func() Op[*Listener] { return Listen("unix", path) }, func(v *Listener, err error) {
+			if err != nil {
+				e.add("listen: %v", err)
+			}
+			ln = v
+			if got := ln.Addr().String(); got != path {
+				e.add("Addr = %q; want %q", got, path)
+			}
+			close(ready)
+		}),
+		aw(5*time.Second, func() Op[*Conn] { return ln.Accept() }, func(v *Conn, err error) {
+			if err != nil {
+				e.add("accept: %v", err)
+			}
+			c = v
+		}),
+		aw(time.Second, func() Op[[]byte] { return NewStream(c).ReadLine() }, func(v []byte, err error) {
+			if string(v) != "ping" || err != nil {
+				e.add("ReadLine = %q, %v", v, err)
+			}
+		}),
+		aw(time.Second, func() Op[int] { return c.Write([]byte("pong\n")) }, func(n int, err error) {
+			if err != nil {
+				e.add("write: %v", err)
+			}
+			c.Close()
+			ln.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	go func() {
+		<-ready
+		conn, err := net.Dial("unix", path)
+		if err != nil {
+			clientErr <- err
+			return
+		}
+		defer conn.Close()
+		conn.Write([]byte("ping\n"))
+		got, err := io.ReadAll(conn)
+		if err == nil && string(got) != "pong\n" {
+			err = errors.New("got " + string(got))
+		}
+		clientErr <- err
+	}()
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if err := <-clientErr; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("socket file left behind after Close: %v", err)
+	}
+}
+
+// TestWriteToGonePeerAndSlowReader: writing to a peer that closed its socket fails with an
+// error (EPIPE or ECONNRESET), not a hang or a signal; writing to a peer that does not read
+// times out with ErrTimeout after filling the buffers, reporting how much went out.
+func TestWriteToGonePeerAndSlowReader(t *testing.T) {
+	gone := goListener(t, "tcp", func(c net.Conn) { c.Close() })
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall) })
+	slow := goListener(t, "tcp", func(c net.Conn) {
+		<-stall
+		c.Close()
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c1, c2 *Conn
+	big := make([]byte, 32<<20)
+	var goneErr, slowErr error
+	var slowN, tries int
+	var p *netProg
+	p = prog("client",
+		dialStep(&e, "tcp", gone.Addr().String(), &c1),
+		// The first writes may be taken by the kernel (the peer's RST answers them): write
+		// until the error comes, for at most 2s.
+		label("again"),
+		func(t *Tasklet) bool { return t.Sleep(5 * time.Millisecond) },
+		aw(time.Second, func() Op[int] { return c1.Write([]byte("hello?")) }, func(n int, err error) {
+			goneErr = err
+			if err == nil && tries < 400 {
+				tries++
+				p.jump("again")
+				return
+			}
+			c1.Close()
+		}),
+		dialStep(&e, "tcp", slow.Addr().String(), &c2),
+		aw(100*time.Millisecond, func() Op[int] { return c2.Write(big) }, func(n int, err error) {
+			slowErr, slowN = err, n
+			c2.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if !errors.Is(goneErr, syscall.EPIPE) && !errors.Is(goneErr, syscall.ECONNRESET) {
+		t.Errorf("write to a closed peer: %v; want EPIPE or ECONNRESET", goneErr)
+	}
+	if slowErr != ErrTimeout || slowN <= 0 || slowN >= len(big) {
+		t.Errorf("write to a stalled peer: %d bytes, %v; want some bytes and ErrTimeout", slowN, slowErr)
+	}
+}
