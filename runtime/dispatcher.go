@@ -208,6 +208,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			d.fireTimers(d.nanos())
 		}
 		if d.runq.n > 0 {
+			d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
 			continue
 		}
 		if d.live == 0 {

@@ -23,6 +23,18 @@ func (d *Dispatcher) pollAdd(sysfd int, h poll.Handler) error {
 	return p.Register(sysfd, poll.Readable|poll.Writable|poll.EdgeTriggered|poll.Hangup, h)
 }
 
+// pollIO takes, without blocking, the readiness of the registered sockets. The dispatcher
+// calls it between rounds while the run queue stays busy, so tasklets waiting for IO get their
+// turn even when other tasklets never stop yielding (the poller is otherwise consulted only
+// when nothing is runnable). Without registered sockets it costs nothing.
+func (d *Dispatcher) pollIO() {
+	if p := d.poller; p != nil && p.Len() > 0 {
+		if _, err := p.Wait(0); err != nil {
+			d.logf("%v", err)
+		}
+	}
+}
+
 // pollDel unregisters sysfd (before it is closed).
 func (d *Dispatcher) pollDel(sysfd int) {
 	if p := d.getPoller(); p != nil {

@@ -857,3 +857,57 @@ func TestWriteToGonePeerAndSlowReader(t *testing.T) {
 		t.Errorf("write to a stalled peer: %d bytes, %v; want some bytes and ErrTimeout", slowN, slowErr)
 	}
 }
+
+// TestIONotStarvedByBusyTasklets: a tasklet that never stops yielding does not keep a
+// tasklet waiting for a socket from running: the reader gets its data (and stops the busy
+// one) long before the busy one's bounded loop ends.
+func TestIONotStarvedByBusyTasklets(t *testing.T) {
+	const limit = 2_000_000
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		time.Sleep(5 * time.Millisecond)
+		c.Write([]byte("data"))
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	spins, spinsAtRead := 0, -1
+	var busy *Tasklet
+	buf := make([]byte, 8)
+	var spin *netProg
+	spin = prog("busy",
+		label("loop"),
+		func(t *Tasklet) bool { return t.Yield() },
+		do(func(t *Tasklet) {
+			if t.Err() != nil {
+				spin.jump("end") // killed
+				return
+			}
+			if spins++; spins < limit {
+				spin.jump("loop")
+			}
+		}),
+		label("end"),
+	)
+	main := prog("main",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) { busy = t.Spawn(spin, Options{}) }),
+		aw(5*time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+			if err != nil {
+				e.add("read: %v", err)
+			}
+			spinsAtRead = spins
+			busy.Kill()
+			c.Close()
+		}),
+	)
+	d.Spawn(main, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if spinsAtRead < 0 || spinsAtRead >= limit {
+		t.Fatalf("the reader ran after %d of %d yields of the busy tasklet: IO starved", spinsAtRead, limit)
+	}
+}
