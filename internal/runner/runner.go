@@ -136,7 +136,8 @@ func moduleRoot(dir string) (string, error) {
 	}
 }
 
-// programFiles lists the .tsk and (non-test) .go files of dir.
+// programFiles lists the .tsk and the .go files of dir, leaving out tests
+// and files tskc generated.
 func programFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -148,8 +149,17 @@ func programFiles(dir string) ([]string, error) {
 		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
 			continue
 		}
-		if strings.HasSuffix(name, build.SourceExt) || (strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) {
-			files = append(files, filepath.Join(dir, name))
+		path := filepath.Join(dir, name)
+		switch {
+		case strings.HasSuffix(name, build.SourceExt):
+			files = append(files, path)
+		case strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go"):
+			// Generated files are generated afresh; stale or orphaned
+			// ones must not get in the way.
+			if gen, err := build.IsGenerated(path); err != nil || gen {
+				continue
+			}
+			files = append(files, path)
 		}
 	}
 	if len(files) == 0 {
@@ -207,52 +217,16 @@ func buildInModule(tmp, dir string, cfg Config) (string, error) {
 // buildStandalone builds files (from srcDir) as the main package of a
 // temporary module that holds a copy of the runtime's module.
 func buildStandalone(tmp, srcDir string, files []string, cfg Config) (string, error) {
-	modDir := filepath.Join(tmp, "mod")
-	if err := extractModule(cfg.Module, modDir); err != nil {
-		return "", fmt.Errorf("setting up a module for the runtime: %v", err)
-	}
-	const rel = "tskrun/prog"
-	progDir := filepath.Join(modDir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(progDir, 0o755); err != nil {
+	sc, err := newScratch(tmp, srcDir, files, cfg.Module)
+	if err != nil {
 		return "", err
 	}
-	// Diagnostics name the temporary copies; map them back to the originals.
-	rename := make(map[string]string)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		dst := filepath.Join(progDir, filepath.Base(f))
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return "", err
-		}
-		rename[dst] = f
-		rename[filepath.Join(rel, filepath.Base(f))] = f
-	}
-	// The temporary module stands alone: no go.work may pull it into
-	// another workspace, and its go.mod may be completed as needed. The
-	// generator loads the package with the go command too, so the process
-	// environment is where these settings must go.
-	os.Setenv("GOWORK", "off")
-	if flags := os.Getenv("GOFLAGS"); !strings.Contains(flags, "-mod=") {
-		os.Setenv("GOFLAGS", strings.TrimSpace(flags+" -mod=mod"))
-	}
-	outs, err := cfg.Generate(progDir, nil)
+	outs, err := sc.generate(cfg.Generate)
 	if err != nil {
-		ds := build.Diagnostics(srcDir, err)
-		for i := range ds {
-			if orig, ok := rename[ds[i].File]; ok {
-				ds[i].File = orig
-			} else if strings.HasPrefix(ds[i].File, progDir) {
-				ds[i].File = filepath.Join(srcDir, strings.TrimPrefix(ds[i].File, progDir+string(filepath.Separator)))
-			}
-			ds[i].Message = strings.ReplaceAll(ds[i].Message, progDir+string(filepath.Separator), srcDir+string(filepath.Separator))
-		}
-		return "", &Error{Diagnostics: build.SortDiagnostics(ds)}
+		return "", &Error{Diagnostics: build.SortDiagnostics(build.Diagnostics(srcDir, err))}
 	}
 	for _, o := range outs {
-		if err := os.WriteFile(filepath.Join(progDir, filepath.Base(o.Path)), o.Content, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(sc.progDir, filepath.Base(o.Path)), o.Content, 0o644); err != nil {
 			return "", err
 		}
 		if name := packageName(o.Content); name != "" && name != "main" {
@@ -272,9 +246,7 @@ func buildStandalone(tmp, srcDir string, files []string, cfg Config) (string, er
 	bin := filepath.Join(tmp, "bin", name)
 	// -trimpath keeps the temporary directory's name out of the build, so
 	// the build cache serves the runtime from one run to the next.
-	replacer := strings.NewReplacer(progDir+string(filepath.Separator), srcDir+string(filepath.Separator),
-		rel+"/", srcDir+string(filepath.Separator))
-	if err := goBuild(cfg, modDir, replacer, "-trimpath", "-o", bin, "./"+rel); err != nil {
+	if err := goBuild(cfg, sc.modDir, sc.replacer(), "-trimpath", "-o", bin, "./"+scratchProg); err != nil {
 		return "", err
 	}
 	return bin, nil

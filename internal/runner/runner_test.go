@@ -161,3 +161,45 @@ func TestRunErrors(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestOutsideModules(t *testing.T) {
+	needGo(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.tsk"), []byte("package main\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.tsk"), []byte("package main // ERROR\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old_tsk.go"), []byte(build.Marker+"\n\npackage main\n"), 0o644)
+	var sawDir string
+	var sawFiles []string
+	gen := func(d string, overlay map[string][]byte) ([]build.Output, error) {
+		sawDir = d
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			sawFiles = append(sawFiles, e.Name())
+		}
+		if _, err := os.Stat(filepath.Join(d, "..", "..", "runtime", "version.go")); d != dir && err != nil {
+			t.Errorf("the scratch module holds no runtime: %v", err)
+		}
+		return copyGen(d, overlay)
+	}
+	_, err := OutsideModules(gen, fakeModule)(dir, nil)
+	var list grammar.ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Pos.Filename != filepath.Join(dir, "b.tsk") {
+		t.Fatalf("errors not mapped back to the original files: %v", err)
+	}
+	if sawDir == dir || strings.Join(sawFiles, " ") != "a.tsk b.tsk" {
+		t.Errorf("generator ran on %s with %v", sawDir, sawFiles)
+	}
+
+	os.Remove(filepath.Join(dir, "b.tsk"))
+	outs, err := OutsideModules(gen, fakeModule)(dir, nil)
+	if err != nil || len(outs) != 1 || outs[0].Path != filepath.Join(dir, "a_tsk.go") || outs[0].Source != filepath.Join(dir, "a.tsk") {
+		t.Errorf("got %+v, %v", outs, err)
+	}
+
+	// Inside a module the generator runs on the directory itself.
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module m\n"), 0o644)
+	OutsideModules(gen, fakeModule)(dir, nil)
+	if sawDir != dir {
+		t.Errorf("inside a module the generator ran on %s", sawDir)
+	}
+}
