@@ -465,8 +465,9 @@ break3:
 	return t.Return(nil)
 }
 
-// Produce sends n messages to a Consumer's mailbox. The messages are small ints, which Go boxes
-// without allocating, so that the benchmark measures the mailbox and not the boxing.
+// Produce sends n messages to a Consumer waiting in receive, so that each is handed over (the
+// mailbox's fast path). The messages are small ints, which Go boxes without allocating, so that
+// the benchmark measures the mailbox and not the boxing.
 func Produce(n int) tskrt.Frame {
 	return &produceFrame{n: n}
 }
@@ -474,9 +475,9 @@ func Produce(n int) tskrt.Frame {
 // produceFrame is the state of tasklet Produce between resumes.
 type produceFrame struct {
 	pc int            // resume point to continue at; 0 starts the body
-	n  int            // parameter n, micro.tsk:65:17
-	c  *tskrt.Tasklet // local c, micro.tsk:66:2
-	i  int            // local i, micro.tsk:67:6
+	n  int            // parameter n, micro.tsk:66:17
+	c  *tskrt.Tasklet // local c, micro.tsk:67:2
+	i  int            // local i, micro.tsk:69:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -489,54 +490,70 @@ func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	case 2:
 		goto resume2
+	case 3:
+		goto resume3
 	}
-
-//line micro.tsk:66:2
-	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-
-//line micro.tsk:67:6
-	f.i = 0
-
-//line micro_tsk.go:501
-for1:
 
 //line micro.tsk:67:2
-	if !(f.i < f.n) {
+	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
+
+//line micro_tsk.go:501
+	f.pc = 1 // resume point 1: yield at micro.tsk:68:2
+
+//line micro.tsk:68:2
+	if !t.Yield() {
 
 //line micro_tsk.go:507
-		goto break3
-	}
-	f.pc = 1 // resume point 1: send at micro.tsk:68:3
-
-//line micro.tsk:68:3
-	if !t.Send(f.c, f.i&0xff) {
-
-//line micro_tsk.go:515
 		return tskrt.Suspended
 	}
 resume1:
-
-//line micro.tsk:67:21
-	f.i++
-
-//line micro_tsk.go:523
-	goto for1
-break3:
-	f.pc = 2 // resume point 2: join at micro.tsk:70:2
-
-//line micro.tsk:70:2
-	if !t.Join(f.c, tskrt.NoTimeout) {
-
-//line micro_tsk.go:531
-		f.c = nil // dead from here on
-		return tskrt.Suspended
-	}
-resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 
-//line micro.tsk:71:1
+//line micro.tsk:69:6
+	f.i = 0
+
+//line micro_tsk.go:518
+for1:
+
+//line micro.tsk:69:2
+	if !(f.i < f.n) {
+
+//line micro_tsk.go:524
+		goto break3
+	}
+	f.pc = 2 // resume point 2: send at micro.tsk:70:3
+
+//line micro.tsk:70:3
+	if !t.Send(f.c, f.i&0xff) {
+
+//line micro_tsk.go:532
+		return tskrt.Suspended
+	}
+resume2:
+
+//line micro.tsk:69:21
+	f.i++
+
+//line micro_tsk.go:540
+	goto for1
+break3:
+	f.pc = 3 // resume point 3: join at micro.tsk:72:2
+
+//line micro.tsk:72:2
+	if !t.Join(f.c, tskrt.NoTimeout) {
+
+//line micro_tsk.go:548
+		f.c = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume3:
+	if err := t.Err(); err != nil {
+		return t.Fail(err)
+	}
+
+//line micro.tsk:73:1
 	return t.Return(nil)
 }
 
@@ -559,12 +576,12 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: receive at micro.tsk:75:2
+	f.pc = 1 // resume point 1: receive at micro.tsk:77:2
 
-//line micro.tsk:75:2
+//line micro.tsk:77:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
 
-//line micro_tsk.go:568
+//line micro_tsk.go:585
 		return tskrt.Suspended
 	}
 resume1:
@@ -572,7 +589,7 @@ resume1:
 		return t.Fail(err)
 	}
 
-//line micro.tsk:76:1
+//line micro.tsk:78:1
 	return t.Return(nil)
 }
 
@@ -584,8 +601,8 @@ func Park(n int) tskrt.Frame {
 // parkFrame is the state of tasklet Park between resumes.
 type parkFrame struct {
 	pc  int              // resume point to continue at; 0 starts the body
-	n   int              // parameter n, micro.tsk:79:14
-	ts  []*tskrt.Tasklet // local ts, micro.tsk:80:2
+	n   int              // parameter n, micro.tsk:81:14
+	ts  []*tskrt.Tasklet // local ts, micro.tsk:82:2
 	xs  []*tskrt.Tasklet // ranged slice
 	i1  int              // range index
 	xs1 []*tskrt.Tasklet // ranged slice
@@ -610,23 +627,23 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		goto resume3
 	}
 
-//line micro.tsk:80:2
+//line micro.tsk:82:2
 	f.ts = make([]*tskrt.Tasklet, f.n)
 
-//line micro.tsk:81:2
+//line micro.tsk:83:2
 	for i := range f.ts {
 
-//line micro.tsk:82:3
+//line micro.tsk:84:3
 		f.ts[i] = tk.Spawn(Waiter(), tskrt.Options{})
 	}
 
-//line micro_tsk.go:624
-	f.pc = 1 // resume point 1: yield at micro.tsk:84:2
+//line micro_tsk.go:641
+	f.pc = 1 // resume point 1: yield at micro.tsk:86:2
 
-//line micro.tsk:84:2
+//line micro.tsk:86:2
 	if !tk.Yield() {
 
-//line micro_tsk.go:630
+//line micro_tsk.go:647
 		return tskrt.Suspended
 	}
 resume1:
@@ -634,21 +651,21 @@ resume1:
 		return tk.Fail(err)
 	}
 
-//line micro.tsk:85:2
+//line micro.tsk:87:2
 	f.xs, f.i1 = f.ts, 0
 
-//line micro_tsk.go:641
+//line micro_tsk.go:658
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 2 // resume point 2: send at micro.tsk:86:3
+	f.pc = 2 // resume point 2: send at micro.tsk:88:3
 
-//line micro.tsk:86:3
+//line micro.tsk:88:3
 	if !tk.Send(t, 1) {
 
-//line micro_tsk.go:652
+//line micro_tsk.go:669
 		return tskrt.Suspended
 	}
 resume2:
@@ -656,21 +673,21 @@ resume2:
 	goto range1
 break3:
 
-//line micro.tsk:88:2
+//line micro.tsk:90:2
 	f.xs1, f.i2 = f.ts, 0
 
-//line micro_tsk.go:663
+//line micro_tsk.go:680
 range4:
 	if !(f.i2 < len(f.xs1)) {
 		goto break6
 	}
 	t1 = f.xs1[f.i2]
-	f.pc = 3 // resume point 3: join at micro.tsk:89:3
+	f.pc = 3 // resume point 3: join at micro.tsk:91:3
 
-//line micro.tsk:89:3
+//line micro.tsk:91:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
 
-//line micro_tsk.go:674
+//line micro_tsk.go:691
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -683,7 +700,7 @@ resume3:
 	goto range4
 break6:
 
-//line micro.tsk:91:1
+//line micro.tsk:93:1
 	return tk.Return(nil)
 }
 
@@ -695,9 +712,9 @@ func Sleeper(k int, d time.Duration) tskrt.Frame {
 // sleeperFrame is the state of tasklet Sleeper between resumes.
 type sleeperFrame struct {
 	pc int           // resume point to continue at; 0 starts the body
-	k  int           // parameter k, micro.tsk:94:17
-	d  time.Duration // parameter d, micro.tsk:94:24
-	i  int           // local i, micro.tsk:95:6
+	k  int           // parameter k, micro.tsk:96:17
+	d  time.Duration // parameter d, micro.tsk:96:24
+	i  int           // local i, micro.tsk:97:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -710,24 +727,24 @@ func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 
-//line micro.tsk:95:6
+//line micro.tsk:97:6
 	f.i = 0
 
-//line micro_tsk.go:717
+//line micro_tsk.go:734
 for1:
 
-//line micro.tsk:95:2
+//line micro.tsk:97:2
 	if !(f.i < f.k) {
 
-//line micro_tsk.go:723
+//line micro_tsk.go:740
 		goto break3
 	}
-	f.pc = 1 // resume point 1: sleep at micro.tsk:96:3
+	f.pc = 1 // resume point 1: sleep at micro.tsk:98:3
 
-//line micro.tsk:96:3
+//line micro.tsk:98:3
 	if !t.Sleep(f.d) {
 
-//line micro_tsk.go:731
+//line micro_tsk.go:748
 		return tskrt.Suspended
 	}
 resume1:
@@ -735,14 +752,14 @@ resume1:
 		return t.Fail(err)
 	}
 
-//line micro.tsk:95:21
+//line micro.tsk:97:21
 	f.i++
 
-//line micro_tsk.go:742
+//line micro_tsk.go:759
 	goto for1
 break3:
 
-//line micro.tsk:98:1
+//line micro.tsk:100:1
 	return t.Return(nil)
 }
 
@@ -754,9 +771,9 @@ func Sleepers(n, k int, d time.Duration) tskrt.Frame {
 // sleepersFrame is the state of tasklet Sleepers between resumes.
 type sleepersFrame struct {
 	pc int              // resume point to continue at; 0 starts the body
-	n  int              // parameter n, micro.tsk:101:18
-	k  int              // parameter k, micro.tsk:101:21
-	d  time.Duration    // parameter d, micro.tsk:101:28
+	n  int              // parameter n, micro.tsk:103:18
+	k  int              // parameter k, micro.tsk:103:21
+	d  time.Duration    // parameter d, micro.tsk:103:28
 	xs []*tskrt.Tasklet // ranged slice
 	i1 int              // range index
 }
@@ -775,31 +792,31 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 
-//line micro.tsk:102:2
+//line micro.tsk:104:2
 	ts = make([]*tskrt.Tasklet, f.n)
 
-//line micro.tsk:103:2
+//line micro.tsk:105:2
 	for i := range ts {
 
-//line micro.tsk:104:3
+//line micro.tsk:106:3
 		ts[i] = tk.Spawn(Sleeper(f.k, f.d), tskrt.Options{})
 	}
 
-//line micro.tsk:106:2
+//line micro.tsk:108:2
 	f.xs, f.i1 = ts, 0
 
-//line micro_tsk.go:792
+//line micro_tsk.go:809
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 1 // resume point 1: join at micro.tsk:107:3
+	f.pc = 1 // resume point 1: join at micro.tsk:109:3
 
-//line micro.tsk:107:3
+//line micro.tsk:109:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 
-//line micro_tsk.go:803
+//line micro_tsk.go:820
 		return tskrt.Suspended
 	}
 resume1:
@@ -810,6 +827,6 @@ resume1:
 	goto range1
 break3:
 
-//line micro.tsk:109:1
+//line micro.tsk:111:1
 	return tk.Return(nil)
 }

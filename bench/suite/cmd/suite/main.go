@@ -39,9 +39,11 @@ import (
 	"time"
 )
 
-// A workload is one pair of programs, in bench/suite/NAME/goroutine and bench/suite/NAME/tasklet.
+// A workload is one pair of programs, in bench/suite/NAME/goroutine (or GODIR/goroutine) and
+// bench/suite/NAME/tasklet.
 type workload struct {
 	name  string
+	goDir string // the workload whose goroutine version this one shares, if not its own
 	about string
 	// Targets: the least goroutine ÷ tasklet ratio wanted for time (checked on both wall and
 	// CPU time) and for peak memory; 0 for none.
@@ -53,7 +55,8 @@ var workloads = []workload{
 	{name: "spawn", about: "1M short tasklets joined / 1M goroutines + WaitGroup", speed: 10},
 	{name: "park", about: "1M tasklets blocked in receive, then released / 1M goroutines blocked on channels", speed: 10, mem: 15},
 	{name: "yield", about: "1,000 tasklets yielding 2,000 times each / goroutines calling runtime.Gosched, GOMAXPROCS=1", speed: 10},
-	{name: "mailbox", about: "3M messages, producer to consumer mailbox / buffered chan any (1,024)", speed: 5},
+	{name: "mailbox", about: "3M messages, producer to a consumer waiting in receive (hand-over) / buffered chan any (1,024)", speed: 5},
+	{name: "flood", goDir: "mailbox", about: "3M messages, producer to a consumer's mailbox before it runs (queued) / buffered chan any (1,024)", speed: 5},
 	{name: "timers", about: "200k tasklets sleeping 5 times 1-50 ms / goroutines in time.Sleep", speed: 3, mem: 4},
 }
 
@@ -119,7 +122,7 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 	for _, w := range ws {
 		for _, k := range kinds {
 			fmt.Fprintf(os.Stderr, "building %s/%s\n", w.name, k)
-			if err := command(benchDir, "go", "build", "-o", bin(binDir, w, k), "./suite/"+w.name+"/"+k); err != nil {
+			if err := command(benchDir, "go", "build", "-o", bin(binDir, w, k), "./suite/"+w.dir(k)+"/"+k); err != nil {
 				return err
 			}
 		}
@@ -174,6 +177,14 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// dir returns the directory under bench/suite of the workload's version kind.
+func (w workload) dir(kind string) string {
+	if kind == "goroutine" && w.goDir != "" {
+		return w.goDir
+	}
+	return w.name
+}
+
 func bin(dir string, w workload, kind string) string {
 	return filepath.Join(dir, w.name+"-"+kind)
 }
@@ -181,7 +192,7 @@ func bin(dir string, w workload, kind string) string {
 // defaultN is every program's default -n, for -scale.
 var defaultN = map[string]int{
 	"pingpong": 2_000_000, "spawn": 1_000_000, "park": 1_000_000,
-	"yield": 1_000, "mailbox": 3_000_000, "timers": 200_000,
+	"yield": 1_000, "mailbox": 3_000_000, "flood": 3_000_000, "timers": 200_000,
 }
 
 func scaleArgs(w workload, scale float64) []string {

@@ -1,6 +1,6 @@
-// Command goroutine is the goroutine version of the mailbox workload: a producer goroutine sends
-// -n messages (the ints 0..n-1, as any) into a chan any buffered for -k messages; the consumer
-// sums them and prints the sum, n(n-1)/2.
+// Command goroutine is the goroutine version of the mailbox workload, and the counterpart of the
+// flood workload too: a producer goroutine sends -n messages (the ints 0..n-1, as any) into a
+// chan any buffered for -k messages; the consumer sums them and prints the sum, n(n-1)/2.
 package main
 
 import (

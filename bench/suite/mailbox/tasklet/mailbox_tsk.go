@@ -80,7 +80,9 @@ break3:
 	return t.Return(f.sum)
 }
 
-// Run sends n messages to a Consumer's mailbox and prints the sum it returns.
+// Run sends n messages to a Consumer's mailbox and prints the sum the Consumer returns. It
+// yields once first, so that the Consumer waits in receive: each send then hands its message
+// over (the Consumer runs next), the steady state of a pipeline.
 func Run(n, _ int) tskrt.Frame {
 	return &runFrame{n: n}
 }
@@ -88,9 +90,9 @@ func Run(n, _ int) tskrt.Frame {
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
 	pc int            // resume point to continue at; 0 starts the body
-	n  int            // parameter n, mailbox.tsk:16:13
-	c  *tskrt.Tasklet // local c, mailbox.tsk:17:2
-	i  int            // local i, mailbox.tsk:18:6
+	n  int            // parameter n, mailbox.tsk:18:13
+	c  *tskrt.Tasklet // local c, mailbox.tsk:19:2
+	i  int            // local i, mailbox.tsk:21:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -106,57 +108,73 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	case 2:
 		goto resume2
+	case 3:
+		goto resume3
 	}
 
-//line mailbox.tsk:17:2
+//line mailbox.tsk:19:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
 
-//line mailbox.tsk:18:6
-	f.i = 0
+//line mailbox_tsk.go:119
+	f.pc = 1 // resume point 1: yield at mailbox.tsk:20:2
 
-//line mailbox_tsk.go:118
-for1:
+//line mailbox.tsk:20:2
+	if !t.Yield() {
 
-//line mailbox.tsk:18:2
-	if !(f.i < f.n) {
-
-//line mailbox_tsk.go:124
-		goto break3
-	}
-	f.pc = 1 // resume point 1: send at mailbox.tsk:19:3
-
-//line mailbox.tsk:19:3
-	if !t.Send(f.c, f.i) {
-
-//line mailbox_tsk.go:132
+//line mailbox_tsk.go:125
 		return tskrt.Suspended
 	}
 resume1:
+	if err := t.Err(); err != nil {
+		return t.Fail(err)
+	}
 
-//line mailbox.tsk:18:21
-	f.i++
+//line mailbox.tsk:21:6
+	f.i = 0
 
-//line mailbox_tsk.go:140
-	goto for1
-break3:
-	f.pc = 2 // resume point 2: join at mailbox.tsk:21:2
+//line mailbox_tsk.go:136
+for1:
 
 //line mailbox.tsk:21:2
-	if !t.Join(f.c, tskrt.NoTimeout) {
+	if !(f.i < f.n) {
 
-//line mailbox_tsk.go:148
-		f.c = nil // dead from here on
+//line mailbox_tsk.go:142
+		goto break3
+	}
+	f.pc = 2 // resume point 2: send at mailbox.tsk:22:3
+
+//line mailbox.tsk:22:3
+	if !t.Send(f.c, f.i) {
+
+//line mailbox_tsk.go:150
 		return tskrt.Suspended
 	}
 resume2:
+
+//line mailbox.tsk:21:21
+	f.i++
+
+//line mailbox_tsk.go:158
+	goto for1
+break3:
+	f.pc = 3 // resume point 3: join at mailbox.tsk:24:2
+
+//line mailbox.tsk:24:2
+	if !t.Join(f.c, tskrt.NoTimeout) {
+
+//line mailbox_tsk.go:166
+		f.c = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 	sum = t.Value()
 
-//line mailbox.tsk:22:2
+//line mailbox.tsk:25:2
 	fmt.Printf("answer: sum %d\n", sum.(int))
 
-//line mailbox.tsk:23:1
+//line mailbox.tsk:26:1
 	return t.Return(nil)
 }

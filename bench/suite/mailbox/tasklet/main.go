@@ -1,7 +1,7 @@
 // Command tasklet is the tasklet version of the mailbox workload, compiled from mailbox.tsk by tskc:
-// a producer tasklet sends -n
-// messages (the ints 0..n-1) into a consumer tasklet's mailbox; the consumer sums them and the
-// producer prints the sum, n(n-1)/2.
+// a producer tasklet sends -n messages (the ints 0..n-1) into the mailbox of a consumer tasklet
+// that already waits in receive, so that each message is handed over (see the flood workload for
+// the other case); the consumer sums them and the producer prints the sum, n(n-1)/2.
 package main
 
 import (
