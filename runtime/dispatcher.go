@@ -279,10 +279,33 @@ func (d *Dispatcher) panicked(t *Tasklet, r any) {
 		d.withdraw(t)
 	}
 	t.state = stRunning
+	d.unwindCallers(t)
 	t.unwindFrames()
 	t.value, t.err = nil, pe
 	d.finish(t)
 	d.endRun(t)
+}
+
+// unwindCallers lets the calling frames of t's innermost frame run their deferred calls
+// (Unwinder), innermost first, as a panic unwinds a Go call stack. A panic inside one of them is
+// logged and the unwinding goes on.
+func (d *Dispatcher) unwindCallers(t *Tasklet) {
+	if t.ext == nil {
+		return
+	}
+	s := t.ext.stack
+	for i := len(s) - 1; i >= 0; i-- {
+		if u, ok := s[i].(Unwinder); ok {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						d.logf("tasklet %s: panic while unwinding: %v", t.Name(), r)
+					}
+				}()
+				u.Unwind(t)
+			}()
+		}
+	}
 }
 
 // unwindFrames drops every outer frame (keeping the outermost as t.frame, for the name) and the

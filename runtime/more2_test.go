@@ -95,3 +95,41 @@ func TestGoOperationKeepsDispatcherAlive(t *testing.T) {
 	e.run(0)
 	e.wantTrace("a")
 }
+
+// unwinding is a frame with a deferred call (Unwinder) that calls a sub-frame.
+type unwinding struct {
+	e    *env
+	name string
+	sub  Frame
+	pc   int
+}
+
+func (u *unwinding) Unwind(*Tasklet) { u.e.log("defer:%s", u.name) }
+
+func (u *unwinding) Resume(t *Tasklet) Status {
+	if u.pc == 0 {
+		u.pc = 1
+		t.Enter(u.sub)
+		return Suspended
+	}
+	u.e.log("never: the caller goes on")
+	return t.Return(nil)
+}
+
+// A panic in a sub-frame runs the deferred calls of every calling frame, innermost first.
+func TestPanicUnwindsCallers(t *testing.T) {
+	e := newEnv(t)
+	inner := steps("crash", do(func(*Tasklet) {
+		var p *struct{ n int }
+		_ = p.n
+	}))
+	mid := &unwinding{e: e, name: "mid", sub: inner}
+	outer := &unwinding{e: e, name: "outer", sub: mid}
+	c := e.d.Spawn(outer, Options{Name: "C"})
+	e.run(0)
+	var pe *PanicError
+	if _, err := c.Result(); !errors.As(err, &pe) {
+		t.Fatalf("Result err = %v", err)
+	}
+	e.wantTrace("defer:mid", "defer:outer")
+}

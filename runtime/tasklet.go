@@ -32,6 +32,14 @@ type Named interface {
 	Name() string
 }
 
+// Unwinder is implemented by frames that have deferred calls. When a Go panic ends a tasklet
+// while it runs a sub-frame (Enter), the panicking frame's own Resume unwinds as Go does; the
+// runtime then calls Unwind on each calling frame, innermost first, so their deferred calls run
+// too, before the tasklet fails with the *PanicError.
+type Unwinder interface {
+	Unwind(t *Tasklet)
+}
+
 // Options are the options of a spawn.
 type Options struct {
 	Name    string // default: the tasklet's declared name (see Named)
