@@ -46,12 +46,14 @@ type Error struct {
 	Msg string
 }
 
+// Error formats the error as file:line:col: message.
 func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 
 // ErrorList is a list of errors sorted by position; it is the error type
 // ParseFile returns.
 type ErrorList []*Error
 
+// Error formats the first error and says how many more there are.
 func (l ErrorList) Error() string {
 	switch len(l) {
 	case 0:
@@ -200,7 +202,8 @@ type DeferStmt struct {
 	Call *ast.CallExpr
 }
 
-// GoStmt is `go call`; codegen rejects it (spawn is the tasklet form).
+// GoStmt is `go call`. The parser reports it as an error (spawn is the
+// tasklet form), so it only occurs in the partial File returned with errors.
 type GoStmt struct {
 	Pos  Pos
 	Call *ast.CallExpr
