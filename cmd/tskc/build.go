@@ -70,20 +70,21 @@ Examples:
 }
 
 func (t *tool) build(c *command, args []string) int {
-	fs := t.flags(c)
-	check := fs.Bool("check", false, "")
-	verbose := fs.Bool("v", false, "")
-	if code, ok := t.parse(c, fs, args); !ok {
+	fset := t.flags(c)
+	check := fset.Bool("check", false, "")
+	verbose := fset.Bool("v", false, "")
+	paths, code, ok := t.parseAnywhere(c, fset, args)
+	if !ok {
 		return code
 	}
-	pkgs, err := build.Expand(fs.Args())
+	pkgs, err := build.Expand(paths)
 	if err != nil {
 		t.errorf("%v", err)
 		return exitError
 	}
 	changes, diags := build.Plan(pkgs, runner.OutsideModules(t.generate, t.module))
 	t.printDiagnostics(diags)
-	code := exitOK
+	code = exitOK
 	if len(diags) > 0 {
 		code = exitError
 	}
@@ -116,12 +117,13 @@ func (t *tool) build(c *command, args []string) int {
 }
 
 func (t *tool) check(c *command, args []string) int {
-	fs := t.flags(c)
-	asJSON := fs.Bool("json", false, "")
-	if code, ok := t.parse(c, fs, args); !ok {
+	fset := t.flags(c)
+	asJSON := fset.Bool("json", false, "")
+	paths, code, ok := t.parseAnywhere(c, fset, args)
+	if !ok {
 		return code
 	}
-	pkgs, err := build.Expand(fs.Args())
+	pkgs, err := build.Expand(paths)
 	if err != nil {
 		t.errorf("%v", err)
 		return exitError

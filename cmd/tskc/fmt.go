@@ -42,14 +42,15 @@ Examples:
 }
 
 func (t *tool) fmt(c *command, args []string) int {
-	fs := t.flags(c)
-	list := fs.Bool("l", false, "")
-	write := fs.Bool("w", false, "")
-	showDiff := fs.Bool("d", false, "")
-	if code, ok := t.parse(c, fs, args); !ok {
+	fset := t.flags(c)
+	list := fset.Bool("l", false, "")
+	write := fset.Bool("w", false, "")
+	showDiff := fset.Bool("d", false, "")
+	paths, code, ok := t.parseAnywhere(c, fset, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() == 0 {
+	if len(paths) == 0 {
 		if *write {
 			return t.usageError(c, "cannot use -w with standard input")
 		}
@@ -60,12 +61,12 @@ func (t *tool) fmt(c *command, args []string) int {
 		}
 		return t.fmtOne("<standard input>", src, *list, false, *showDiff)
 	}
-	pkgs, err := build.Expand(fs.Args())
+	pkgs, err := build.Expand(paths)
 	if err != nil {
 		t.errorf("%v", err)
 		return exitError
 	}
-	code := exitOK
+	code = exitOK
 	for _, p := range pkgs {
 		files := p.Sources
 		if p.Only != nil {

@@ -147,15 +147,39 @@ func indent(s string) string {
 // conventions want them: --help to stdout (exit 0), mistakes to stderr
 // with the usage line (exit 2).
 func (t *tool) flags(c *command) *flag.FlagSet {
-	fs := flag.NewFlagSet("tskc "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
+	fset := flag.NewFlagSet("tskc "+c.name, flag.ContinueOnError)
+	fset.SetOutput(io.Discard)
+	return fset
 }
 
-// parse parses args with fs. It returns the exit code to end with and
-// false when the command must not go on.
-func (t *tool) parse(c *command, fs *flag.FlagSet, args []string) (int, bool) {
-	err := fs.Parse(args)
+// parse parses args with fset, flags before the first argument only (for
+// run, whose later arguments belong to the program). It returns the exit
+// code to end with and false when the command must not go on.
+func (t *tool) parse(c *command, fset *flag.FlagSet, args []string) (int, bool) {
+	return t.parseResult(c, fset.Parse(args))
+}
+
+// parseAnywhere is parse for commands whose arguments are paths: flags may
+// also follow them ("tskc build ./... --check"); after "--" everything is a
+// path. The paths are in positional.
+func (t *tool) parseAnywhere(c *command, fset *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	for {
+		if code, ok := t.parseResult(c, fset.Parse(args)); !ok {
+			return nil, code, false
+		}
+		rest := fset.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), exitOK, true
+		}
+		if len(rest) == 0 {
+			return positional, exitOK, true
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (t *tool) parseResult(c *command, err error) (int, bool) {
 	if err == nil {
 		return exitOK, true
 	}

@@ -34,14 +34,14 @@ Examples:
 }
 
 func (t *tool) run(c *command, args []string) int {
-	fs := t.flags(c)
-	if code, ok := t.parse(c, fs, args); !ok {
+	fset := t.flags(c)
+	if code, ok := t.parse(c, fset, args); !ok {
 		return code
 	}
-	if fs.NArg() == 0 {
+	if fset.NArg() == 0 {
 		return t.usageError(c, "missing the program: a directory or a .tsk file")
 	}
-	code, err := runner.Run(fs.Arg(0), fs.Args()[1:], runner.Config{
+	code, err := runner.Run(fset.Arg(0), fset.Args()[1:], runner.Config{
 		Generate: t.generate,
 		Module:   t.module,
 		Stdin:    t.stdin,

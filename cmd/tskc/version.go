@@ -18,12 +18,12 @@ against a runtime of another ABI), then the Go toolchain it was built with.
 }
 
 func (t *tool) version(c *command, args []string) int {
-	fs := t.flags(c)
-	if code, ok := t.parse(c, fs, args); !ok {
+	fset := t.flags(c)
+	if code, ok := t.parse(c, fset, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return t.usageError(c, "unexpected arguments: %v", fs.Args())
+	if fset.NArg() > 0 {
+		return t.usageError(c, "unexpected arguments: %v", fset.Args())
 	}
 	module := ""
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
