@@ -911,3 +911,37 @@ func TestIONotStarvedByBusyTasklets(t *testing.T) {
 		t.Fatalf("the reader ran after %d of %d yields of the busy tasklet: IO starved", spinsAtRead, limit)
 	}
 }
+
+// TestAcceptTimeoutAndClose: Accept times out with ErrTimeout and the listener stays usable;
+// closing the listener wakes a tasklet waiting in Accept with net.ErrClosed.
+func TestAcceptTimeoutAndClose(t *testing.T) {
+	d, stderr := newNetDispatcher()
+	var e errs
+	var ln *Listener
+	var timeoutErr, closedErr error
+	p := prog("server",
+		aw(time.Second, func() Op[*Listener] { return Listen("tcp", "127.0.0.1:0") }, func(v *Listener, err error) {
+			if err != nil {
+				e.add("listen: %v", err)
+			}
+			ln = v
+		}),
+		aw(10*time.Millisecond, func() Op[*Conn] { return ln.Accept() }, func(c *Conn, err error) { timeoutErr = err }),
+		do(func(t *Tasklet) {
+			t.Spawn(prog("closer", func(t *Tasklet) bool { return t.Sleep(10 * time.Millisecond) },
+				do(func(t *Tasklet) { ln.Close() })), Options{})
+		}),
+		aw(5*time.Second, func() Op[*Conn] { return ln.Accept() }, func(c *Conn, err error) { closedErr = err }),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if timeoutErr != ErrTimeout {
+		t.Errorf("accept with nobody connecting: %v; want ErrTimeout", timeoutErr)
+	}
+	if !errors.Is(closedErr, net.ErrClosed) {
+		t.Errorf("accept on a listener closed meanwhile: %v; want net.ErrClosed", closedErr)
+	}
+}
