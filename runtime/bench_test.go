@@ -6,6 +6,7 @@ package runtime
 //	go test -run '^$' -bench . -benchmem ./runtime
 
 import (
+	"math/rand/v2"
 	goruntime "runtime"
 	"sync"
 	"syscall"
@@ -455,4 +456,25 @@ func BenchmarkTimers(b *testing.B) {
 		b.ReportMetric(c, "cpu-ns/timer")
 		reportRatio(b, "timers", c)
 	})
+}
+
+// BenchmarkTimerHeap: one op cancels a random timer among 1M pending and sets it again.
+func BenchmarkTimerHeap(b *testing.B) {
+	var h timerHeap
+	const pending = 1_000_000
+	ts := make([]Tasklet, pending+1)
+	for i := range pending {
+		ts[i].tidx = -1
+		h.add(&ts[i], int64(i*7919%4096)*int64(time.Millisecond))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	startCPU(b)
+	for i := range b.N {
+		// Cancel a random pending timer and set it again.
+		t := &ts[r.IntN(pending)]
+		h.remove(t)
+		h.add(t, int64(i*7919%4096)*int64(time.Millisecond))
+	}
+	b.ReportMetric(perOp(b, b.N), "cpu-ns/op")
 }
