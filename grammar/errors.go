@@ -54,6 +54,9 @@ func explain(toks []lexer.Token, i int) string {
 		return what + " (expected an import path string, like \"fmt\")"
 	}
 
+	if msg := explainClause(toks, i, what); msg != "" {
+		return msg
+	}
 	head, headIdx, depth := stmtHead(toks, i)
 	if depth == 0 {
 		// Top level: a declaration should start here.
@@ -78,6 +81,12 @@ func explain(toks []lexer.Token, i int) string {
 			return what + " (expected { on the same line)"
 		}
 		return what + " (expected end of declaration)"
+	}
+	if head == "receive" && k == token.LBRACE && headIdx > 0 && goKind(toks[headIdx-1].Type) != token.LBRACE && !isSemi(goKind(toks[headIdx-1].Type)) {
+		return what + " (receive { } stands alone; a result goes with receive [batch N] [timeout D])"
+	}
+	if headIdx == i-1 && stmtUsage[head] != "" && prev.Value == head {
+		return fmt.Sprintf("%s (expected %s)", what, stmtUsage[head])
 	}
 	if k == tokAutoSemi && blockHeads[head] {
 		return what + " (expected { on the same line)"
@@ -117,6 +126,74 @@ func explain(toks []lexer.Token, i int) string {
 		}
 	}
 	return msg
+}
+
+// explainClause explains an error in the head of a case clause.
+func explainClause(toks []lexer.Token, i int, what string) string {
+	j := i - 1
+	for j >= 0 {
+		k := goKind(toks[j].Type)
+		if isSemi(k) || k == token.LBRACE || k == token.RBRACE || k == token.COLON {
+			break
+		}
+		j--
+	}
+	if j+1 >= i || (toks[j+1].Value != "case" && toks[j+1].Value != "after") {
+		return ""
+	}
+	clause := toks[j+1].Value
+	if k := goKind(toks[i].Type); isSemi(k) || k == token.EOF {
+		return what + " (expected : to end the " + clause + " clause)"
+	}
+	if clause == "case" && enclosing(toks, i) == "select" {
+		return what + " (expected case v := <-ch:, case ch <- v: or case m := receive T:)"
+	}
+	return ""
+}
+
+// enclosing returns the word that opened the innermost brace around toks[i]:
+// select, receive, switch, ...
+func enclosing(toks []lexer.Token, i int) string {
+	depth := 0
+	for j := i - 1; j >= 0; j-- {
+		switch goKind(toks[j].Type) {
+		case token.RBRACE:
+			depth++
+		case token.LBRACE:
+			if depth == 0 {
+				// The statement of this brace: back to its start.
+				k := j - 1
+				for k >= 0 {
+					kk := goKind(toks[k].Type)
+					if isSemi(kk) || kk == token.LBRACE || kk == token.RBRACE || kk == token.COLON {
+						break
+					}
+					k--
+				}
+				if k+1 < j {
+					return toks[k+1].Value
+				}
+				return ""
+			}
+			depth--
+		}
+	}
+	return ""
+}
+
+// stmtUsage shows the form of each tasklet statement.
+var stmtUsage = map[string]string{
+	"sleep":    "sleep D",
+	"deadline": "deadline D { ... }",
+	"kill":     "kill T",
+	"send":     "send T, M",
+	"call":     "call T, M [timeout D]",
+	"reply":    "reply m, V",
+	"await":    "await OP [timeout D]",
+	"join":     "join T, join all TS or join children, [timeout D]",
+	"spawn":    "spawn [after D | loop | every D [now] | rate N | receiver] F(args) [with {...}]",
+	"receive":  "receive { cases }, or receive [batch N] [timeout D]",
+	"select":   "select { cases }",
 }
 
 // blockHeads are the words whose statement continues with `{` on its line.

@@ -176,10 +176,10 @@ type pForClause struct {
 
 type pSwitch struct {
 	Pos   lexer.Position
-	Init  *hsimple `parser:"'switch' ( @@ ';' )?"`
-	Tag   *hsimple `parser:"@@? '{'"`
-	Cases []*pCase `parser:"( @@ | ';' )*"`
-	Close *pClose  `parser:"@@"`
+	Init  *hsimple     `parser:"'switch' ( @@ ';' )?"`
+	Tag   *hsimple     `parser:"@@? '{'"`
+	Cases *switchCases `parser:"@@"`
+	Close *pClose      `parser:"@@"`
 }
 
 type pCase struct {
@@ -269,8 +269,8 @@ type pReceive struct {
 
 type pReceiveSwitch struct {
 	Pos   lexer.Position
-	Cases []*pReceiveCase `parser:"'{' ( @@ | ';' )*"`
-	Close *pClose         `parser:"@@"`
+	Cases *receiveCases `parser:"'{' @@"`
+	Close *pClose       `parser:"@@"`
 }
 
 type pReceiveCase struct {
@@ -339,8 +339,8 @@ type pQuit struct {
 
 type pSelect struct {
 	Pos   lexer.Position
-	Cases []*pSelectCase `parser:"'select' '{' ( @@ | ';' )*"`
-	Close *pClose        `parser:"@@"`
+	Cases *selectCases `parser:"'select' '{' @@"`
+	Close *pClose      `parser:"@@"`
 }
 
 type pSelectCase struct {

@@ -524,6 +524,9 @@ func (st *simpleStmt) parse(lex *lexer.PeekingLexer, mode exprMode) error {
 		rhs, err := scanList(lex, mode)
 		if err == participle.NextMatch {
 			n := lex.Peek()
+			if goKind(n.Type) == token.IDENT && stmtWords[n.Value] {
+				return participle.Errorf(n.Pos, "%s is a statement, not an expression: it cannot follow %s here (expected x %s %s ... on a line of its own)", n.Value, k, k, n.Value)
+			}
 			return participle.Errorf(n.Pos, "unexpected %s after %s (expected an expression)", describe(n), k)
 		}
 		if err != nil {
@@ -540,13 +543,21 @@ func (st *simpleStmt) parse(lex *lexer.PeekingLexer, mode exprMode) error {
 }
 
 // Parse implements participle.Parseable.
-func (st *simpleStmt) Parse(lex *lexer.PeekingLexer) error { return st.parse(lex, modeFull) }
+func (st *simpleStmt) Parse(lex *lexer.PeekingLexer) error {
+	err := st.parse(lex, modeFull)
+	record(lex, err)
+	return err
+}
 
 // hsimple is a simple statement in a statement header.
 type hsimple struct{ simpleStmt }
 
 // Parse implements participle.Parseable.
-func (st *hsimple) Parse(lex *lexer.PeekingLexer) error { return st.parse(lex, modeHeader) }
+func (st *hsimple) Parse(lex *lexer.PeekingLexer) error {
+	err := st.parse(lex, modeHeader)
+	record(lex, err)
+	return err
+}
 
 // describe names a token for an error message.
 func describe(t *lexer.Token) string {

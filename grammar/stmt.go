@@ -52,6 +52,9 @@ var (
 	quitParser      stmtParser[pQuit]
 	labeledParser   stmtParser[pLabeled]
 	chanSendParser  stmtParser[pChanSend]
+	caseParser      stmtParser[pCase]
+	recvCaseParser  stmtParser[pReceiveCase]
+	selCaseParser   stmtParser[pSelectCase]
 )
 
 // opWords begin an operation that may also stand after `lhs :=`.
@@ -488,3 +491,63 @@ var recvStops = map[string]bool{"case": true, "default": true, "after": true}
 
 // Parse implements participle.Parseable.
 func (l *recvBody) Parse(lex *lexer.PeekingLexer) error { return l.parse(lex, recvStops) }
+
+// The clauses of switch, receive and select are parsed by loops too, so
+// that an error in a clause is reported where it is rather than where
+// participle would give up on the clause list.
+
+// parseClauses parses clauses with one until the closing brace.
+func parseClauses[C any](lex *lexer.PeekingLexer, one *stmtParser[C]) ([]*C, error) {
+	var list []*C
+	for {
+		t := lex.Peek()
+		k := goKind(t.Type)
+		switch {
+		case isSemi(k):
+			lex.Next()
+			continue
+		case k == token.RBRACE || k == token.EOF:
+			return list, nil
+		}
+		start := lex.MakeCheckpoint()
+		c, err := one.parse(lex)
+		if err != nil {
+			record(lex, err)
+			if pe, ok := err.(participle.Error); ok {
+				lex.LoadCheckpoint(start)
+				for t := lex.Peek(); t.Type != lexer.EOF && t.Pos.Offset < pe.Position().Offset; t = lex.Peek() {
+					lex.Next()
+				}
+			}
+			return list, err
+		}
+		list = append(list, c)
+	}
+}
+
+// switchCases is the clauses of a switch.
+type switchCases struct{ List []*pCase }
+
+// Parse implements participle.Parseable.
+func (l *switchCases) Parse(lex *lexer.PeekingLexer) (err error) {
+	l.List, err = parseClauses(lex, &caseParser)
+	return err
+}
+
+// receiveCases is the clauses of a receive.
+type receiveCases struct{ List []*pReceiveCase }
+
+// Parse implements participle.Parseable.
+func (l *receiveCases) Parse(lex *lexer.PeekingLexer) (err error) {
+	l.List, err = parseClauses(lex, &recvCaseParser)
+	return err
+}
+
+// selectCases is the clauses of a select.
+type selectCases struct{ List []*pSelectCase }
+
+// Parse implements participle.Parseable.
+func (l *selectCases) Parse(lex *lexer.PeekingLexer) (err error) {
+	l.List, err = parseClauses(lex, &selCaseParser)
+	return err
+}

@@ -259,8 +259,8 @@ func (b *builder) switchStmt(p *pSwitch) Stmt {
 			b.errorf(ts.Pos.Offset, "switch header is a statement (expected an expression)")
 		}
 	}
-	cases := make([]*CaseClause, 0, len(p.Cases))
-	for _, c := range p.Cases {
+	cases := make([]*CaseClause, 0, len(p.Cases.List))
+	for _, c := range p.Cases.List {
 		cc := &CaseClause{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		if !c.Default {
 			cc.List = b.exprs(c.List.List)
@@ -429,7 +429,7 @@ func (b *builder) receiveSwitch(p *pReceive) *ReceiveSwitchStmt {
 	sw := p.Switch
 	s := &ReceiveSwitchStmt{Pos: b.lpos(p.Pos), Rbrace: b.lpos(sw.Close.Pos)}
 	defaults, afters := 0, 0
-	for _, c := range sw.Cases {
+	for _, c := range sw.Cases.List {
 		rc := &ReceiveCase{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		switch {
 		case c.Default:
@@ -468,7 +468,7 @@ func (b *builder) receiveType(sp span) ast.Expr {
 func (b *builder) selectStmt(p *pSelect) *SelectStmt {
 	s := &SelectStmt{Pos: b.lpos(p.Pos), Rbrace: b.lpos(p.Close.Pos)}
 	defaults, afters := 0, 0
-	for _, c := range p.Cases {
+	for _, c := range p.Cases.List {
 		sc := &SelectCase{Pos: b.lpos(c.Pos), Body: b.stmts(&c.Body.stmtList)}
 		switch {
 		case c.Default:
