@@ -84,11 +84,22 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 // Dispatch runs f as the first tasklet of a new dispatcher on the real clock, with SIGINT
 // handling, and returns the program's exit code. A generated main is
 // os.Exit(tskrt.Dispatch(Main())).
+//
+// With the environment variable TSKRT_CLOCK=virtual, the dispatcher runs on a virtual clock
+// that starts at VirtualEpoch instead: time moves only when nothing can run, so sleeps and
+// timeouts take no real time and every run of a program that does no IO is the same.
 func Dispatch(f Frame) int {
-	d := NewDispatcher(WithSignals())
+	opts := []DispatcherOption{WithSignals()}
+	if os.Getenv("TSKRT_CLOCK") == "virtual" {
+		opts = append(opts, WithClock(NewVirtualClock(VirtualEpoch)))
+	}
+	d := NewDispatcher(opts...)
 	d.Spawn(f, Options{})
 	return d.Run()
 }
+
+// VirtualEpoch is where the virtual clock of Dispatch starts (TSKRT_CLOCK=virtual).
+var VirtualEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Now returns the dispatcher clock's time.
 func (d *Dispatcher) Now() time.Time { return d.clock.Now() }

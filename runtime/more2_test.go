@@ -133,3 +133,14 @@ func TestPanicUnwindsCallers(t *testing.T) {
 	}
 	e.wantTrace("defer:mid", "defer:outer")
 }
+
+func TestDispatchVirtualClockFromEnvironment(t *testing.T) {
+	t.Setenv("TSKRT_CLOCK", "virtual")
+	var at time.Time
+	start := time.Now()
+	code := Dispatch(steps("Main", func(t *Tasklet) bool { return t.Sleep(time.Hour) },
+		do(func(t *Tasklet) { at = t.Now() })))
+	if code != 0 || !at.Equal(VirtualEpoch.Add(time.Hour)) || time.Since(start) > time.Minute {
+		t.Fatalf("code %d, woke at %v", code, at)
+	}
+}
