@@ -15,6 +15,11 @@
 // medians and the ratios goroutine ÷ tasklet (above 1: the tasklet version is better), and
 // checks them against the targets of the suite.
 //
+// With -instructions SCALE it times nothing: it runs both versions of each workload under
+// valgrind's callgrind at -n scaled by SCALE and by twice SCALE, and prints the instructions per
+// unit of work, a measure the load of the machine does not disturb (cd bench && go run
+// ./suite/cmd/suite -instructions 0.02).
+//
 // With -profile DIR it runs each program once more with -cpuprofile and -memprofile and
 // leaves the binaries and profiles in DIR, for `go tool pprof DIR/park-tasklet DIR/park-tasklet.cpu`.
 package main
@@ -75,20 +80,25 @@ func main() {
 	generate := flag.Bool("generate", true, "compile the .tsk files with the repository's tskc first")
 	scale := flag.Float64("scale", 1, "multiply every workload's -n by this `factor` (quick runs: 0.01)")
 	profile := flag.String("profile", "", "also write CPU and allocation profiles and keep the binaries in `dir`")
+	instr := flag.Float64("instructions", 0, "instead of timing, count instructions with valgrind's callgrind at this `scale` and twice it, and report instructions per unit of work (0: off)")
 	flag.Parse()
-	if err := run(*runs, *only, *generate, *scale, *profile, os.Stdout); err != nil {
+	var err error
+	if *instr > 0 {
+		err = countAll(*only, *generate, *instr, os.Stdout)
+	} else {
+		err = run(*runs, *only, *generate, *scale, *profile, os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "suite:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, only string, generate bool, scale float64, profile string, out io.Writer) error {
-	if runs < 1 {
-		return errors.New("-runs must be at least 1")
-	}
+// selectWorkloads returns the workloads whose names match the regular expression only.
+func selectWorkloads(only string) ([]workload, error) {
 	re, err := regexp.Compile(only)
 	if err != nil {
-		return fmt.Errorf("-only: %v", err)
+		return nil, fmt.Errorf("-only: %v", err)
 	}
 	var ws []workload
 	for _, w := range workloads {
@@ -97,8 +107,14 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 		}
 	}
 	if len(ws) == 0 {
-		return fmt.Errorf("no workload matches %q", only)
+		return nil, fmt.Errorf("no workload matches %q", only)
 	}
+	return ws, nil
+}
+
+// buildAll compiles the .tsk files (if generate) and builds both versions of every workload of
+// ws into binDir.
+func buildAll(ws []workload, generate bool, binDir string) error {
 	benchDir, err := findBench()
 	if err != nil {
 		return err
@@ -108,6 +124,25 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 		if err := command(filepath.Dir(benchDir), "go", "run", "./cmd/tskc", "build", "./bench/suite/..."); err != nil {
 			return err
 		}
+	}
+	for _, w := range ws {
+		for _, k := range kinds {
+			fmt.Fprintf(os.Stderr, "building %s/%s\n", w.name, k)
+			if err := command(benchDir, "go", "build", "-o", bin(binDir, w, k), "./suite/"+w.dir(k)+"/"+k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func run(runs int, only string, generate bool, scale float64, profile string, out io.Writer) error {
+	if runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+	ws, err := selectWorkloads(only)
+	if err != nil {
+		return err
 	}
 	binDir := profile
 	if binDir == "" {
@@ -119,13 +154,8 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 	} else if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
 	}
-	for _, w := range ws {
-		for _, k := range kinds {
-			fmt.Fprintf(os.Stderr, "building %s/%s\n", w.name, k)
-			if err := command(benchDir, "go", "build", "-o", bin(binDir, w, k), "./suite/"+w.dir(k)+"/"+k); err != nil {
-				return err
-			}
-		}
+	if err := buildAll(ws, generate, binDir); err != nil {
+		return err
 	}
 	load0 := loadavg()
 	results := make([][][]sample, len(ws)) // workload, kind, run
@@ -199,7 +229,77 @@ func scaleArgs(w workload, scale float64) []string {
 	if scale == 1 {
 		return nil
 	}
-	return []string{"-n", strconv.Itoa(max(1, int(float64(defaultN[w.name])*scale)))}
+	return []string{"-n", strconv.Itoa(scaledN(w, scale))}
+}
+
+func scaledN(w workload, scale float64) int {
+	return max(1, int(float64(defaultN[w.name])*scale))
+}
+
+// units names what one unit of -n is, per workload.
+var units = map[string]string{
+	"pingpong": "round trip", "spawn": "tasklet", "park": "tasklet", "yield": "tasklet (2,000 yields)",
+	"mailbox": "message", "flood": "message", "timers": "tasklet (5 sleeps)",
+}
+
+// countAll runs both versions of every selected workload under callgrind with -n at scale and
+// at twice scale, and prints the instructions per unit of work: the difference of the two
+// counts over the difference of the two -n, which leaves out the cost of starting the program.
+// Instruction counts do not depend on the load of the machine; valgrind runs one thread at a
+// time, so the goroutine versions' counts include the scheduler's spinning as it happens there.
+func countAll(only string, generate bool, scale float64, out io.Writer) error {
+	ws, err := selectWorkloads(only)
+	if err != nil {
+		return err
+	}
+	binDir, err := os.MkdirTemp("", "tskc-suite-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	if err := buildAll(ws, generate, binDir); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "instructions per unit of work (callgrind, -n at scale %g and %g); ratio = goroutine ÷ tasklet\n\n", scale, 2*scale)
+	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	fmt.Fprintln(tw, "workload\tunit\tgoroutine\ttasklet\tratio\t")
+	for _, w := range ws {
+		n := scaledN(w, scale)
+		var per [2]float64
+		for i, k := range kinds {
+			a, err := instructions(bin(binDir, w, k), n)
+			if err != nil {
+				return fmt.Errorf("%s/%s: %v", w.name, k, err)
+			}
+			b, err := instructions(bin(binDir, w, k), 2*n)
+			if err != nil {
+				return fmt.Errorf("%s/%s: %v", w.name, k, err)
+			}
+			per[i] = (float64(b) - float64(a)) / float64(n)
+			fmt.Fprintf(os.Stderr, "%s/%s: %d instructions at -n %d, %d at -n %d\n", w.name, k, a, n, b, 2*n)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.2f×\t\n", w.name, units[w.name], per[0], per[1], per[0]/per[1])
+	}
+	return tw.Flush()
+}
+
+// instructions runs the program at path with -n n under callgrind and returns the number of
+// instructions it executed.
+func instructions(path string, n int) (uint64, error) {
+	cmd := exec.Command("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", path, "-n", strconv.Itoa(n))
+	// Go's asynchronous preemption signals trip an assertion of callgrind 3.19.
+	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%v\n%s", err, stderr.Bytes())
+	}
+	for line := range strings.Lines(stderr.String()) {
+		if _, after, ok := strings.Cut(line, "Collected :"); ok {
+			return strconv.ParseUint(strings.TrimSpace(after), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no instruction count in callgrind's output:\n%s", stderr.Bytes())
 }
 
 // measure runs the program at path and returns its measurements and its answer line.
