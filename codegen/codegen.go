@@ -55,9 +55,6 @@ func Generate(dir string, cfg Config) ([]Output, error) {
 	if err := g.typecheck(); err != nil {
 		return nil, err
 	}
-	if len(g.errs) > 0 {
-		return nil, g.errorList()
-	}
 	g.check()
 	if len(g.errs) > 0 {
 		return nil, g.errorList()
@@ -93,6 +90,8 @@ type generator struct {
 	hasMain   bool // the package declares func main (in Go)
 	pkgTaken  map[string]bool
 	replyFile map[ast.Expr]*srcFile // the file declaring each reply type
+	typeErrs   grammar.ErrorList // errors of the type checker, before check drops some
+	suppressed []span
 	helperN   int
 }
 

@@ -592,7 +592,7 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		w.printf("() {\n")
 		for i, c := range s.Cases {
 			w.at(c.Pos)
-			w.printf("case %d:\n", i)
+			caseLabel(w, i, len(s.Cases))
 			scope := map[string]ast.Expr{}
 			switch c.Kind {
 			case grammar.ReceiveType:
@@ -703,7 +703,7 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		w.printf("() {\n")
 		for i, c := range s.Cases {
 			w.at(c.Pos)
-			w.printf("case %d:\n", i)
+			caseLabel(w, i, len(s.Cases))
 			scope := map[string]ast.Expr{}
 			switch c.Kind {
 			case grammar.SelectRecv:
@@ -753,6 +753,17 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 	default:
 		panic(fmt.Sprintf("codegen: unknown statement %T", s))
 	}
+}
+
+// caseLabel writes the label of case i of n of a receive or select; the
+// last is default, so that a receive or select whose cases all end in a
+// terminating statement is terminating, as Go's select is.
+func caseLabel(w *shadowWriter, i, n int) {
+	if i == n-1 {
+		w.printf("default:\n")
+		return
+	}
+	w.printf("case %d:\n", i)
 }
 
 func (w *shadowWriter) clauses(cs []*grammar.CaseClause) {

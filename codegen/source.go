@@ -2,13 +2,13 @@ package codegen
 
 import (
 	"fmt"
-	"math/big"
-	"time"
 	"go/ast"
 	"go/token"
+	"math/big"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tskc-lang/tskc/grammar"
 )

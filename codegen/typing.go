@@ -5,6 +5,8 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -69,7 +71,7 @@ func (g *generator) typecheck() error {
 		if err != nil {
 			return err
 		}
-		g.errs = nil
+		g.errs, g.typeErrs = nil, nil
 		g.recordErrors(pkg)
 		g.recordInfo(pkg)
 		if pass == 0 && g.findCallReplies() {
@@ -115,6 +117,23 @@ func (g *generator) recordErrors(pkg *packages.Package) {
 		if e.Kind == packages.TypeError {
 			continue
 		}
+		if strings.HasPrefix(e.Msg, "# ") {
+			// The compiler's report on the shadow (go list -export
+			// compiles it): go/types says the same, at exact positions.
+			if len(pkg.TypeErrors) > 0 {
+				continue
+			}
+			for _, ln := range strings.Split(e.Msg, "\n")[1:] {
+				if i := strings.Index(ln, ": "); i > 0 {
+					pos := ln[:i]
+					if !filepath.IsAbs(pos) {
+						pos = filepath.Join(g.dir, pos)
+					}
+					g.addLoadError(pos, ln[i+2:])
+				}
+			}
+			continue
+		}
 		g.addLoadError(e.Pos, e.Msg)
 	}
 	for _, e := range pkg.TypeErrors {
@@ -155,16 +174,23 @@ func (g *generator) addError(file string, line, col int, msg string) {
 			name = f.name
 		}
 	}
-	g.errs = append(g.errs, &grammar.Error{Pos: grammar.Pos{Filename: name, Line: line, Column: col}, Msg: userTerms(msg)})
+	g.typeErrs = append(g.typeErrs, &grammar.Error{Pos: grammar.Pos{Filename: name, Line: line, Column: col}, Msg: userTerms(msg)})
 }
 
 // userTerms rewrites the names of shadow stubs in a go/types message.
 func userTerms(msg string) string {
-	for stub, name := range stubNames {
+	if i := strings.Index(msg, " in argument to tskReplyT["); i >= 0 {
+		msg = msg[:i] + " in reply (the message's reply type)"
+	}
+	for _, r := range stubCalls {
+		msg = r.re.ReplaceAllString(msg, r.repl)
+	}
+	for _, stub := range stubsByLength {
 		if strings.Contains(msg, stub) {
-			msg = strings.ReplaceAll(msg, stub, name)
+			msg = strings.ReplaceAll(msg, stub, stubNames[stub])
 		}
 	}
+	msg = strings.ReplaceAll(msg, `"github.com/tskc-lang/tskc/runtime".`, "tskrt.")
 	msg = strings.ReplaceAll(msg, "*github.com/tskc-lang/tskc/runtime.Channel", "Channel")
 	msg = strings.ReplaceAll(msg, "github.com/tskc-lang/tskc/runtime.", "tskrt.")
 	return msg
@@ -312,4 +338,33 @@ func walkStmt(s grammar.Stmt, fn func(grammar.Stmt)) {
 	case *grammar.DeadlineStmt:
 		walkStmt(s.Body, fn)
 	}
+}
+
+// stubsByLength lists the stub names longest first, so that no name is
+// replaced inside a longer one.
+var stubsByLength = func() []string {
+	var l []string
+	for s := range stubNames {
+		l = append(l, s)
+	}
+	sort.Slice(l, func(i, j int) bool {
+		if len(l[i]) != len(l[j]) {
+			return len(l[i]) > len(l[j])
+		}
+		return l[i] < l[j]
+	})
+	return l
+}()
+
+// stubCalls rewrite stub calls that go/types quotes into the statement
+// the user wrote.
+var stubCalls = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`tskCall(?:Any)?[12](?:\[[^\]]*\])?\((.+?), (.+), [^,()]+\)`), "call $1, $2"},
+	{regexp.MustCompile(`tskChanRecv[12](?:\[[^\]]*\])?\((.+?), [^,()]+\)`), "<-$1"},
+	{regexp.MustCompile(`tskAwait[12](?:\[[^\]]*\])?\((.+), [^,()]+\)`), "await $1"},
+	{regexp.MustCompile(`tskJoin[12]\((.+?), [^,()]+\)`), "join $1"},
+	{regexp.MustCompile(`tskReceive[12]\([^()]*\)`), "receive"},
 }
