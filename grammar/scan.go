@@ -288,8 +288,11 @@ func scanMessage(msg string) string {
 	return msg
 }
 
+// lexPos converts a position for a participle token. The file name is left
+// out (the builder puts it back), which saves the garbage collector a
+// pointer per token.
 func lexPos(p Pos) lexer.Position {
-	return lexer.Position{Filename: p.Filename, Offset: p.Offset, Line: p.Line, Column: p.Column}
+	return lexer.Position{Offset: p.Offset, Line: p.Line, Column: p.Column}
 }
 
 // tokenLexer feeds pre-scanned tokens to participle, then eof.
