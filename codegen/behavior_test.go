@@ -43,6 +43,10 @@ import (
 // runTimeout bounds the run of one program.
 const runTimeout = 10 * time.Second
 
+// reserve is the time left before the test deadline below which no more programs are
+// compiled: the go build and the runs still need it.
+const reserve = 3 * time.Minute
+
 // program is one behaviour test: an archive and, once compiled, where its binary is.
 type program struct {
 	name     string
@@ -115,14 +119,23 @@ func TestBehavior(t *testing.T) {
 
 	// Compile the .tsk files of every program, a few at a time.
 	start := time.Now()
+	// Generate spends most of its time waiting for the go command (go/packages), so a few
+	// more calls than CPUs keep the machine busy.
+	deadline, hasDeadline := t.Deadline()
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	sem := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 	for _, p := range progs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if hasDeadline && time.Until(deadline) < reserve {
+				// Fail this program cleanly rather than let the test binary time out.
+				p.genErr = fmt.Errorf("not compiled: less than %v left before the test deadline "+
+					"(a loaded machine?); run go test with a longer -timeout", reserve)
+				return
+			}
 			p.genErr = generate(p.dir)
 			if p.genErr != nil {
 				// Keep the broken package out of the shared go build (the go command
