@@ -32,6 +32,8 @@ import (
 //	-- exitcode --            optional: the expected exit code (default 0)
 //	-- stderr-contains --     optional: each non-empty line must occur in standard error
 //	                          (case-insensitively)
+//	-- sigint-after --        optional: a duration; the harness sends SIGINT that long after
+//	                          starting the program
 //
 // Set TSKC_BEHAVIOR=regexp to build and run only the programs whose names match.
 //
@@ -54,9 +56,10 @@ type program struct {
 	dir      string // the program's package directory in the temporary module
 	stdout   string
 	exitCode int
-	stderr   []string // lines that must occur in stderr
-	genErr   error    // codegen.Generate's error
-	buildErr string   // go build output lines about this program
+	stderr   []string      // lines that must occur in stderr
+	sigint   time.Duration // when > 0: send SIGINT this long after the start
+	genErr   error         // codegen.Generate's error
+	buildErr string        // go build output lines about this program
 }
 
 func TestBehavior(t *testing.T) {
@@ -206,7 +209,14 @@ func (p *program) check(t *testing.T, bin, buildOut string) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", p.archive, err)
+	}
+	if p.sigint > 0 {
+		timer := time.AfterFunc(p.sigint, func() { cmd.Process.Signal(os.Interrupt) })
+		defer timer.Stop()
+	}
+	err := cmd.Wait()
 	elapsed := time.Since(start)
 	code := 0
 	var exitErr *exec.ExitError
@@ -318,6 +328,11 @@ func extract(archive, dir string) (*program, error) {
 			p.exitCode, err = strconv.Atoi(strings.TrimSpace(string(f.Data)))
 			if err != nil {
 				return nil, fmt.Errorf("exitcode: %v", err)
+			}
+		case f.Name == "sigint-after":
+			p.sigint, err = time.ParseDuration(strings.TrimSpace(string(f.Data)))
+			if err != nil || p.sigint <= 0 {
+				return nil, fmt.Errorf("sigint-after: want a positive duration, got %q", f.Data)
 			}
 		case f.Name == "stderr-contains":
 			for _, line := range strings.Split(string(f.Data), "\n") {
