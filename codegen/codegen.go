@@ -86,13 +86,13 @@ type generator struct {
 	info     *typeInfo
 	// callReply gives calls whose message is not a composite literal the
 	// reply type found by a first typing pass.
-	callReply map[posKey]ast.Expr
-	hasMain   bool // the package declares func main (in Go)
-	pkgTaken  map[string]bool
-	replyFile map[ast.Expr]*srcFile // the file declaring each reply type
-	typeErrs   grammar.ErrorList // errors of the type checker, before check drops some
+	callReply  map[posKey]ast.Expr
+	hasMain    bool // the package declares func main (in Go)
+	pkgTaken   map[string]bool
+	replyFile  map[ast.Expr]*srcFile // the file declaring each reply type
+	typeErrs   grammar.ErrorList     // errors of the type checker, before check drops some
 	suppressed []span
-	helperN   int
+	helperN    int
 }
 
 // taskletInfo describes one tasklet declaration.

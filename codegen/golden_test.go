@@ -175,3 +175,28 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestSample checks that internal/sample/sample_tsk.go, which the frame
+// size test and the benchmarks compile, is what the compiler generates now
+// (-update rewrites it).
+func TestSample(t *testing.T) {
+	outs, err := Generate("internal/sample", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		if *update {
+			if err := os.WriteFile(o.Path, o.Content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		old, err := os.ReadFile(o.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(old, o.Content) {
+			t.Errorf("%s is stale (run go test ./codegen -run TestSample -update):\n%s", o.Path, lineDiff(string(old), string(o.Content)))
+		}
+	}
+}

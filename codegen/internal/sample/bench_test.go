@@ -1,0 +1,217 @@
+package sample
+
+// Benchmarks of generated frames against hand-written frames doing the same
+// work (the hand-written ones mirror runtime/bench_test.go), and of the two
+// ways a frame can dispatch on its program counter.
+//
+//	go test -run '^$' -bench . ./codegen/internal/sample
+
+import (
+	"testing"
+
+	tskrt "github.com/tskc-lang/tskc/runtime"
+)
+
+// yielder is the hand-written frame of Yielder.
+type yielder struct{ n int }
+
+func (y *yielder) Resume(t *tskrt.Tasklet) tskrt.Status {
+	for y.n > 0 {
+		y.n--
+		if !t.Yield() {
+			return tskrt.Suspended
+		}
+	}
+	return t.Return(nil)
+}
+
+// BenchmarkYield: 100 tasklets yield in turn; one op is one switch.
+func BenchmarkYield(b *testing.B) {
+	const T = 100
+	run := func(b *testing.B, mk func(n int) tskrt.Frame) {
+		d := tskrt.NewDispatcher()
+		per := b.N/T + 1
+		for range T {
+			d.Spawn(mk(per), tskrt.Options{})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		d.Run()
+	}
+	b.Run("generated", func(b *testing.B) { run(b, Yielder) })
+	b.Run("handwritten", func(b *testing.B) {
+		run(b, func(n int) tskrt.Frame { return &yielder{n: n} })
+	})
+}
+
+// pinger and ponger are the hand-written frames of Pinger and Ponger.
+type pinger struct {
+	ping, pong *tskrt.Channel[int]
+	n, i, v    int
+	pc         int
+}
+
+func (p *pinger) Resume(t *tskrt.Tasklet) tskrt.Status {
+	for {
+		switch p.pc {
+		case 0:
+			if p.i == p.n {
+				return t.Return(nil)
+			}
+			p.pc = 1
+			if !p.ping.Send(t, p.i, tskrt.NoTimeout) {
+				return tskrt.Suspended
+			}
+			fallthrough
+		case 1:
+			p.pc = 2
+			if !p.pong.Recv(t, &p.v, tskrt.NoTimeout) {
+				return tskrt.Suspended
+			}
+			fallthrough
+		case 2:
+			p.i++
+			p.pc = 0
+		}
+	}
+}
+
+type ponger struct {
+	ping, pong *tskrt.Channel[int]
+	n, i, v    int
+	pc         int
+}
+
+func (p *ponger) Resume(t *tskrt.Tasklet) tskrt.Status {
+	for {
+		switch p.pc {
+		case 0:
+			if p.i == p.n {
+				return t.Return(nil)
+			}
+			p.pc = 1
+			if !p.ping.Recv(t, &p.v, tskrt.NoTimeout) {
+				return tskrt.Suspended
+			}
+			fallthrough
+		case 1:
+			p.pc = 2
+			if !p.pong.Send(t, p.v, tskrt.NoTimeout) {
+				return tskrt.Suspended
+			}
+			fallthrough
+		case 2:
+			p.i++
+			p.pc = 0
+		}
+	}
+}
+
+// BenchmarkPingPong: one op is a round trip over two channels.
+func BenchmarkPingPong(b *testing.B) {
+	run := func(b *testing.B, mkPing, mkPong func(ping, pong *tskrt.Channel[int], n int) tskrt.Frame) {
+		d := tskrt.NewDispatcher()
+		ping, pong := tskrt.NewChannel[int](), tskrt.NewChannel[int]()
+		d.Spawn(mkPong(ping, pong, b.N), tskrt.Options{})
+		d.Spawn(mkPing(ping, pong, b.N), tskrt.Options{})
+		b.ReportAllocs()
+		b.ResetTimer()
+		d.Run()
+	}
+	b.Run("generated", func(b *testing.B) { run(b, Pinger, Ponger) })
+	b.Run("handwritten", func(b *testing.B) {
+		run(b,
+			func(ping, pong *tskrt.Channel[int], n int) tskrt.Frame { return &pinger{ping: ping, pong: pong, n: n} },
+			func(ping, pong *tskrt.Channel[int], n int) tskrt.Frame { return &ponger{ping: ping, pong: pong, n: n} })
+	})
+}
+
+// Two dispatch layouts of one state machine (three resume points in a
+// loop): a switch that jumps to labels of straight-line code (what tskc
+// emits), and a loop around a switch whose cases are the blocks.
+type gotoFrame struct{ pc, n, acc int }
+
+func (f *gotoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	switch f.pc {
+	case 1:
+		goto resume1
+	case 2:
+		goto resume2
+	case 3:
+		goto resume3
+	}
+loop:
+	if f.n == 0 {
+		return t.Return(nil)
+	}
+	f.n--
+	f.acc++
+	f.pc = 1
+	if !t.Yield() {
+		return tskrt.Suspended
+	}
+resume1:
+	f.acc += 2
+	f.pc = 2
+	if !t.Yield() {
+		return tskrt.Suspended
+	}
+resume2:
+	f.acc += 3
+	f.pc = 3
+	if !t.Yield() {
+		return tskrt.Suspended
+	}
+resume3:
+	goto loop
+}
+
+type loopFrame struct{ pc, n, acc int }
+
+func (f *loopFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	for {
+		switch f.pc {
+		case 0:
+			if f.n == 0 {
+				return t.Return(nil)
+			}
+			f.n--
+			f.acc++
+			f.pc = 1
+			if !t.Yield() {
+				return tskrt.Suspended
+			}
+		case 1:
+			f.acc += 2
+			f.pc = 2
+			if !t.Yield() {
+				return tskrt.Suspended
+			}
+		case 2:
+			f.acc += 3
+			f.pc = 3
+			if !t.Yield() {
+				return tskrt.Suspended
+			}
+		case 3:
+			f.pc = 0
+		}
+	}
+}
+
+// BenchmarkDispatch compares the two layouts; one op is one switch.
+func BenchmarkDispatch(b *testing.B) {
+	const T = 100
+	run := func(b *testing.B, mk func(n int) tskrt.Frame) {
+		d := tskrt.NewDispatcher()
+		per := b.N/(3*T) + 1
+		for range T {
+			d.Spawn(mk(per), tskrt.Options{})
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		d.Run()
+	}
+	b.Run("goto", func(b *testing.B) { run(b, func(n int) tskrt.Frame { return &gotoFrame{n: n} }) })
+	b.Run("loop", func(b *testing.B) { run(b, func(n int) tskrt.Frame { return &loopFrame{n: n} }) })
+}

@@ -1,0 +1,96 @@
+package sample
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"unsafe"
+
+	tskrt "github.com/tskc-lang/tskc/runtime"
+)
+
+// TestFrameHoldsLiveLocals checks that Sizer's frame holds the program
+// counter, the parameters and the locals live across its receive (total,
+// i and the receive buffer), and not buf or v, which die before it.
+func TestFrameHoldsLiveLocals(t *testing.T) {
+	type live struct {
+		pc    int
+		n     int
+		ch    *tskrt.Channel[int]
+		total int
+		i     int
+		recv  int
+	}
+	if got, want := unsafe.Sizeof(sizerFrame{}), unsafe.Sizeof(live{}); got != want {
+		t.Errorf("unsafe.Sizeof(sizerFrame{}) = %d, want %d (pc, n, ch, total, i, recv)", got, want)
+	}
+	var names []string
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(sizerFrame{})) {
+		names = append(names, f.Name)
+	}
+	if got, want := strings.Join(names, " "), "pc n ch total i recv"; got != want {
+		t.Errorf("sizerFrame fields = %s, want %s", got, want)
+	}
+}
+
+// TestSizerRuns runs Sizer against a sender.
+func TestSizerRuns(t *testing.T) {
+	d := tskrt.NewDispatcher()
+	ch := tskrt.NewChannel[int]()
+	s := d.Spawn(Sizer(3, ch), tskrt.Options{})
+	d.Spawn(Pinger(ch, tskrt.NewChannel[int](), 0), tskrt.Options{})
+	d.Spawn(&sender{ch: ch, vs: []int{1, 2, 3}}, tskrt.Options{})
+	if code := d.Run(); code != 0 {
+		t.Fatalf("Run = %d", code)
+	}
+	if !s.HasFinished() {
+		t.Fatal("Sizer did not finish")
+	}
+}
+
+// sender is a hand-written frame sending vs on ch.
+type sender struct {
+	ch *tskrt.Channel[int]
+	vs []int
+	pc int
+}
+
+func (s *sender) Resume(t *tskrt.Tasklet) tskrt.Status {
+	for len(s.vs) > 0 {
+		if s.pc == 0 {
+			s.pc = 1
+			if !s.ch.Send(t, s.vs[0], tskrt.NoTimeout) {
+				return tskrt.Suspended
+			}
+		}
+		s.pc = 0
+		s.vs = s.vs[1:]
+	}
+	return t.Return(nil)
+}
+
+// TestPanicNamesTskLine checks that the stack trace of a panic in a
+// tasklet names the .tsk line.
+func TestPanicNamesTskLine(t *testing.T) {
+	src, err := os.ReadFile("sample.tsk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := 0
+	for i, l := range strings.Split(string(src), "\n") {
+		if strings.Contains(l, `m["boom"] = 1`) {
+			line = i + 1
+		}
+	}
+	var stderr bytes.Buffer
+	d := tskrt.NewDispatcher(tskrt.WithStderr(&stderr))
+	d.Spawn(Crash(nil), tskrt.Options{})
+	d.Run()
+	want := fmt.Sprintf("sample.tsk:%d", line)
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("panic report does not name %s:\n%s", want, stderr.String())
+	}
+}
