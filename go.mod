@@ -2,12 +2,14 @@ module github.com/tskc-lang/tskc
 
 go 1.26.0
 
-require golang.org/x/sys v0.50.0
+require (
+	github.com/alecthomas/participle/v2 v2.1.4
+	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/sys v0.50.0
+	golang.org/x/tools v0.52.0
+)
 
 require (
-	github.com/alecthomas/participle/v2 v2.1.4 // indirect
-	github.com/rogpeppe/go-internal v1.16.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/tools v0.52.0 // indirect
 )
