@@ -83,7 +83,15 @@ func (mb *Mailbox) popFront() item {
 	*p = item{}
 	mb.head = (mb.head + 1) & (len(mb.buf) - 1)
 	mb.n--
+	mb.release()
 	return it
+}
+
+// release drops a large ring once the mailbox is empty, so a burst does not pin memory.
+func (mb *Mailbox) release() {
+	if mb.n == 0 && len(mb.buf) > 1024 {
+		mb.buf, mb.head = nil, 0
+	}
 }
 
 func (mb *Mailbox) popBack() item {
@@ -91,6 +99,7 @@ func (mb *Mailbox) popBack() item {
 	it := *p
 	*p = item{}
 	mb.n--
+	mb.release()
 	return it
 }
 
@@ -105,6 +114,7 @@ func (mb *Mailbox) removeAt(i int) item {
 	}
 	*mb.at(mb.n - 1) = item{}
 	mb.n--
+	mb.release()
 	return it
 }
 

@@ -144,3 +144,21 @@ func TestDispatchVirtualClockFromEnvironment(t *testing.T) {
 		t.Fatalf("code %d, woke at %v", code, at)
 	}
 }
+
+func TestMailboxReleasesBurst(t *testing.T) {
+	e := newEnv(t)
+	e.d.Spawn(steps("Main", do(func(t *Tasklet) {
+		mb := t.Mailbox()
+		for i := range 5000 {
+			mb.Append(i)
+		}
+		for i := range 5000 {
+			if m, _ := mb.TryPopLeft(); m != i {
+				e.log("out of order at %d: %v", i, m)
+			}
+		}
+		e.log("len:%d:buf:%d", mb.Len(), len(mb.buf))
+	})), Options{})
+	e.run(0)
+	e.wantTrace("len:0:buf:0")
+}
