@@ -383,3 +383,30 @@ func TestByteColumns(t *testing.T) {
 		t.Errorf("wörld at %v, want b.tsk:4:25", p)
 	}
 }
+
+// TestParallelDecls checks that a file big enough to be parsed by several
+// goroutines gives its declarations in source order, every time.
+func TestParallelDecls(t *testing.T) {
+	src := bigFile(1500)
+	f := mustParse(t, "big.tsk", src)
+	if n := len(f.Decls); n < parallelMin {
+		t.Fatalf("only %d declarations: the parallel path is not taken", n)
+	}
+	for i, d := range f.Decls {
+		want := []string{"Req", "Worker", "Main"}[i%3] + fmt.Sprint(i/3)
+		var got string
+		switch d := d.(type) {
+		case *MessageDecl:
+			got = d.Name.Name
+		case *TaskletDecl:
+			got = d.Name.Name
+		}
+		if got != want {
+			t.Fatalf("declaration %d is %s, want %s", i, got, want)
+		}
+	}
+	g := mustParse(t, "big.tsk", src)
+	if path, ok := sameTree(reflect.ValueOf(f), reflect.ValueOf(g), "File"); !ok {
+		t.Fatalf("two parses differ at %s", path)
+	}
+}
