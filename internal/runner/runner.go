@@ -324,8 +324,11 @@ func goBuild(cfg Config, dir string, replacer *strings.Replacer, args ...string)
 }
 
 // execute runs the built program and returns its exit code. While it runs,
-// tskc ignores interrupts: the terminal delivers them to the program too,
-// and the program decides what they mean (its exit code says).
+// tskc passes SIGINT and SIGTERM on to it rather than dying of them: the
+// program decides what they mean, and its exit code says (a tasklet
+// program ends with 130 on SIGINT). An interrupt typed at a terminal reaches
+// both processes; the program sees it once more from tskc, which changes
+// nothing for a program already ending.
 func execute(bin string, args []string, cfg Config) (int, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = cfg.Stdin
@@ -342,9 +345,7 @@ func execute(bin string, args []string, cfg Config) (int, error) {
 		for {
 			select {
 			case s := <-sigs:
-				if s == syscall.SIGTERM {
-					cmd.Process.Signal(s) // pass a termination request on
-				}
+				cmd.Process.Signal(s)
 			case <-done:
 				return
 			}
