@@ -203,6 +203,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 				break
 			}
 		}
+		d.cur = nil
 		if d.quitting {
 			d.quitting = false
 			return d.code, true
@@ -269,12 +270,12 @@ func (d *Dispatcher) run(t *Tasklet) {
 }
 
 // endRun wakes the tasklets waiting in `kill t` once t's run is over.
+// (d.cur is cleared once per round, in loop: nothing between two runs can panic.)
 func (d *Dispatcher) endRun(t *Tasklet) {
 	if t.flags&flKillWaited != 0 {
 		d.fronts = 0
 		d.wakeKillers(t)
 	}
-	d.cur = nil
 	d.fronts = 0
 }
 
@@ -295,6 +296,7 @@ func (d *Dispatcher) panicked(t *Tasklet, r any) {
 	t.value, t.err = nil, pe
 	d.finish(t)
 	d.endRun(t)
+	d.cur = nil
 }
 
 // unwindCallers lets the calling frames of t's innermost frame run their deferred calls
@@ -365,7 +367,9 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	if t.mbox() != nil {
 		t.mbox().ownerFinished()
 	}
-	t.reply = nil
+	if t.reply != nil {
+		t.reply = nil
+	}
 	if t.flags&flKillWaited != 0 {
 		d.wakeKillers(t)
 	}
