@@ -133,6 +133,7 @@ type sendErrOp[T any] struct {
 	err error
 }
 
+// Start hands the error to a waiting receiver, or waits for one.
 func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	if t.begin() {
 		return true
@@ -157,4 +158,5 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	return false
 }
 
+// Result returns the operation's error (nil once a receiver took the error).
 func (o *sendErrOp[T]) Result(t *Tasklet) (struct{}, error) { return struct{}{}, t.err }

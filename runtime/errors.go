@@ -9,12 +9,14 @@ import (
 // deadline) passed before it could complete.
 type TimeoutError struct{}
 
+// Error returns "tskrt: timeout".
 func (TimeoutError) Error() string { return "tskrt: timeout" }
 
 // TaskletExit is the type of ErrKilled: the error a killed tasklet sees at the suspension point
 // where it was waiting (or at its next one).
 type TaskletExit struct{}
 
+// Error returns "tskrt: tasklet killed".
 func (TaskletExit) Error() string { return "tskrt: tasklet killed" }
 
 var (
@@ -34,6 +36,7 @@ type JoinError struct {
 	Cause   error    // why it failed
 }
 
+// Error names the tasklet and its cause.
 func (e *JoinError) Error() string {
 	return fmt.Sprintf("tasklet %s failed: %v", e.Tasklet.Name(), e.Cause)
 }
@@ -48,6 +51,7 @@ type PanicError struct {
 	Stack []byte // the stack trace (runtime/debug.Stack format)
 }
 
+// Error returns "panic: " and the panic value.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Unwrap returns the panic value when it is an error (for example a runtime.Error), else nil.

@@ -37,6 +37,7 @@ type goWait struct {
 
 func (g *goWait) abandon() { g.abandoned = true }
 
+// Start submits the function to the pool and parks t until it returns.
 func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	if t.begin() {
 		return true
@@ -71,6 +72,7 @@ func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	return false
 }
 
+// Result returns what the function returned, or the wait's error (timeout, kill).
 func (o *goOp[T]) Result(t *Tasklet) (T, error) {
 	if err := t.err; err != nil {
 		var zero T

@@ -48,6 +48,7 @@ type afterFrame struct {
 	pc int
 }
 
+// Resume sleeps, then runs the frame as a sub-frame.
 func (a *afterFrame) Resume(t *Tasklet) Status {
 	switch a.pc {
 	case 0:
@@ -89,6 +90,7 @@ type loopFrame struct {
 	pc   int
 }
 
+// Resume runs the body again and again.
 func (l *loopFrame) Resume(t *Tasklet) Status {
 	for {
 		switch l.pc {
@@ -145,6 +147,7 @@ type everyFrame struct {
 	pc   int
 }
 
+// Resume runs the body every interval.
 func (e *everyFrame) Resume(t *Tasklet) Status {
 	for {
 		switch e.pc {
@@ -204,6 +207,7 @@ type rateFrame struct {
 	pc     int
 }
 
+// Resume runs the body at the rate, correcting for drift.
 func (r *rateFrame) Resume(t *Tasklet) Status {
 	for {
 		switch r.pc {
@@ -257,6 +261,7 @@ type receiverFrame struct {
 	pc int
 }
 
+// Resume runs the body once per message received.
 func (r *receiverFrame) Resume(t *Tasklet) Status {
 	for {
 		switch r.pc {
