@@ -11,14 +11,13 @@ import (
 // chaos is a tasklet that performs random operations (every one bounded by a timeout) and logs
 // each outcome, so that a whole run can be compared with another run of the same seed.
 type chaos struct {
-	w     *world
-	id    int
-	r     *rand.Rand
-	left  int
-	pc    int
-	v     int
-	op    string
-	alive bool
+	w    *world
+	id   int
+	r    *rand.Rand
+	left int
+	pc   int
+	v    int
+	op   string
 }
 
 // world is what the chaos tasklets share.
