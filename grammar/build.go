@@ -487,6 +487,9 @@ func (b *builder) tasklet(p *pTasklet) *TaskletDecl {
 			ft = &ast.FuncType{Params: &ast.FieldList{}}
 		}
 		ft.Func = token.NoPos
+		if ft.Results != nil && len(ft.Results.List) == 0 {
+			ft.Results = nil // `()`: no results
+		}
 		d.Type = ft
 		b.checkResults(ft)
 	}
