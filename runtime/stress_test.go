@@ -118,6 +118,16 @@ func runChaos(t *testing.T, seed uint64) (trace string, code int) {
 	}
 	code = e.d.Run()
 	checkInvariants(t, e.d)
+	if code == 0 {
+		for i, ch := range w.chans {
+			if ch.HasSender() || ch.HasReceiver() {
+				t.Fatalf("seed %d: channel %d still has waiters after every tasklet ended", seed, i)
+			}
+		}
+		if e.d.timers.len() != 0 || e.d.runq.n != 0 {
+			t.Fatalf("seed %d: %d timers, %d runnable left", seed, e.d.timers.len(), e.d.runq.n)
+		}
+	}
 	return strings.Join(e.trace, "\n") + "\n" + e.stderr.String(), code
 }
 
