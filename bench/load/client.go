@@ -213,8 +213,12 @@ func (r *Run) Stop() error {
 
 var errClosed = errors.New("load: server closed a connection")
 
+// drainTimeout bounds how long a stopped run waits for the responses still in flight (10,000
+// connections × 16 messages take a while on a loaded machine).
+const drainTimeout = 5 * time.Second
+
 // run is one event loop. It returns when stop is set (after draining what is in flight, for
-// at most a second), when its share of round trips is spent, or on an error.
+// at most drainTimeout), when its share of round trips is spent, or on an error.
 func (l *loop) run(p Protocol, depth int, perConn, share int64, stop *atomic.Bool) error {
 	req := p.Request()
 	events := make([]unix.EpollEvent, 256)
@@ -257,10 +261,10 @@ func (l *loop) run(p Protocol, depth int, perConn, share int64, stop *atomic.Boo
 	for active > 0 {
 		if !stopping && (stop.Load() || (share > 0 && done >= share)) {
 			stopping = true
-			drainUntil = time.Now().Add(time.Second)
+			drainUntil = time.Now().Add(drainTimeout)
 		}
 		if stopping && time.Now().After(drainUntil) {
-			return fmt.Errorf("load: %d connections still had requests in flight after 1s", active)
+			return fmt.Errorf("load: %d connections still had requests in flight after %v", active, drainTimeout)
 		}
 		n, err := unix.EpollWait(l.epfd, events, 20)
 		if err != nil {
