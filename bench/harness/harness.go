@@ -207,7 +207,7 @@ func Measure(bin string, args []string, w Workload, o Options) (res Result, err 
 		}
 	}
 	// Read the server's CPU before the drain at Stop, which is not counted in the trips
-	// either way (it is at most a second of in-flight requests, a small share of a run).
+	// either way (the requests in flight at the end, a small share of a run).
 	trips, cpu1, t1 := c.Completed(), must(procstat.CPU(pid)), time.Now()
 	if err := run.Stop(); err != nil {
 		return res, err
