@@ -173,12 +173,12 @@ func (w *shadowWriter) at(p grammar.Pos) { w.b.WriteString(w.f.directive(p.Offse
 
 // stub writes a call of a stub, positioned in the stub pseudo file at p.
 func (w *shadowWriter) stub(p grammar.Pos, name string) {
-	fmt.Fprintf(&w.b, "/*line %s%s:%d:%d*/%s", w.f.abs, stubSuffix, p.Line, p.Column, name)
+	fmt.Fprintf(&w.b, "/*line %s%s:%d:%d*/%s", w.f.base, stubSuffix, p.Line, p.Column, name)
 }
 
 // glue positions what follows (text the shadow adds) in a pseudo file, so
 // that its identifiers never take the position of a .tsk identifier.
-func (w *shadowWriter) glue() { fmt.Fprintf(&w.b, "/*line %s%s:1:1*/", w.f.abs, glueSuffix) }
+func (w *shadowWriter) glue() { fmt.Fprintf(&w.b, "/*line %s%s:1:1*/", w.f.base, glueSuffix) }
 
 // renderType renders a type expression of any .tsk file of the package
 // (reply types are declared with their message).
@@ -192,7 +192,7 @@ func (w *shadowWriter) renderType(e ast.Expr) string {
 // use writes a use of name positioned in the stub pseudo file, so that an
 // unused binding is no error.
 func (w *shadowWriter) use(p grammar.Pos, name string) {
-	fmt.Fprintf(&w.b, "/*line %s%s:%d:%d*/_ = %s\n", w.f.abs, stubSuffix, p.Line, p.Column, name)
+	fmt.Fprintf(&w.b, "/*line %s%s:%d:%d*/_ = %s\n", w.f.base, stubSuffix, p.Line, p.Column, name)
 }
 
 // render renders a node's source text for the shadow.

@@ -116,7 +116,7 @@ func (s *srcFile) renderSpan(n ast.Node, start, end int, rw rewriter, timeName f
 			if directives {
 				// The identifiers of the expansion must not take the
 				// positions of the .tsk code after the literal.
-				text = fmt.Sprintf("(%s * /*line %s%s:1:1*/%s.%s)", num, s.abs, glueSuffix, timeName(), unit)
+				text = fmt.Sprintf("(%s * /*line %s%s:1:1*/%s.%s)", num, s.base, glueSuffix, timeName(), unit)
 			}
 			sp = append(sp, splice{off, s.durationEnd(off, d), text})
 			return false
@@ -152,7 +152,7 @@ func (s *srcFile) renderSpan(n ast.Node, start, end int, rw rewriter, timeName f
 // .tsk position of byte offset off.
 func (s *srcFile) directive(off int) string {
 	l, c := s.lineCol(off)
-	return fmt.Sprintf("/*line %s:%d:%d*/", s.abs, l, c)
+	return fmt.Sprintf("/*line %s:%d:%d*/", s.base, l, c)
 }
 
 // durationEnd is the end offset of the duration literal starting at off.

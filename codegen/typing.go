@@ -1,9 +1,13 @@
 package codegen
 
 import (
+	"fmt"
 	"go/ast"
+	"go/parser"
+	"go/scanner"
 	"go/token"
 	"go/types"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -94,9 +98,11 @@ func (g *generator) load() (*packages.Package, error) {
 		}
 		overlay[abs] = []byte(g.shadow(f, i == 0))
 	}
+	// The package itself is listed without export data (go list would
+	// compile the shadow), its imports are loaded from export data, and
+	// the package is type-checked here.
 	cfg := &packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedTypes |
-			packages.NeedSyntax | packages.NeedTypesInfo,
+		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedModule,
 		Dir:     g.dir,
 		Overlay: overlay,
 	}
@@ -107,8 +113,90 @@ func (g *generator) load() (*packages.Package, error) {
 	if len(pkgs) != 1 {
 		return nil, grammar.ErrorList{{Pos: grammar.Pos{Filename: g.dir}, Msg: "no single Go package here"}}
 	}
-	return pkgs[0], nil
+	pkg := pkgs[0]
+
+	pkg.Fset = token.NewFileSet()
+	var paths []string
+	for p := range pkg.Imports {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	deps := map[string]*packages.Package{}
+	if len(paths) > 0 {
+		dcfg := &packages.Config{
+			Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports,
+			Dir:  g.dir,
+			Fset: pkg.Fset,
+		}
+		ds, err := packages.Load(dcfg, paths...)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			deps[d.PkgPath] = d
+			pkg.Errors = append(pkg.Errors, d.Errors...)
+		}
+	}
+	for p, ip := range pkg.Imports {
+		if d := deps[ip.PkgPath]; d != nil {
+			pkg.Imports[p] = d
+		}
+	}
+	var files []*ast.File
+	for _, name := range pkg.GoFiles {
+		src, ok := overlay[name]
+		if !ok {
+			src, err = os.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+		}
+		f, err := parser.ParseFile(pkg.Fset, name, src, parser.AllErrors|parser.SkipObjectResolution)
+		if err != nil {
+			if l, ok := err.(scanner.ErrorList); ok {
+				for _, e := range l {
+					pkg.Errors = append(pkg.Errors, packages.Error{Pos: e.Pos.String(), Msg: e.Msg, Kind: packages.ParseError})
+				}
+			}
+		}
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	pkg.Syntax = files
+	pkg.TypesInfo = &types.Info{
+		Types:     map[ast.Expr]types.TypeAndValue{},
+		Defs:      map[*ast.Ident]types.Object{},
+		Uses:      map[*ast.Ident]types.Object{},
+		Implicits: map[ast.Node]types.Object{},
+		Instances: map[*ast.Ident]types.Instance{},
+	}
+	conf := &types.Config{
+		Importer: importerFunc(func(path string) (*types.Package, error) {
+			if ip := pkg.Imports[path]; ip != nil && ip.Types != nil {
+				return ip.Types, nil
+			}
+			if path == "unsafe" {
+				return types.Unsafe, nil
+			}
+			return nil, fmt.Errorf("could not import %s", path)
+		}),
+		Error: func(err error) {
+			if te, ok := err.(types.Error); ok {
+				pkg.TypeErrors = append(pkg.TypeErrors, te)
+			}
+		},
+	}
+	if pkg.Module != nil && pkg.Module.GoVersion != "" {
+		conf.GoVersion = "go" + pkg.Module.GoVersion
+	}
+	pkg.Types, _ = conf.Check(pkg.PkgPath, pkg.Fset, files, pkg.TypesInfo)
+	return pkg, nil
 }
+
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
 
 // recordErrors turns the loader's errors into diagnostics at .tsk
 // positions, worded in the language's terms.
