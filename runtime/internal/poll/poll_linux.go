@@ -40,6 +40,7 @@ type Poller struct {
 	events []unix.EpollEvent
 	closed bool
 	busy   bool // the last Wait found descriptors ready
+	tfd    int  // timerfd for waits that need better than millisecond precision
 }
 
 // New creates a poller (an epoll instance and its wake-up eventfd).
@@ -59,9 +60,20 @@ func New() (*Poller, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("poll: epoll_ctl eventfd: %w", err)
 	}
+	tfd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_CLOEXEC|unix.TFD_NONBLOCK)
+	if err == nil {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(tfd)}
+		if unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, tfd, &ev) != nil {
+			unix.Close(tfd)
+			tfd = -1
+		}
+	} else {
+		tfd = -1 // epoll_wait's milliseconds will do
+	}
 	return &Poller{
 		epfd:   epfd,
 		evfd:   evfd,
+		tfd:    tfd,
 		events: make([]unix.EpollEvent, 128),
 	}, nil
 }
@@ -152,6 +164,15 @@ func (p *Poller) Wait(timeout time.Duration) (int, error) {
 		}
 		runtime.Gosched()
 	}
+	if ms > 0 && p.tfd >= 0 && timeout%time.Millisecond != 0 {
+		// A timeout that is not a whole number of milliseconds: wake at the nanosecond through
+		// the timerfd rather than up to a millisecond late (a stale expiry only wakes early
+		// once, and the dispatcher waits again).
+		spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(timeout))}
+		if unix.TimerfdSettime(p.tfd, 0, &spec, nil) == nil {
+			ms = -1
+		}
+	}
 	n, err := unix.EpollWait(p.epfd, p.events, ms)
 	if err != nil {
 		p.busy = false
@@ -168,9 +189,9 @@ func (p *Poller) dispatch(n int) int {
 	called := 0
 	for i := 0; i < n; i++ {
 		e := p.events[i]
-		if int(e.Fd) == p.evfd {
+		if int(e.Fd) == p.evfd || int(e.Fd) == p.tfd {
 			var buf [8]byte
-			unix.Read(p.evfd, buf[:]) // reset the counter; EAGAIN means another read got it
+			unix.Read(int(e.Fd), buf[:]) // reset the counter; EAGAIN means another read got it
 			continue
 		}
 		if fd := int(e.Fd); fd < len(p.hs) && p.hs[fd] != nil {
@@ -193,5 +214,8 @@ func (p *Poller) Close() error {
 	p.closed = true
 	err1 := unix.Close(p.evfd)
 	err2 := unix.Close(p.epfd)
+	if p.tfd >= 0 {
+		unix.Close(p.tfd)
+	}
 	return errors.Join(err1, err2)
 }

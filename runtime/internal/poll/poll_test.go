@@ -87,3 +87,21 @@ func TestWaitTimeout(t *testing.T) {
 		t.Fatalf("returned after %v", d)
 	}
 }
+
+// A timeout below a millisecond is honoured through the timerfd: never early.
+func TestWaitSubMillisecond(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for range 5 {
+		start := time.Now()
+		if _, err := p.Wait(300 * time.Microsecond); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d < 300*time.Microsecond {
+			t.Fatalf("returned after %v", d)
+		}
+	}
+}
