@@ -44,7 +44,8 @@ type Dispatcher struct {
 	hasPosts atomic.Bool
 	holds    atomic.Int64
 	sigint   atomic.Bool
-	inflight int // Go operations running off the dispatcher (dispatcher goroutine only)
+	inflight int // operations parked on the outside world: Go operations and IO (dispatcher goroutine only)
+	offloads int // Go operations running (a virtual clock waits for them before it skips ahead)
 
 	poller  *poll.Poller // guarded by mu
 	pollErr error
@@ -500,7 +501,9 @@ func (d *Dispatcher) fireTimers(now int64) {
 // It returns false when nothing can ever happen: a deadlock.
 func (d *Dispatcher) idle() bool {
 	when, hasTimer := d.timers.peek()
-	if hasTimer && d.clock.Skip(d.base.Add(time.Duration(when))) {
+	// A virtual clock skips to the next timer, unless a Go operation is still running: its
+	// result may come first, and a blocking Go call takes real time.
+	if hasTimer && d.offloads == 0 && d.clock.Skip(d.base.Add(time.Duration(when))) {
 		return true
 	}
 	// Create the poller before reading the outside state: a Post or release that happens after

@@ -32,10 +32,14 @@ type goOp[T any] struct {
 
 // goWait is the state of a tasklet parked in a Go operation.
 type goWait struct {
+	d         *Dispatcher
 	abandoned bool
 }
 
-func (g *goWait) abandon() { g.abandoned = true }
+func (g *goWait) abandon() {
+	g.abandoned = true
+	g.d.offloads--
+}
 
 // Start submits the function to the pool and parks t until it returns.
 func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
@@ -43,9 +47,10 @@ func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 		return true
 	}
 	d := t.d
-	gw := &goWait{}
+	gw := &goWait{d: d}
 	t.value = gw
 	d.inflight++
+	d.offloads++
 	t.park(waitOp, timeout)
 	fn := o.fn
 	goPool.submit(func() {
@@ -64,6 +69,7 @@ func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 				return
 			}
 			d.inflight--
+			d.offloads--
 			o.res, o.err = res, err
 			t.err, t.value = nil, nil
 			d.ready(t, false)

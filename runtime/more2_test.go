@@ -162,3 +162,16 @@ func TestMailboxReleasesBurst(t *testing.T) {
 	e.run(0)
 	e.wantTrace("len:0:buf:0")
 }
+
+// Under a virtual clock, time does not skip past a timeout while a Go operation runs.
+func TestVirtualClockWaitsForGoOperations(t *testing.T) {
+	e := newEnv(t)
+	e.d.Spawn(steps("A",
+		func(t *Tasklet) bool {
+			return Go(func() (int, error) { time.Sleep(2 * time.Millisecond); return 1, nil }).Start(t, time.Second)
+		},
+		do(func(t *Tasklet) { e.logAt("go:%v", t.Err()) })), Options{})
+	e.d.Spawn(steps("B", func(t *Tasklet) bool { return t.Sleep(time.Hour) }, do(func(t *Tasklet) { e.logAt("b") })), Options{})
+	e.run(0)
+	e.wantTrace("go:<nil>@0s", "b@1h0m0s")
+}
