@@ -251,7 +251,12 @@ func (p *printer) exprList(l ...ast.Expr) string {
 			return ""
 		}
 	}
-	first, last := l[0].Pos(), l[len(l)-1].End()
+	// A call of _ with the list as arguments; its parentheses sit on the
+	// first and last bytes of the list, so it spans exactly the list.
+	first, last := l[0].Pos(), p.trueEnd(l[len(l)-1])
+	if last.IsValid() {
+		last--
+	}
 	call := &ast.CallExpr{Fun: &ast.Ident{NamePos: first, Name: "_"}, Lparen: first, Args: l, Rparen: last}
 	s := p.goCode(call)
 	return strings.TrimSuffix(strings.TrimPrefix(s, "_("), ")")
