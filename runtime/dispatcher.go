@@ -286,7 +286,7 @@ func (d *Dispatcher) panicked(t *Tasklet, r any) {
 	if t.state == stFinished {
 		panic(r) // after the frame ended: a bug of the runtime itself
 	}
-	pe := &PanicError{Value: r, Stack: debug.Stack()}
+	pe := &PanicError{Value: r, Stack: debug.Stack(), Pos: panicPos()}
 	d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
 	if t.state == stWaiting {
 		d.withdraw(t)

@@ -3,6 +3,9 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
 )
 
 // TimeoutError is the type of ErrTimeout: the error of an operation whose timeout (or enclosing
@@ -49,10 +52,32 @@ func (e *JoinError) Unwrap() error { return e.Cause }
 type PanicError struct {
 	Value any    // the value passed to panic
 	Stack []byte // the stack trace (runtime/debug.Stack format)
+	Pos   string // where it panicked: the innermost .tsk position (file.tsk:line), if any
 }
 
 // Error returns "panic: " and the panic value.
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+func (e *PanicError) Error() string {
+	if e.Pos != "" {
+		return fmt.Sprintf("panic at %s: %v", e.Pos, e.Value)
+	}
+	return fmt.Sprintf("panic: %v", e.Value)
+}
+
+// panicPos returns the innermost .tsk position on the stack of a panic being recovered.
+func panicPos() string {
+	var pcs [64]uintptr
+	n := goruntime.Callers(3, pcs[:])
+	frames := goruntime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.File, ".tsk") {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
 
 // Unwrap returns the panic value when it is an error (for example a runtime.Error), else nil.
 func (e *PanicError) Unwrap() error {

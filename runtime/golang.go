@@ -59,7 +59,7 @@ func (o *goOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					err = &PanicError{Value: r, Stack: debug.Stack()}
+					err = &PanicError{Value: r, Stack: debug.Stack(), Pos: panicPos()}
 				}
 			}()
 			res, err = fn()
