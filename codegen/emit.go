@@ -794,6 +794,12 @@ func (l *lowerer) terminates(s grammar.Stmt) bool {
 	return false
 }
 
+// terminatesList reports whether a statement list ends in a terminating
+// statement (and has no break that could leave it).
+func (l *lowerer) terminatesList(list []grammar.Stmt) bool {
+	return len(list) > 0 && l.terminates(list[len(list)-1]) && !hasBreak(list)
+}
+
 // hasBreak reports whether a break (or labelled branch) occurs anywhere in list.
 func hasBreak(list []grammar.Stmt) bool {
 	found := false
@@ -834,6 +840,9 @@ func (l *lowerer) cleanup() {
 				dead = false
 				out = append(out, it)
 				continue
+			}
+			if it.userLabel != "" && refs[it.userLabel] {
+				dead = false
 			}
 			if dead {
 				changed = true
@@ -887,6 +896,9 @@ func (l *lowerer) liveness() {
 	for i, it := range l.items {
 		if it.code == nil && it.label != "" {
 			labelIdx[it.label] = i
+		}
+		if it.userLabel != "" {
+			labelIdx[it.userLabel] = i
 		}
 	}
 	succ := make([][]int, n)
@@ -1227,6 +1239,7 @@ func (l *lowerer) writeHelpers(b *bytes.Buffer) {
 	}
 	if l.hasDefer {
 		fmt.Fprintf(b, "// fail ends the tasklet with err after running its deferred calls.\nfunc (%s *%s) fail(%s *%s.Tasklet, err error) %s.Status {\n%s.runDefers()\nreturn %s.Fail(err)\n}\n\n", f, frame, t, rt, rt, f, t)
+		fmt.Fprintf(b, "// Unwind runs the deferred calls when a panic in a tasklet this one called\n// ends the tasklet (tskrt.Unwinder).\nfunc (%s *%s) Unwind(*%s.Tasklet) {\n%s.runDefers()\n}\n\n", f, frame, rt, f)
 		fmt.Fprintf(b, "// unwind runs the deferred calls when Resume panics.\nfunc (%s *%s) unwind(st *%s.Status) {\nif *st == ^%s.Status(0) {\n%s.runDefers()\n}\n}\n\n", f, frame, rt, rt, f)
 		fmt.Fprintf(b, "// runDefers runs the deferred calls, last first.\nfunc (%s *%s) runDefers() {\nfor len(%s.defers) > 0 {\nd := %s.defers[len(%s.defers)-1]\n%s.defers = %s.defers[:len(%s.defers)-1]\nd()\n}\n}\n\n", f, frame, f, f, f, f, f, f)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -198,5 +199,44 @@ func TestSample(t *testing.T) {
 		if !bytes.Equal(old, o.Content) {
 			t.Errorf("%s is stale (run go test ./codegen -run TestSample -update):\n%s", o.Path, lineDiff(string(old), string(o.Content)))
 		}
+	}
+}
+
+// TestGoldenVet writes each golden package with its generated files into a
+// directory of the module and runs go vet on it: generated code must
+// compile and be vet clean.
+func TestGoldenVet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go vet")
+	}
+	files, _ := filepath.Glob("testdata/golden/*.txtar")
+	if err := os.MkdirAll("testdata/tmp", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := os.MkdirTemp("testdata/tmp", "vet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		for _, f := range ar.Files {
+			name := f.Name
+			if strings.HasPrefix(name, "want/") {
+				name = strings.TrimPrefix(name, "want/")
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs = append(dirs, "./"+dir)
+	}
+	out, err := exec.Command("go", append([]string{"vet"}, dirs...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("go vet of the golden packages: %v\n%s", err, out)
 	}
 }

@@ -48,6 +48,9 @@ type item struct {
 	term   bool     // the code never falls through
 	susp   int      // a suspension item: the resume point it parks at
 	isJump bool     // a bare goto made by lowerer.jump
+	// userLabel is the label a structured labelled loop or switch carries
+	// inside its code: the item is a jump target.
+	userLabel string
 	clears []*variable
 }
 
@@ -116,7 +119,7 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
 	l.fname = pick(ids, "f", "fr", "frame")
 	l.tname = pick(ids, "t", "tk", "task")
-	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind"} {
+	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind"} {
 		l.taken[n] = true
 	}
 	for n := range imp.taken {
@@ -654,6 +657,19 @@ func (l *lowerer) flatList(list []grammar.Stmt) {
 // flatStmt lowers a statement at the flat level; label is the user label
 // naming it.
 func (l *lowerer) flatStmt(s grammar.Stmt, label string) {
+	if ls, ok := s.(*grammar.LabeledStmt); ok && !l.suspends(s) {
+		switch ls.Stmt.(type) {
+		case *grammar.ForStmt, *grammar.RangeStmt, *grammar.SwitchStmt, *grammar.TypeSwitchStmt:
+			// break and continue may name the label: it stays on the
+			// structured statement, and the item is a jump target.
+			l.structuredItem(s, label)
+			l.items[len(l.items)-1].userLabel = ls.Label.Name
+		default:
+			l.label(ls.Label.Name)
+			l.flatStmt(ls.Stmt, ls.Label.Name)
+		}
+		return
+	}
 	if !l.suspends(s) {
 		l.structuredItem(s, label)
 		return
@@ -1052,7 +1068,10 @@ func (l *lowerer) flatSwitch(s *grammar.SwitchStmt, label string) {
 		}
 	}
 	uses = append(uses, l.refs(s.Tag)...)
-	jumps := append(append([]string(nil), labels...), end)
+	jumps := append([]string(nil), labels...)
+	if !hasDefault {
+		jumps = append(jumps, end)
+	}
 	l.add(&item{uses: uses, jumps: jumps, term: true, code: func(w *fnWriter) {
 		w.at(s.Pos)
 		if s.Tag != nil {
@@ -1131,7 +1150,10 @@ func (l *lowerer) flatTypeSwitch(s *grammar.TypeSwitchStmt, label string) {
 	if anyBound {
 		tmp = l.fresh("x")
 	}
-	jumps := append(append([]string(nil), labels...), end)
+	jumps := append([]string(nil), labels...)
+	if !hasDefault {
+		jumps = append(jumps, end)
+	}
 	l.add(&item{uses: uses, defs: defs, jumps: jumps, term: true, code: func(w *fnWriter) {
 		w.at(s.Pos)
 		if tmp != "" {

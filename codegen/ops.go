@@ -296,7 +296,11 @@ func (l *lowerer) scratchVar(base string, typ types.Type, what string) *variable
 	if v, ok := l.scratch[k]; ok {
 		return v
 	}
-	v := l.synth(base, typ, what)
+	name := base
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		name = base[:i]
+	}
+	v := l.synth(name, typ, what)
 	v.forced = true
 	l.scratch[k] = v
 	return v
@@ -459,6 +463,12 @@ func (l *lowerer) receiveSwitch(s *grammar.ReceiveSwitchStmt, label string) {
 		write(dry)
 		it.jumps = dry.jumps
 		it.code = write
+		it.term = true
+		for _, c := range s.Cases {
+			if !l.terminatesList(c.Body) {
+				it.term = false
+			}
+		}
 		l.add(it)
 		return
 	}
@@ -537,7 +547,7 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 				l.g.errorf(l.f, c.Pos, "cannot type this select case")
 				return
 			}
-			dsts[c] = l.scratchVar(fmt.Sprintf("recv%d_", n), ts[0], "select receive buffer")
+			dsts[c] = l.scratchVar(fmt.Sprintf("recv#%d", n), ts[0], "select receive buffer")
 			uses = append(uses, l.refs(c.Chan)...)
 		case grammar.SelectSend:
 			uses = append(uses, l.refs(c.Chan, c.Value)...)
@@ -694,8 +704,17 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 		write(dry)
 		it.jumps = dry.jumps
 		it.code = write
+		it.term = true
+		for _, c := range s.Cases {
+			if !l.terminatesList(c.Body) {
+				it.term = false
+			}
+		}
 		l.add(it)
 		return
+	}
+	if other == nil {
+		targets = append(targets, end)
 	}
 	l.add(&item{defs: defs, jumps: targets, term: true, code: func(w *fnWriter) {
 		w.gen()
@@ -848,6 +867,9 @@ func (l *lowerer) writeReturnValues(w *fnWriter, vals []string, depth int) {
 		return
 	}
 	switch {
+	case len(vals) == 0 && l.nresults > 0:
+		// The end of a body with results, which Go's rules make unreachable.
+		w.printf("panic(%q)\n", "tskc: unreachable end of tasklet "+l.decl.Name.Name)
 	case l.usesRet():
 		w.printf("return %s.ret(%s)\n", f, strings.Join(append([]string{t}, vals...), ", "))
 	case l.nresults == 0:

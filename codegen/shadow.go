@@ -247,7 +247,7 @@ func (w *shadowWriter) timeout(e ast.Expr) {
 
 func (w *shadowWriter) message(d *grammar.MessageDecl) {
 	f := w.f
-	w.printf("%stype %s%s %sstruct", f.directive(d.Pos.Offset), f.directive(d.Name.Pos.Offset), d.Name.Name, f.directive(f.offset(d.Fields.Pos())))
+	w.printf("%stype %s%s struct%s", f.directive(d.Pos.Offset), f.directive(d.Name.Pos.Offset), d.Name.Name, f.directive(f.offset(d.Fields.Pos())))
 	w.printf("%s\n", w.render(d.Fields))
 }
 
