@@ -96,6 +96,7 @@ type Result struct {
 	CPU     time.Duration // server CPU time (user+system) per round trip
 	Peak    int64         // server peak resident memory (VmHWM), bytes
 	PerIdle float64       // server resident memory added per idle connection, bytes
+	Client  time.Duration // load generator CPU time per round trip (this process, all threads)
 }
 
 // RaiseFileLimit lifts RLIMIT_NOFILE to its hard limit; servers started later inherit it.
@@ -194,6 +195,8 @@ func Measure(bin string, args []string, w Workload, o Options) (res Result, err 
 	if err != nil {
 		return res, err
 	}
+	self := os.Getpid()
+	client0 := must(procstat.CPU(self))
 	t0 := time.Now()
 	run := c.Start(p, w.Depth, 0, o.MaxTrips)
 	if o.Duration > 0 {
@@ -209,6 +212,7 @@ func Measure(bin string, args []string, w Workload, o Options) (res Result, err 
 	// Read the server's CPU before the drain at Stop, which is not counted in the trips
 	// either way (the requests in flight at the end, a small share of a run).
 	trips, cpu1, t1 := c.Completed(), must(procstat.CPU(pid)), time.Now()
+	client1 := must(procstat.CPU(self))
 	if err := run.Stop(); err != nil {
 		return res, err
 	}
@@ -222,6 +226,7 @@ func Measure(bin string, args []string, w Workload, o Options) (res Result, err 
 	res.Trips = trips
 	res.Rate = float64(trips) / t1.Sub(t0).Seconds()
 	res.CPU = (cpu1 - cpu0) / time.Duration(trips)
+	res.Client = (client1 - client0) / time.Duration(trips)
 	res.Peak = m.Peak
 	return res, nil
 }

@@ -120,4 +120,5 @@ func benchMeasure(b *testing.B, name string, w Workload) {
 	b.ReportMetric(float64(res.CPU)/float64(time.Microsecond), "server-µs/rt")
 	b.ReportMetric(float64(res.Peak)/(1<<20), "peak-MiB")
 	b.ReportMetric(res.PerIdle, "idle-B/conn")
+	b.ReportMetric(float64(res.Client)/float64(time.Microsecond), "client-µs/rt")
 }

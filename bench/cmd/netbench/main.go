@@ -218,7 +218,7 @@ func report(out io.Writer, w harness.Workload, order []harness.Server, byServer 
 	if w.Kind == "http" {
 		base, ref = "net/http", ""
 	}
-	header := "server\trt/s\tCPU µs/rt\tpeak RSS MiB\tidle B/conn\trt/s ÷ " + base + "\tCPU ÷ " + base + "\tpeak RSS ÷ " + base + "\t"
+	header := "server\trt/s\tCPU µs/rt\tclient µs/rt\tpeak RSS MiB\tidle B/conn\trt/s ÷ " + base + "\tCPU ÷ " + base + "\tpeak RSS ÷ " + base + "\t"
 	if ref != "" {
 		header += "rt/s ÷ " + ref + "\t"
 	}
@@ -258,7 +258,8 @@ func report(out io.Writer, w harness.Workload, order []harness.Server, byServer 
 			fmt.Fprintf(tw, "%s\tfailed: %s\t\n", s.Name, strings.Join(msgs, "; "))
 			continue
 		}
-		line := fmt.Sprintf("%s\t%.0f\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t", s.Name, rate, cpu, peak/(1<<20), idle,
+		client := median(rs, func(r result) float64 { return us(r.Client) })
+		line := fmt.Sprintf("%s\t%.0f\t%.2f\t%.2f\t%.1f\t%.0f\t%s\t%s\t%s\t", s.Name, rate, cpu, client, peak/(1<<20), idle,
 			ratio(rate, bRate, bOK), ratio(cpu, bCPU, bOK), ratio(peak, bPeak, bOK))
 		if ref != "" {
 			line += ratio(rate, rRate, rOK) + "\t"
