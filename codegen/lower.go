@@ -51,7 +51,7 @@ type item struct {
 	// userLabel is the label a structured labelled loop or switch carries
 	// inside its code: the item is a jump target.
 	userLabel string
-	clears []*variable
+	clears    []*variable
 }
 
 // target is an enclosing statement that break or continue may leave.
