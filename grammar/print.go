@@ -61,7 +61,10 @@ type printer struct {
 	indent   int
 	lastLine int  // source line of the last thing printed
 	fresh    bool // at the start of a block: no blank line wanted
-	err      error
+	// forceBlank asks for a blank line before what comes next: the package
+	// clause and the imports are always followed by one.
+	forceBlank bool
+	err        error
 }
 
 // --- output helpers ----------------------------------------------------
@@ -88,10 +91,10 @@ func (p *printer) line(pos Pos) {
 }
 
 func (p *printer) blankBefore(line int) {
-	if !p.fresh && line > 0 && p.lastLine > 0 && line > p.lastLine+1 {
+	if p.forceBlank || (!p.fresh && line > 0 && p.lastLine > 0 && line > p.lastLine+1) {
 		p.newline()
 	}
-	p.fresh = false
+	p.fresh, p.forceBlank = false, false
 }
 
 // flushBefore prints the comments that come before pos, each on its own line.
@@ -398,6 +401,7 @@ func (p *printer) file() {
 		p.line(f.Pos)
 		p.printf("package %s", f.Package.Name)
 		p.endLine(f.Package.Pos.Line)
+		p.forceBlank = true
 	}
 	switch len(f.Imports) {
 	case 0:
@@ -426,6 +430,9 @@ func (p *printer) file() {
 		p.indent--
 		p.printf(")")
 		p.newline()
+	}
+	if len(f.Imports) > 0 {
+		p.forceBlank = true
 	}
 	for _, d := range f.Decls {
 		p.decl(d)
