@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -56,5 +57,27 @@ func TestClient(t *testing.T) {
 	}
 	if strings.Contains(srv.Stderr(), "panic") {
 		t.Errorf("server stderr:\n%s", srv.Stderr())
+	}
+}
+
+// TestEchoSurvivesResets: clients that reset their connections (RST) mid-stream, or vanish
+// without reading, do not disturb the server: a new client is served as usual.
+func TestEchoSurvivesResets(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0")
+	for i := range 100 {
+		c := srv.Dial(t)
+		c.Write(bytes.Repeat([]byte("x"), 1000+i*1000))
+		if i%2 == 0 {
+			c.(*net.TCPConn).SetLinger(0) // close sends RST
+		}
+		c.Close()
+	}
+	c := srv.Dial(t)
+	if _, err := c.Write([]byte("still there?")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len("still there?"))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != "still there?" {
+		t.Fatalf("after the resets: %q, %v; server stderr:\n%s", got, err, srv.Stderr())
 	}
 }
