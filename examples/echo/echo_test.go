@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -79,5 +80,38 @@ func TestEchoSurvivesResets(t *testing.T) {
 	got := make([]byte, len("still there?"))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != "still there?" {
 		t.Fatalf("after the resets: %q, %v; server stderr:\n%s", got, err, srv.Stderr())
+	}
+}
+
+// TestEchoOutOfDescriptors runs the server with room for about 40 descriptors and connects 80
+// clients: accept fails with EMFILE (the server says so on stderr and goes on), the clients
+// beyond the limit wait in the accept queue, and once the first ones leave, the rest are
+// served.
+func TestEchoOutOfDescriptors(t *testing.T) {
+	srv := servertest.StartLimited(t, 48, "-addr", "127.0.0.1:0")
+	const n = 80
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = srv.Dial(t)
+		fmt.Fprintf(conns[i], "client %02d\n", i)
+	}
+	check := func(i int) {
+		t.Helper()
+		want := fmt.Sprintf("client %02d\n", i)
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(conns[i], got); err != nil || string(got) != want {
+			t.Fatalf("client %d: %q, %v; server stderr:\n%s", i, got, err, srv.Stderr())
+		}
+	}
+	check(0)
+	for i := 0; i < n/2; i++ {
+		conns[i].Close()
+	}
+	for i := n / 2; i < n; i++ {
+		check(i)
+		conns[i].Close() // and make room for the next
+	}
+	if !strings.Contains(srv.Stderr(), "too many open files") {
+		t.Errorf("the server never ran out of descriptors; stderr:\n%s", srv.Stderr())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,10 +29,23 @@ import (
 // separated by the unit separator (\x1f; an environment variable cannot hold NUL).
 const argsEnv = "TSKC_SERVERTEST_ARGS"
 
+// nofileEnv holds the soft limit on open files (RLIMIT_NOFILE) of a program started by
+// StartLimited.
+const nofileEnv = "TSKC_SERVERTEST_NOFILE"
+
 // Main runs the tests or, in a process started by Start or Run, the program's main function
 // with the arguments given there.
 func Main(m *testing.M, main func()) {
 	if args, ok := os.LookupEnv(argsEnv); ok {
+		if n, err := strconv.ParseUint(os.Getenv(nofileEnv), 10, 64); err == nil {
+			// After the Go runtime raised the soft limit at start-up: lower it again.
+			var lim syscall.Rlimit
+			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+			lim.Cur = n
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+				panic(err)
+			}
+		}
 		os.Args = os.Args[:1]
 		if args != "" {
 			os.Args = append(os.Args, strings.Split(args, "\x1f")...)
@@ -88,7 +102,20 @@ type Server struct {
 // "listening on ADDR". The program is interrupted (SIGINT) when the test ends.
 func Start(t *testing.T, args ...string) *Server {
 	t.Helper()
-	s := &Server{cmd: command(t, args), done: make(chan struct{})}
+	return start(t, command(t, args))
+}
+
+// StartLimited is Start for a program that may have at most nofile open files.
+func StartLimited(t *testing.T, nofile int, args ...string) *Server {
+	t.Helper()
+	cmd := command(t, args)
+	cmd.Env = append(cmd.Env, nofileEnv+"="+strconv.Itoa(nofile))
+	return start(t, cmd)
+}
+
+func start(t *testing.T, cmd *exec.Cmd) *Server {
+	t.Helper()
+	s := &Server{cmd: cmd, done: make(chan struct{})}
 	s.cmd.Stderr = &lockedBuilder{mu: &s.mu, b: &s.stderr}
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
