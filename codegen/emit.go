@@ -872,7 +872,6 @@ type bitset []uint64
 
 func newBitset(n int) bitset       { return make(bitset, (n+63)/64) }
 func (b bitset) set(i int)         { b[i/64] |= 1 << (i % 64) }
-func (b bitset) clear(i int)       { b[i/64] &^= 1 << (i % 64) }
 func (b bitset) has(i int) bool    { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) copyFrom(c bitset) { copy(b, c) }
 func (b bitset) equal(c bitset) bool {

@@ -225,10 +225,7 @@ func TestGoldenVet(t *testing.T) {
 		}
 		t.Cleanup(func() { os.RemoveAll(dir) })
 		for _, f := range ar.Files {
-			name := f.Name
-			if strings.HasPrefix(name, "want/") {
-				name = strings.TrimPrefix(name, "want/")
-			}
+			name := strings.TrimPrefix(f.Name, "want/")
 			if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -67,11 +67,6 @@ func (s *srcFile) keyOf(p token.Pos) posKey { return s.key(s.offset(p)) }
 // keyAt is the position key of a grammar position.
 func (s *srcFile) keyAt(p grammar.Pos) posKey { return posKey{s.abs, p.Line, p.Column} }
 
-// posString formats a grammar position as the diagnostics do.
-func (s *srcFile) posString(p grammar.Pos) string {
-	return fmt.Sprintf("%s:%d:%d", s.name, p.Line, p.Column)
-}
-
 // posKey identifies a position in a .tsk file: the absolute file name, line
 // and byte column. The shadow reproduces .tsk positions exactly through
 // /*line*/ directives, so go/types objects map back to .tsk nodes by it.
