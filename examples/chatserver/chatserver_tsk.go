@@ -801,6 +801,12 @@ func (f *sessionFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	return t.Fail(err)
 }
 
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *sessionFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
 // unwind runs the deferred calls when Resume panics.
 func (f *sessionFrame) unwind(st *tskrt.Status) {
 	if *st == ^tskrt.Status(0) {
@@ -860,13 +866,13 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line chatserver.tsk:143:2
 	f.op = tskrt.Listen("tcp", *addr)
 
-//line chatserver_tsk.go:864
+//line chatserver_tsk.go:870
 	f.pc = 1 // resume point 1: await at chatserver.tsk:143:2
 
 //line chatserver.tsk:143:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:870
+//line chatserver_tsk.go:876
 		return tskrt.Suspended
 	}
 resume1:
@@ -889,19 +895,19 @@ resume1:
 //line chatserver.tsk:149:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
 
-//line chatserver_tsk.go:893
+//line chatserver_tsk.go:899
 for1:
 
 //line chatserver.tsk:151:3
 	f.op1 = f.ln.Accept()
 
-//line chatserver_tsk.go:899
+//line chatserver_tsk.go:905
 	f.pc = 2 // resume point 2: await at chatserver.tsk:151:3
 
 //line chatserver.tsk:151:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:905
+//line chatserver_tsk.go:911
 		return tskrt.Suspended
 	}
 resume2:
@@ -911,20 +917,20 @@ resume2:
 //line chatserver.tsk:152:3
 	if !(err1 != nil) {
 
-//line chatserver_tsk.go:915
+//line chatserver_tsk.go:921
 		goto endif5
 	}
 
 //line chatserver.tsk:153:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
 
-//line chatserver_tsk.go:922
+//line chatserver_tsk.go:928
 	f.pc = 3 // resume point 3: sleep at chatserver.tsk:154:4
 
 //line chatserver.tsk:154:4
 	if !t.Sleep((10 * time.Millisecond)) {
 
-//line chatserver_tsk.go:928
+//line chatserver_tsk.go:934
 		return tskrt.Suspended
 	}
 resume3:
@@ -935,13 +941,13 @@ resume3:
 //line chatserver.tsk:155:4
 	goto continue2
 
-//line chatserver_tsk.go:939
+//line chatserver_tsk.go:945
 endif5:
 
 //line chatserver.tsk:157:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
 
-//line chatserver_tsk.go:945
+//line chatserver_tsk.go:951
 continue2:
 	goto for1
 }

@@ -157,6 +157,12 @@ func (f *serveFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	return t.Fail(err)
 }
 
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *serveFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
 // unwind runs the deferred calls when Resume panics.
 func (f *serveFrame) unwind(st *tskrt.Status) {
 	if *st == ^tskrt.Status(0) {
@@ -215,19 +221,19 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		f.defers = append(f.defers, func() { fn() })
 	}
 
-//line echo_tsk.go:219
+//line echo_tsk.go:225
 for1:
 
 //line echo.tsk:44:3
 	f.op = f.s.ReadSome()
 
-//line echo_tsk.go:225
+//line echo_tsk.go:231
 	f.pc = 1 // resume point 1: await at echo.tsk:44:3
 
 //line echo.tsk:44:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
 
-//line echo_tsk.go:231
+//line echo_tsk.go:237
 		return tskrt.Suspended
 	}
 resume1:
@@ -244,13 +250,13 @@ resume1:
 //line echo.tsk:48:3
 	f.op1 = f.c.Write(data)
 
-//line echo_tsk.go:248
+//line echo_tsk.go:254
 	f.pc = 2 // resume point 2: await at echo.tsk:48:3
 
 //line echo.tsk:48:3
 	if !f.op1.Start(t, (10 * time.Second)) {
 
-//line echo_tsk.go:254
+//line echo_tsk.go:260
 		return tskrt.Suspended
 	}
 resume2:
@@ -264,7 +270,7 @@ resume2:
 		return f.ret(t)
 	}
 
-//line echo_tsk.go:268
+//line echo_tsk.go:274
 	goto for1
 }
 
@@ -278,6 +284,12 @@ func (f *echoFrame) ret(t *tskrt.Tasklet) tskrt.Status {
 func (f *echoFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	f.runDefers()
 	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *echoFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
 }
 
 // unwind runs the deferred calls when Resume panics.
@@ -343,13 +355,13 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:57:2
 	f.op = tskrt.Dial("tcp", f.addr)
 
-//line echo_tsk.go:347
+//line echo_tsk.go:359
 	f.pc = 1 // resume point 1: await at echo.tsk:57:2
 
 //line echo.tsk:57:2
 	if !f.op.Start(t, (5 * time.Second)) {
 
-//line echo_tsk.go:353
+//line echo_tsk.go:365
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -376,7 +388,7 @@ resume1:
 //line echo.tsk:63:2
 	f.xs, f.i = f.words, 0
 
-//line echo_tsk.go:380
+//line echo_tsk.go:392
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
@@ -389,13 +401,13 @@ range1:
 //line echo.tsk:65:3
 	f.op1 = f.s.Flush()
 
-//line echo_tsk.go:393
+//line echo_tsk.go:405
 	f.pc = 2 // resume point 2: await at echo.tsk:65:3
 
 //line echo.tsk:65:3
 	if !f.op1.Start(t, (5 * time.Second)) {
 
-//line echo_tsk.go:399
+//line echo_tsk.go:411
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -413,13 +425,13 @@ resume2:
 //line echo.tsk:69:3
 	f.op2 = f.s.ReadLine()
 
-//line echo_tsk.go:417
+//line echo_tsk.go:429
 	f.pc = 3 // resume point 3: await at echo.tsk:69:3
 
 //line echo.tsk:69:3
 	if !f.op2.Start(t, (5 * time.Second)) {
 
-//line echo_tsk.go:423
+//line echo_tsk.go:435
 		return tskrt.Suspended
 	}
 resume3:
@@ -436,7 +448,7 @@ resume3:
 //line echo.tsk:73:3
 	fmt.Println("echo:", string(line))
 
-//line echo_tsk.go:440
+//line echo_tsk.go:452
 	f.i++
 	goto range1
 break3:
@@ -447,13 +459,13 @@ break3:
 //line echo.tsk:76:2
 	f.op2 = f.s.ReadSome()
 
-//line echo_tsk.go:451
+//line echo_tsk.go:463
 	f.pc = 4 // resume point 4: await at echo.tsk:76:2
 
 //line echo.tsk:76:2
 	if !f.op2.Start(t, (5 * time.Second)) {
 
-//line echo_tsk.go:457
+//line echo_tsk.go:469
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -484,6 +496,12 @@ func (f *clientFrame) ret(t *tskrt.Tasklet, err error) tskrt.Status {
 func (f *clientFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	f.runDefers()
 	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *clientFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
 }
 
 // unwind runs the deferred calls when Resume panics.
@@ -548,7 +566,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line echo.tsk:87:2
 	if !(*connect != "") {
 
-//line echo_tsk.go:552
+//line echo_tsk.go:570
 		goto else1
 	}
 	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:88:3
@@ -556,7 +574,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line echo.tsk:88:3
 	if !t.Enter(Client(*connect, flag.Args())) {
 
-//line echo_tsk.go:560
+//line echo_tsk.go:578
 		return tskrt.Suspended
 	}
 resume1:
@@ -568,7 +586,7 @@ else1:
 //line echo.tsk:90:3
 	if !t.Enter(Serve(*addr)) {
 
-//line echo_tsk.go:572
+//line echo_tsk.go:590
 		return tskrt.Suspended
 	}
 resume2:

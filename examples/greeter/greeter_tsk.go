@@ -155,6 +155,12 @@ func (f *serveFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	return t.Fail(err)
 }
 
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *serveFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
 // unwind runs the deferred calls when Resume panics.
 func (f *serveFrame) unwind(st *tskrt.Status) {
 	if *st == ^tskrt.Status(0) {
@@ -220,19 +226,19 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		f.defers = append(f.defers, func() { fn() })
 	}
 
-//line greeter_tsk.go:224
+//line greeter_tsk.go:230
 for1:
 
 //line greeter.tsk:43:3
 	f.op = f.s.ReadUntil("\r\n\r\n")
 
-//line greeter_tsk.go:230
+//line greeter_tsk.go:236
 	f.pc = 1 // resume point 1: await at greeter.tsk:43:3
 
 //line greeter.tsk:43:3
 	if !f.op.Start(t, (30 * time.Second)) {
 
-//line greeter_tsk.go:236
+//line greeter_tsk.go:242
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -253,7 +259,7 @@ resume1:
 //line greeter.tsk:48:3
 	if !(err != nil) {
 
-//line greeter_tsk.go:257
+//line greeter_tsk.go:263
 		goto endif5
 	}
 
@@ -263,13 +269,13 @@ resume1:
 //line greeter.tsk:50:4
 	f.op1 = f.s.Flush()
 
-//line greeter_tsk.go:267
+//line greeter_tsk.go:273
 	f.pc = 2 // resume point 2: await at greeter.tsk:50:4
 
 //line greeter.tsk:50:4
 	if !f.op1.Start(t, (5 * time.Second)) {
 
-//line greeter_tsk.go:273
+//line greeter_tsk.go:279
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -283,26 +289,26 @@ resume2:
 //line greeter.tsk:51:4
 	return f.ret(t)
 
-//line greeter_tsk.go:287
+//line greeter_tsk.go:293
 endif5:
 
 //line greeter.tsk:53:3
 	if !(f.req.bodyLen > 0) {
 
-//line greeter_tsk.go:293
+//line greeter_tsk.go:299
 		goto endif7
 	}
 
 //line greeter.tsk:54:4
 	f.op = f.s.ReadFull(f.req.bodyLen)
 
-//line greeter_tsk.go:300
+//line greeter_tsk.go:306
 	f.pc = 3 // resume point 3: await at greeter.tsk:54:4
 
 //line greeter.tsk:54:4
 	if !f.op.Start(t, (30 * time.Second)) {
 
-//line greeter_tsk.go:306
+//line greeter_tsk.go:312
 		return tskrt.Suspended
 	}
 resume3:
@@ -316,7 +322,7 @@ resume3:
 		return f.ret(t)
 	}
 
-//line greeter_tsk.go:320
+//line greeter_tsk.go:326
 endif7:
 
 //line greeter.tsk:59:3
@@ -325,20 +331,20 @@ endif7:
 //line greeter.tsk:60:3
 	if !(f.req.close || f.s.Buffered() == 0) {
 
-//line greeter_tsk.go:329
+//line greeter_tsk.go:335
 		goto endif9
 	}
 
 //line greeter.tsk:61:4
 	f.op1 = f.s.Flush()
 
-//line greeter_tsk.go:336
+//line greeter_tsk.go:342
 	f.pc = 4 // resume point 4: await at greeter.tsk:61:4
 
 //line greeter.tsk:61:4
 	if !f.op1.Start(t, (10 * time.Second)) {
 
-//line greeter_tsk.go:342
+//line greeter_tsk.go:348
 		return tskrt.Suspended
 	}
 resume4:
@@ -352,7 +358,7 @@ resume4:
 		return f.ret(t)
 	}
 
-//line greeter_tsk.go:356
+//line greeter_tsk.go:362
 endif9:
 	goto for1
 }
@@ -367,6 +373,12 @@ func (f *greetFrame) ret(t *tskrt.Tasklet) tskrt.Status {
 func (f *greetFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	f.runDefers()
 	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *greetFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
 }
 
 // unwind runs the deferred calls when Resume panics.
@@ -415,13 +427,13 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line greeter.tsk:71:2
 	flag.Parse()
 
-//line greeter_tsk.go:419
+//line greeter_tsk.go:431
 	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:72:2
 
 //line greeter.tsk:72:2
 	if !t.Enter(Serve(*addr)) {
 
-//line greeter_tsk.go:425
+//line greeter_tsk.go:437
 		return tskrt.Suspended
 	}
 resume1:
