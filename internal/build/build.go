@@ -15,9 +15,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tskc-lang/tskc/grammar"
 	"github.com/tskc-lang/tskc/internal/diff"
@@ -424,14 +426,33 @@ func fromError(where string, e *grammar.Error) Diagnostic {
 
 // Plan compiles pkgs with gen and returns the changes that would bring the
 // generated files up to date, and every diagnostic, sorted. A package with
-// errors contributes no changes.
+// errors contributes no changes. Packages are compiled concurrently, up to
+// GOMAXPROCS at a time (the generator mostly waits for the go command), so
+// gen must be safe for concurrent use; the results do not depend on the
+// order.
 func Plan(pkgs []*Package, gen Generator) ([]Change, []Diagnostic) {
+	type result struct {
+		changes []Change
+		diags   []Diagnostic
+	}
+	results := make([]result, len(pkgs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, p := range pkgs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			cs, ds := planPackage(p, gen)
+			results[i] = result{cs, ds}
+		}()
+	}
+	wg.Wait()
 	var changes []Change
 	var diags []Diagnostic
-	for _, p := range pkgs {
-		cs, ds := planPackage(p, gen)
-		changes = append(changes, cs...)
-		diags = append(diags, ds...)
+	for _, r := range results {
+		changes = append(changes, r.changes...)
+		diags = append(diags, r.diags...)
 	}
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
 	return changes, SortDiagnostics(diags)
