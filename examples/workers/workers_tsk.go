@@ -135,6 +135,12 @@ func (f *stuckFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
 	return t.Fail(err)
 }
 
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *stuckFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
 // unwind runs the deferred calls when Resume panics.
 func (f *stuckFrame) unwind(st *tskrt.Status) {
 	if *st == ^tskrt.Status(0) {
@@ -210,13 +216,13 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		f.pool = append(f.pool, w)
 	}
 
-//line workers_tsk.go:214
+//line workers_tsk.go:220
 	f.pc = 1 // resume point 1: join all at workers.tsk:37:2
 
 //line workers.tsk:37:2
 	if !t.JoinAll(f.pool, (1 * time.Second)) {
 
-//line workers_tsk.go:220
+//line workers_tsk.go:226
 		return tskrt.Suspended
 	}
 resume1:
@@ -257,13 +263,13 @@ resume1:
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
 
-//line workers_tsk.go:261
+//line workers_tsk.go:267
 	f.pc = 2 // resume point 2: yield at workers.tsk:51:2
 
 //line workers.tsk:51:2
 	if !t.Yield() {
 
-//line workers_tsk.go:267
+//line workers_tsk.go:273
 		f.pool = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -276,7 +282,7 @@ resume2:
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
 
-//line workers_tsk.go:280
+//line workers_tsk.go:286
 		return tskrt.Suspended
 	}
 resume3:
@@ -288,7 +294,7 @@ resume3:
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
 
-//line workers_tsk.go:292
+//line workers_tsk.go:298
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -307,13 +313,13 @@ resume4:
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
 
-//line workers_tsk.go:311
+//line workers_tsk.go:317
 	f.pc = 5 // resume point 5: join at workers.tsk:59:3
 
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
 
-//line workers_tsk.go:317
+//line workers_tsk.go:323
 		return tskrt.Suspended
 	}
 resume5:
@@ -322,14 +328,14 @@ resume5:
 //line workers.tsk:60:3
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
 
-//line workers_tsk.go:326
+//line workers_tsk.go:332
 	t.PopDeadline()
 	f.pc = 6 // resume point 6: kill at workers.tsk:62:2
 
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
 
-//line workers_tsk.go:333
+//line workers_tsk.go:339
 		return tskrt.Suspended
 	}
 resume6:
