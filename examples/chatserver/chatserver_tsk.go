@@ -55,7 +55,6 @@ type roomFrame struct {
 	members map[string]*tskrt.Tasklet // local members, chatserver.tsk:38:2
 	w       *tskrt.Tasklet            // local w, chatserver.tsk:58:7
 	ok      bool                      // local ok, chatserver.tsk:58:10
-	names   []string                  // local names, chatserver.tsk:66:4
 	m       Join                      // local m, chatserver.tsk:41:8
 	m1      Say                       // local m, chatserver.tsk:51:8
 	m2      Leave                     // local m, chatserver.tsk:57:8
@@ -77,7 +76,6 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name    string
 		name1   string
 		name2   string
-		m3      Who
 		m3Reply tskrt.ReplyTo
 	)
 	switch f.pc {
@@ -102,14 +100,14 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line chatserver.tsk:38:2
 	f.members = map[string]*tskrt.Tasklet{}
 
-//line chatserver_tsk.go:106
+//line chatserver_tsk.go:104
 for1:
 	f.pc = 1 // resume point 1: receive at chatserver.tsk:40:3
 
 //line chatserver.tsk:40:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:113
+//line chatserver_tsk.go:111
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -129,7 +127,6 @@ resume1:
 		f.m2 = t.Value().(Leave)
 		goto case7
 	case 3:
-		m3 = t.Value().(Who)
 		m3Reply = t.ReplyTo()
 		goto case8
 	}
@@ -139,7 +136,7 @@ case5:
 //line chatserver.tsk:42:4
 	if !(f.members[f.m.Name] != nil) {
 
-//line chatserver_tsk.go:143
+//line chatserver_tsk.go:140
 		goto endif10
 	}
 	f.pc = 2 // resume point 2: reply at chatserver.tsk:43:5
@@ -147,7 +144,7 @@ case5:
 //line chatserver.tsk:43:5
 	if !t.Reply(f.mReply, false) {
 
-//line chatserver_tsk.go:151
+//line chatserver_tsk.go:148
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -159,13 +156,13 @@ resume2:
 //line chatserver.tsk:44:5
 	goto continue2
 
-//line chatserver_tsk.go:163
+//line chatserver_tsk.go:160
 endif10:
 
 //line chatserver.tsk:46:4
 	f.xs, f.i = slices.Sorted(maps.Keys(f.members)), 0
 
-//line chatserver_tsk.go:169
+//line chatserver_tsk.go:166
 range11:
 	if !(f.i < len(f.xs)) {
 		goto break13
@@ -176,7 +173,7 @@ range11:
 //line chatserver.tsk:47:5
 	if !t.Send(f.members[name], Line{Text: "* " + f.m.Name + " joined"}) {
 
-//line chatserver_tsk.go:180
+//line chatserver_tsk.go:177
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -189,13 +186,13 @@ break13:
 //line chatserver.tsk:49:4
 	f.members[f.m.Name] = f.m.Member
 
-//line chatserver_tsk.go:193
+//line chatserver_tsk.go:190
 	f.pc = 4 // resume point 4: reply at chatserver.tsk:50:4
 
 //line chatserver.tsk:50:4
 	if !t.Reply(f.mReply, true) {
 
-//line chatserver_tsk.go:199
+//line chatserver_tsk.go:196
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -209,7 +206,7 @@ case6:
 //line chatserver.tsk:52:4
 	f.xs1, f.i1 = slices.Sorted(maps.Keys(f.members)), 0
 
-//line chatserver_tsk.go:213
+//line chatserver_tsk.go:210
 range14:
 	if !(f.i1 < len(f.xs1)) {
 		goto break16
@@ -219,7 +216,7 @@ range14:
 //line chatserver.tsk:53:5
 	if !(name1 != f.m1.From) {
 
-//line chatserver_tsk.go:223
+//line chatserver_tsk.go:220
 		goto endif18
 	}
 	f.pc = 5 // resume point 5: send at chatserver.tsk:54:6
@@ -227,7 +224,7 @@ range14:
 //line chatserver.tsk:54:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
 
-//line chatserver_tsk.go:231
+//line chatserver_tsk.go:228
 		f.m = Join{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
@@ -247,7 +244,7 @@ case7:
 //line chatserver.tsk:58:4
 	if !(f.ok) {
 
-//line chatserver_tsk.go:251
+//line chatserver_tsk.go:248
 		goto endif20
 	}
 	f.pc = 6 // resume point 6: send at chatserver.tsk:59:5
@@ -255,7 +252,7 @@ case7:
 //line chatserver.tsk:59:5
 	if !t.Send(f.w, Bye{}) {
 
-//line chatserver_tsk.go:259
+//line chatserver_tsk.go:256
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
@@ -269,7 +266,7 @@ resume6:
 //line chatserver.tsk:61:5
 	f.xs2, f.i2 = slices.Sorted(maps.Keys(f.members)), 0
 
-//line chatserver_tsk.go:273
+//line chatserver_tsk.go:270
 range21:
 	if !(f.i2 < len(f.xs2)) {
 		goto break23
@@ -280,7 +277,7 @@ range21:
 //line chatserver.tsk:62:6
 	if !t.Send(f.members[name2], Line{Text: "* " + f.m2.Name + " left"}) {
 
-//line chatserver_tsk.go:284
+//line chatserver_tsk.go:281
 		return tskrt.Suspended
 	}
 resume7:
@@ -290,20 +287,12 @@ break23:
 endif20:
 	goto endreceive4
 case8:
+	f.pc = 8 // resume point 8: reply at chatserver.tsk:66:4
 
 //line chatserver.tsk:66:4
-	f.names = slices.Sorted(maps.Keys(f.members))
+	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
 
-//line chatserver.tsk:67:4
-	_ = m3
-
-//line chatserver_tsk.go:301
-	f.pc = 8 // resume point 8: reply at chatserver.tsk:68:4
-
-//line chatserver.tsk:68:4
-	if !t.Reply(m3Reply, f.names) {
-
-//line chatserver_tsk.go:307
+//line chatserver_tsk.go:296
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -340,7 +329,7 @@ func Writer(c *tskrt.Conn) tskrt.Frame {
 // writerFrame is the state of tasklet Writer between resumes.
 type writerFrame struct {
 	pc int           // resume point to continue at; 0 starts the body
-	c  *tskrt.Conn   // parameter c, chatserver.tsk:75:16
+	c  *tskrt.Conn   // parameter c, chatserver.tsk:73:16
 	op tskrt.Op[int] // the awaited operation
 }
 
@@ -360,12 +349,12 @@ func (f *writerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume2
 	}
 for1:
-	f.pc = 1 // resume point 1: receive at chatserver.tsk:77:3
+	f.pc = 1 // resume point 1: receive at chatserver.tsk:75:3
 
-//line chatserver.tsk:77:3
+//line chatserver.tsk:75:3
 	if !t.Receive(matchWriter2, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:369
+//line chatserver_tsk.go:358
 		return tskrt.Suspended
 	}
 resume1:
@@ -379,45 +368,45 @@ resume1:
 	return t.Fail(t.Err())
 case5:
 
-//line chatserver.tsk:79:4
+//line chatserver.tsk:77:4
 	f.op = f.c.Write([]byte(m.Text + "\n"))
 
-//line chatserver_tsk.go:386
-	f.pc = 2 // resume point 2: await at chatserver.tsk:79:4
+//line chatserver_tsk.go:375
+	f.pc = 2 // resume point 2: await at chatserver.tsk:77:4
 
-//line chatserver.tsk:79:4
+//line chatserver.tsk:77:4
 	if !f.op.Start(t, (10 * time.Second)) {
 
-//line chatserver_tsk.go:392
+//line chatserver_tsk.go:381
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op.Result(t)
 	f.op = nil
 
-//line chatserver.tsk:80:4
+//line chatserver.tsk:78:4
 	if err != nil {
 
-//line chatserver.tsk:81:5
+//line chatserver.tsk:79:5
 		f.c.Close()
 
-//line chatserver.tsk:82:5
+//line chatserver.tsk:80:5
 		return t.Fail(err)
 	}
 
-//line chatserver_tsk.go:409
+//line chatserver_tsk.go:398
 	goto endreceive4
 case6:
 
-//line chatserver.tsk:85:4
+//line chatserver.tsk:83:4
 	return t.Fail(nil)
 
-//line chatserver_tsk.go:416
+//line chatserver_tsk.go:405
 endreceive4:
 	goto for1
 }
 
-// matchWriter2 picks the case of the receive at chatserver.tsk:77:3 that m matches, or -1.
+// matchWriter2 picks the case of the receive at chatserver.tsk:75:3 that m matches, or -1.
 func matchWriter2(m any) int {
 	switch m.(type) {
 	case Line:
@@ -437,13 +426,13 @@ func Session(c *tskrt.Conn, room *tskrt.Tasklet) tskrt.Frame {
 // sessionFrame is the state of tasklet Session between resumes.
 type sessionFrame struct {
 	pc     int                // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn        // parameter c, chatserver.tsk:92:17
-	room   *tskrt.Tasklet     // parameter room, chatserver.tsk:92:32
-	s      *tskrt.Stream      // local s, chatserver.tsk:93:2
-	name   string             // local name, chatserver.tsk:105:2
-	w      *tskrt.Tasklet     // local w, chatserver.tsk:111:2
-	taken  bool               // local taken, chatserver.tsk:113:5
-	text   string             // local text, chatserver.tsk:125:3
+	c      *tskrt.Conn        // parameter c, chatserver.tsk:90:17
+	room   *tskrt.Tasklet     // parameter room, chatserver.tsk:90:32
+	s      *tskrt.Stream      // local s, chatserver.tsk:91:2
+	name   string             // local name, chatserver.tsk:103:2
+	w      *tskrt.Tasklet     // local w, chatserver.tsk:109:2
+	taken  bool               // local taken, chatserver.tsk:111:5
+	text   string             // local text, chatserver.tsk:123:3
 	op     tskrt.Op[struct{}] // the awaited operation
 	op1    tskrt.Op[[]byte]   // the awaited operation
 	defers []func()           // deferred calls, run on return, failure and kill
@@ -493,90 +482,90 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		goto resume13
 	}
 
-//line chatserver.tsk:93:2
+//line chatserver.tsk:91:2
 	f.s = tskrt.NewStream(f.c)
 
-//line chatserver.tsk:94:2
+//line chatserver.tsk:92:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
 
-//line chatserver.tsk:95:2
+//line chatserver.tsk:93:2
 	f.s.SetMaxToken(4096)
 
-//line chatserver.tsk:96:2
+//line chatserver.tsk:94:2
 	f.s.WriteString("name?\n")
 
-//line chatserver.tsk:97:2
+//line chatserver.tsk:95:2
 	f.op = f.s.Flush()
 
-//line chatserver_tsk.go:515
-	f.pc = 1 // resume point 1: await at chatserver.tsk:97:2
+//line chatserver_tsk.go:504
+	f.pc = 1 // resume point 1: await at chatserver.tsk:95:2
 
-//line chatserver.tsk:97:2
+//line chatserver.tsk:95:2
 	if !f.op.Start(t, (10 * time.Second)) {
 
-//line chatserver_tsk.go:521
+//line chatserver_tsk.go:510
 		return tskrt.Suspended
 	}
 resume1:
 	_, err = f.op.Result(t)
 	f.op = nil
 
-//line chatserver.tsk:98:2
+//line chatserver.tsk:96:2
 	if err != nil {
 
-//line chatserver.tsk:99:3
+//line chatserver.tsk:97:3
 		return f.ret(t)
 	}
 
-//line chatserver.tsk:101:2
+//line chatserver.tsk:99:2
 	f.op1 = f.s.ReadLine()
 
-//line chatserver_tsk.go:538
-	f.pc = 2 // resume point 2: await at chatserver.tsk:101:2
+//line chatserver_tsk.go:527
+	f.pc = 2 // resume point 2: await at chatserver.tsk:99:2
 
-//line chatserver.tsk:101:2
+//line chatserver.tsk:99:2
 	if !f.op1.Start(t, (1 * time.Minute)) {
 
-//line chatserver_tsk.go:544
+//line chatserver_tsk.go:533
 		return tskrt.Suspended
 	}
 resume2:
 	line, err = f.op1.Result(t)
 	f.op1 = nil
 
-//line chatserver.tsk:102:2
+//line chatserver.tsk:100:2
 	if err != nil {
 
-//line chatserver.tsk:103:3
+//line chatserver.tsk:101:3
 		return f.ret(t)
 	}
 
-//line chatserver.tsk:105:2
+//line chatserver.tsk:103:2
 	f.name = strings.TrimSpace(string(line))
 
-//line chatserver.tsk:106:2
+//line chatserver.tsk:104:2
 	if !(f.name == "" || strings.ContainsAny(f.name, " :*")) {
 
-//line chatserver_tsk.go:564
+//line chatserver_tsk.go:553
 		goto endif2
 	}
 
-//line chatserver.tsk:107:3
+//line chatserver.tsk:105:3
 	f.s.WriteString("* bad name\n")
 
-//line chatserver.tsk:108:3
+//line chatserver.tsk:106:3
 	f.op = f.s.Flush()
 
-//line chatserver_tsk.go:574
-	f.pc = 3 // resume point 3: await at chatserver.tsk:108:3
+//line chatserver_tsk.go:563
+	f.pc = 3 // resume point 3: await at chatserver.tsk:106:3
 
-//line chatserver.tsk:108:3
+//line chatserver.tsk:106:3
 	if !f.op.Start(t, (10 * time.Second)) {
 
-//line chatserver_tsk.go:580
+//line chatserver_tsk.go:569
 		f.c = nil    // dead from here on
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
@@ -590,22 +579,22 @@ resume3:
 	}
 	f.op = nil
 
-//line chatserver.tsk:109:3
+//line chatserver.tsk:107:3
 	return f.ret(t)
 
-//line chatserver_tsk.go:597
+//line chatserver_tsk.go:586
 endif2:
 
-//line chatserver.tsk:111:2
+//line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
 
-//line chatserver_tsk.go:603
-	f.pc = 4 // resume point 4: call at chatserver.tsk:112:2
+//line chatserver_tsk.go:592
+	f.pc = 4 // resume point 4: call at chatserver.tsk:110:2
 
-//line chatserver.tsk:112:2
+//line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
 
-//line chatserver_tsk.go:609
+//line chatserver_tsk.go:598
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -615,21 +604,21 @@ resume4:
 	}
 	joined, _ = t.Value().(bool)
 
-//line chatserver.tsk:113:5
+//line chatserver.tsk:111:5
 	f.taken = !joined
 
-//line chatserver.tsk:113:2
+//line chatserver.tsk:111:2
 	if !(f.taken) {
 
-//line chatserver_tsk.go:625
+//line chatserver_tsk.go:614
 		goto endif4
 	}
-	f.pc = 5 // resume point 5: kill at chatserver.tsk:114:3
+	f.pc = 5 // resume point 5: kill at chatserver.tsk:112:3
 
-//line chatserver.tsk:114:3
+//line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
 
-//line chatserver_tsk.go:633
+//line chatserver_tsk.go:622
 		f.room = nil // dead from here on
 		f.name = ""  // dead from here on
 		f.w = nil    // dead from here on
@@ -640,19 +629,19 @@ resume5:
 		return f.fail(t, err)
 	}
 
-//line chatserver.tsk:115:3
+//line chatserver.tsk:113:3
 	f.s.WriteString("* name taken\n")
 
-//line chatserver.tsk:116:3
+//line chatserver.tsk:114:3
 	f.op = f.s.Flush()
 
-//line chatserver_tsk.go:650
-	f.pc = 6 // resume point 6: await at chatserver.tsk:116:3
+//line chatserver_tsk.go:639
+	f.pc = 6 // resume point 6: await at chatserver.tsk:114:3
 
-//line chatserver.tsk:116:3
+//line chatserver.tsk:114:3
 	if !f.op.Start(t, (10 * time.Second)) {
 
-//line chatserver_tsk.go:656
+//line chatserver_tsk.go:645
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -663,67 +652,67 @@ resume6:
 	}
 	f.op = nil
 
-//line chatserver.tsk:117:3
+//line chatserver.tsk:115:3
 	return f.ret(t)
 
-//line chatserver_tsk.go:670
+//line chatserver_tsk.go:659
 endif4:
-	f.pc = 7 // resume point 7: send at chatserver.tsk:119:2
+	f.pc = 7 // resume point 7: send at chatserver.tsk:117:2
 
-//line chatserver.tsk:119:2
+//line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
 
-//line chatserver_tsk.go:677
+//line chatserver_tsk.go:666
 		return tskrt.Suspended
 	}
 resume7:
 for5:
 
-//line chatserver.tsk:121:3
+//line chatserver.tsk:119:3
 	f.op1 = f.s.ReadLine()
 
-//line chatserver_tsk.go:686
-	f.pc = 8 // resume point 8: await at chatserver.tsk:121:3
+//line chatserver_tsk.go:675
+	f.pc = 8 // resume point 8: await at chatserver.tsk:119:3
 
-//line chatserver.tsk:121:3
+//line chatserver.tsk:119:3
 	if !f.op1.Start(t, (10 * time.Minute)) {
 
-//line chatserver_tsk.go:692
+//line chatserver_tsk.go:681
 		return tskrt.Suspended
 	}
 resume8:
 	line1, err1 = f.op1.Result(t)
 	f.op1 = nil
 
-//line chatserver.tsk:122:3
+//line chatserver.tsk:120:3
 	if err1 != nil {
 
-//line chatserver.tsk:123:4
+//line chatserver.tsk:121:4
 		goto break7
 	}
 
-//line chatserver.tsk:125:3
+//line chatserver.tsk:123:3
 	f.text = string(line1)
 
-//line chatserver.tsk:126:3
+//line chatserver.tsk:124:3
 	if f.text == "/quit" {
 
-//line chatserver.tsk:127:4
+//line chatserver.tsk:125:4
 		goto break7
 	}
 
-//line chatserver.tsk:129:3
+//line chatserver.tsk:127:3
 	if !(f.text == "/who") {
 
-//line chatserver_tsk.go:719
+//line chatserver_tsk.go:708
 		goto endif9
 	}
-	f.pc = 9 // resume point 9: call at chatserver.tsk:130:4
+	f.pc = 9 // resume point 9: call at chatserver.tsk:128:4
 
-//line chatserver.tsk:130:4
+//line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
 
-//line chatserver_tsk.go:727
+//line chatserver_tsk.go:716
 		return tskrt.Suspended
 	}
 resume9:
@@ -731,39 +720,39 @@ resume9:
 		return f.fail(t, err)
 	}
 	names, _ = t.Value().([]string)
-	f.pc = 10 // resume point 10: send at chatserver.tsk:131:4
+	f.pc = 10 // resume point 10: send at chatserver.tsk:129:4
 
-//line chatserver.tsk:131:4
+//line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
 
-//line chatserver_tsk.go:740
+//line chatserver_tsk.go:729
 		return tskrt.Suspended
 	}
 resume10:
 
-//line chatserver.tsk:132:4
+//line chatserver.tsk:130:4
 	goto continue6
 
-//line chatserver_tsk.go:748
+//line chatserver_tsk.go:737
 endif9:
-	f.pc = 11 // resume point 11: send at chatserver.tsk:134:3
+	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
 
-//line chatserver.tsk:134:3
+//line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: f.text}) {
 
-//line chatserver_tsk.go:755
+//line chatserver_tsk.go:744
 		return tskrt.Suspended
 	}
 resume11:
 continue6:
 	goto for5
 break7:
-	f.pc = 12 // resume point 12: send at chatserver.tsk:136:2
+	f.pc = 12 // resume point 12: send at chatserver.tsk:134:2
 
-//line chatserver.tsk:136:2
+//line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
 
-//line chatserver_tsk.go:767
+//line chatserver_tsk.go:756
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
@@ -771,12 +760,12 @@ break7:
 		return tskrt.Suspended
 	}
 resume12:
-	f.pc = 13 // resume point 13: join at chatserver.tsk:137:2
+	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
 
-//line chatserver.tsk:137:2
+//line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
 
-//line chatserver_tsk.go:780
+//line chatserver_tsk.go:769
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -785,7 +774,7 @@ resume13:
 		return f.fail(t, err)
 	}
 
-//line chatserver.tsk:138:1
+//line chatserver.tsk:136:1
 	return f.ret(t)
 }
 
@@ -823,7 +812,7 @@ func (f *sessionFrame) runDefers() {
 	}
 }
 
-// Main returns a new frame of tasklet Main (chatserver.tsk:140:1).
+// Main returns a new frame of tasklet Main (chatserver.tsk:138:1).
 func Main() tskrt.Frame {
 	return &mainFrame{}
 }
@@ -831,8 +820,8 @@ func Main() tskrt.Frame {
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
 	pc   int                       // resume point to continue at; 0 starts the body
-	ln   *tskrt.Listener           // local ln, chatserver.tsk:143:2
-	room *tskrt.Tasklet            // local room, chatserver.tsk:149:2
+	ln   *tskrt.Listener           // local ln, chatserver.tsk:141:2
+	room *tskrt.Tasklet            // local room, chatserver.tsk:147:2
 	op   tskrt.Op[*tskrt.Listener] // the awaited operation
 	op1  tskrt.Op[*tskrt.Conn]     // the awaited operation
 }
@@ -857,80 +846,80 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume3
 	}
 
-//line chatserver.tsk:141:2
+//line chatserver.tsk:139:2
 	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
 
-//line chatserver.tsk:142:2
+//line chatserver.tsk:140:2
 	flag.Parse()
 
-//line chatserver.tsk:143:2
+//line chatserver.tsk:141:2
 	f.op = tskrt.Listen("tcp", *addr)
 
-//line chatserver_tsk.go:870
-	f.pc = 1 // resume point 1: await at chatserver.tsk:143:2
+//line chatserver_tsk.go:859
+	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
 
-//line chatserver.tsk:143:2
+//line chatserver.tsk:141:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:876
+//line chatserver_tsk.go:865
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
 
-//line chatserver.tsk:144:2
+//line chatserver.tsk:142:2
 	if err != nil {
 
-//line chatserver.tsk:145:3
+//line chatserver.tsk:143:3
 		fmt.Fprintln(os.Stderr, "chatserver:", err)
 
-//line chatserver.tsk:146:3
+//line chatserver.tsk:144:3
 		return t.Quit(1)
 	}
 
-//line chatserver.tsk:148:2
+//line chatserver.tsk:146:2
 	fmt.Println("listening on", f.ln.Addr())
 
-//line chatserver.tsk:149:2
+//line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
 
-//line chatserver_tsk.go:899
+//line chatserver_tsk.go:888
 for1:
 
-//line chatserver.tsk:151:3
+//line chatserver.tsk:149:3
 	f.op1 = f.ln.Accept()
 
-//line chatserver_tsk.go:905
-	f.pc = 2 // resume point 2: await at chatserver.tsk:151:3
+//line chatserver_tsk.go:894
+	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
 
-//line chatserver.tsk:151:3
+//line chatserver.tsk:149:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
 
-//line chatserver_tsk.go:911
+//line chatserver_tsk.go:900
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
 
-//line chatserver.tsk:152:3
+//line chatserver.tsk:150:3
 	if !(err1 != nil) {
 
-//line chatserver_tsk.go:921
+//line chatserver_tsk.go:910
 		goto endif5
 	}
 
-//line chatserver.tsk:153:4
+//line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
 
-//line chatserver_tsk.go:928
-	f.pc = 3 // resume point 3: sleep at chatserver.tsk:154:4
+//line chatserver_tsk.go:917
+	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
 
-//line chatserver.tsk:154:4
+//line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
 
-//line chatserver_tsk.go:934
+//line chatserver_tsk.go:923
 		return tskrt.Suspended
 	}
 resume3:
@@ -938,16 +927,16 @@ resume3:
 		return t.Fail(err)
 	}
 
-//line chatserver.tsk:155:4
+//line chatserver.tsk:153:4
 	goto continue2
 
-//line chatserver_tsk.go:945
+//line chatserver_tsk.go:934
 endif5:
 
-//line chatserver.tsk:157:3
+//line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
 
-//line chatserver_tsk.go:951
+//line chatserver_tsk.go:940
 continue2:
 	goto for1
 }
