@@ -12,8 +12,9 @@ var runCmd = &command{
 	usage: "tskc run <dir | file.tsk> [arguments...]",
 	long: `Run compiles and builds the program in a directory or a single .tsk file,
 then runs it with the arguments that follow. The program's standard input,
-output and error are the terminal's, and tskc exits with the program's exit
-code (1 and the errors when it does not compile).
+output and error are the terminal's, SIGINT and SIGTERM sent to tskc are
+passed on to it, and tskc exits with the program's exit code (1 and the
+errors when it does not compile).
 
 A directory inside a Go module is built as a package of that module (it
 must be package main): the generated files are handed to the go command
