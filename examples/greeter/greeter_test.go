@@ -102,3 +102,24 @@ func TestRawHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowClients: clients that send half a request and stall, or connect and send nothing,
+// do not hold up the others.
+func TestSlowClients(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0")
+	for range 20 {
+		c := srv.Dial(t)
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n") // and no blank line
+		srv.Dial(t)                                       // nothing at all
+	}
+	c := srv.Dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("a prompt client behind stalled ones: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "Hello World!" {
+		t.Errorf("got %s %q", resp.Status, body)
+	}
+}
