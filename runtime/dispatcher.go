@@ -27,9 +27,9 @@ type Dispatcher struct {
 	runq   runQueue
 	slab   []Tasklet // tasklet records allocated ahead (see newTasklet)
 	timers timerHeap
-	roots  *Tasklet // first root tasklet (no parent); a ring through prevSib/nextSib
-	live   int      // tasklets not finished
-	cur    *Tasklet // the tasklet being resumed
+	roots  childList // the live tasklets without a parent (roots, daemons, orphans)
+	live   int       // tasklets not finished
+	cur    *Tasklet  // the tasklet being resumed
 	// fronts counts the tasklets the current run woke by hand-over: each goes right behind the
 	// previous one, so several hand-overs in one run keep their order.
 	fronts int
@@ -147,9 +147,9 @@ func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 		t.Mailbox().max = o.Mailbox
 	}
 	if parent != nil {
-		link(&parent.kids, t)
+		parent.x().kids.add(t)
 	} else {
-		link(&d.roots, t)
+		d.roots.add(t)
 	}
 	d.live++
 	d.runq.pushBack(t)
@@ -344,18 +344,19 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	d.timers.remove(t)
 	d.live--
 	if t.parent != nil {
-		unlink(&t.parent.kids, t)
+		t.parent.ext.kids.remove(t)
 		t.parent = nil
 	} else {
-		unlink(&d.roots, t)
-	}
-	for t.kids != nil { // orphans become roots
-		c := t.kids
-		unlink(&t.kids, c)
-		c.parent = nil
-		link(&d.roots, c)
+		d.roots.remove(t)
 	}
 	if x := t.ext; x != nil {
+		for _, c := range x.kids.s { // orphans become roots
+			if c != nil {
+				c.parent = nil
+				d.roots.add(c)
+			}
+		}
+		x.kids = childList{}
 		x.deadlines = nil
 		x.sel = nil
 		calls := x.calls
@@ -656,17 +657,13 @@ func (d *Dispatcher) logf(format string, args ...any) {
 // reportDeadlock writes which tasklets wait, and for what, to stderr.
 func (d *Dispatcher) reportDeadlock() {
 	var lines []string
-	if first := d.roots; first != nil {
-		c := first
-		for {
-			for t := range c.Tree() {
-				if t.state == stWaiting {
-					lines = append(lines, "\t"+t.Name()+": "+t.waitDescription())
-				}
-			}
-			c = c.nextSib
-			if c == first {
-				break
+	for _, r := range d.roots.s {
+		if r == nil {
+			continue
+		}
+		for t := range r.Tree() {
+			if t.state == stWaiting {
+				lines = append(lines, "\t"+t.Name()+": "+t.waitDescription())
 			}
 		}
 	}

@@ -299,20 +299,20 @@ func TestHoldKeepsDispatcherAlive(t *testing.T) {
 	e := newEnv(t)
 	r := e.d.Spawn(steps("R", func(t *Tasklet) bool { return t.Receive(nil, NoTimeout) },
 		do(func(t *Tasklet) { e.log("got:%v", t.Value()) })), Options{})
-	release := e.d.Hold()
+	d, release := e.d, e.d.Hold()
 	go func() {
 		time.Sleep(5 * time.Millisecond)
-		e.d.Post(r, "late")
+		d.Post(r, "late")
 		release()
 	}()
 	e.run(0)
 	e.wantTrace("got:late")
 
-	e = newEnv(t)
-	e.d.Spawn(steps("R", func(t *Tasklet) bool { return t.Receive(nil, NoTimeout) }), Options{})
-	release = e.d.Hold()
-	go func() { time.Sleep(5 * time.Millisecond); release() }()
-	e.run(2)
+	e2 := newEnv(t)
+	e2.d.Spawn(steps("R", func(t *Tasklet) bool { return t.Receive(nil, NoTimeout) }), Options{})
+	release2 := e2.d.Hold()
+	go func() { time.Sleep(5 * time.Millisecond); release2() }()
+	e2.run(2)
 }
 
 func TestSigintExits130(t *testing.T) {

@@ -140,19 +140,15 @@ func checkInvariants(t *testing.T, d *Dispatcher) {
 		}
 	}
 	live := 0
-	if first := d.roots; first != nil {
-		c := first
-		for {
-			for x := range c.Tree() {
-				if x.state == stFinished {
-					t.Fatalf("finished tasklet %s still in the tree", x.Name())
-				}
-				live++
+	for _, r := range d.roots.s {
+		if r == nil {
+			continue
+		}
+		for x := range r.Tree() {
+			if x.state == stFinished {
+				t.Fatalf("finished tasklet %s still in the tree", x.Name())
 			}
-			c = c.nextSib
-			if c == first {
-				break
-			}
+			live++
 		}
 	}
 	if live != d.live {

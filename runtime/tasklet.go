@@ -98,9 +98,7 @@ type Tasklet struct {
 	frame Frame  // the innermost frame (the one the dispatcher resumes)
 	ext   *extra // rarely used state, allocated on first use
 
-	parent           *Tasklet
-	kids             *Tasklet // first child (kids.prevSib is the last); roots: see Dispatcher.roots
-	prevSib, nextSib *Tasklet
+	parent *Tasklet
 
 	// Registers: the outcome of the last operation. While the tasklet waits, value and reply
 	// may hold the operation's own state (see waitKind).
@@ -110,6 +108,7 @@ type Tasklet struct {
 
 	caseIdx int32
 	tidx    int32 // index in the timer heap, -1 for none
+	kidx    int32 // index in its parent's (or the dispatcher's roots) childList
 	state   taskState
 	wait    waitKind
 	flags   uint8
@@ -125,7 +124,8 @@ type extra struct {
 	deadlines []int64 // absolute dispatcher nanoseconds, innermost last
 	calls     []*call // calls to this tasklet not yet replied
 	sel       *selectState
-	mb        *Mailbox // allocated on first use
+	mb        *Mailbox  // allocated on first use
+	kids      childList // live, non-daemon children
 }
 
 func (t *Tasklet) x() *extra {
@@ -188,14 +188,13 @@ func (t *Tasklet) Parent() *Tasklet { return t.parent }
 
 // Children returns the live, non-daemon tasklets t spawned, in spawn order.
 func (t *Tasklet) Children() []*Tasklet {
-	var cs []*Tasklet
-	if c := t.kids; c != nil {
-		for {
+	if t.ext == nil || t.ext.kids.n == 0 {
+		return nil
+	}
+	cs := make([]*Tasklet, 0, t.ext.kids.n)
+	for _, c := range t.ext.kids.s {
+		if c != nil {
 			cs = append(cs, c)
-			c = c.nextSib
-			if c == t.kids {
-				break
-			}
 		}
 	}
 	return cs
@@ -213,16 +212,9 @@ func (t *Tasklet) tree(level int, yield func(*Tasklet, int) bool) bool {
 	if !yield(t, level) {
 		return false
 	}
-	if c := t.kids; c != nil {
-		for {
-			next := c.nextSib
-			if !c.tree(level+1, yield) {
-				return false
-			}
-			if next == t.kids || t.kids == nil {
-				break
-			}
-			c = next
+	for _, c := range t.Children() { // a copy: the loop body may spawn or end tasklets
+		if !c.tree(level+1, yield) {
+			return false
 		}
 	}
 	return true
@@ -258,32 +250,37 @@ func (t *Tasklet) mbox() *Mailbox {
 	return t.ext.mb
 }
 
-// link adds c to the end of the sibling ring whose first element is *first.
-func link(first **Tasklet, c *Tasklet) {
-	if *first == nil {
-		*first = c
-		c.prevSib, c.nextSib = c, c
-		return
-	}
-	f := *first
-	last := f.prevSib
-	c.prevSib, c.nextSib = last, f
-	last.nextSib = c
-	f.prevSib = c
+// childList is the live children of a tasklet (or the root tasklets of a dispatcher), in
+// spawn order: a slice in which a finished tasklet leaves a nil hole, compacted once holes are
+// the majority. Each tasklet records its index (kidx), so leaving is O(1).
+type childList struct {
+	s []*Tasklet
+	n int // live entries
 }
 
-// unlink removes c from the sibling ring whose first element is *first.
-func unlink(first **Tasklet, c *Tasklet) {
-	if c.nextSib == c {
-		*first = nil
-	} else {
-		c.prevSib.nextSib = c.nextSib
-		c.nextSib.prevSib = c.prevSib
-		if *first == c {
-			*first = c.nextSib
+func (l *childList) add(c *Tasklet) {
+	c.kidx = int32(len(l.s))
+	l.s = append(l.s, c)
+	l.n++
+}
+
+func (l *childList) remove(c *Tasklet) {
+	l.s[c.kidx] = nil
+	l.n--
+	if l.n == 0 {
+		clear(l.s)
+		l.s = l.s[:0]
+	} else if len(l.s) > 16 && l.n < len(l.s)/2 {
+		live := l.s[:0]
+		for _, x := range l.s {
+			if x != nil {
+				x.kidx = int32(len(live))
+				live = append(live, x)
+			}
 		}
+		clear(l.s[len(live):])
+		l.s = live
 	}
-	c.prevSib, c.nextSib = nil, nil
 }
 
 // Spawn starts f as a new tasklet, a child of t unless o.Daemon. The new tasklet is runnable and
