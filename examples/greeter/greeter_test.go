@@ -110,7 +110,7 @@ func TestSlowClients(t *testing.T) {
 	for range 20 {
 		c := srv.Dial(t)
 		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n") // and no blank line
-		srv.Dial(t)                                       // nothing at all
+		srv.Dial(t)                                        // nothing at all
 	}
 	c := srv.Dial(t)
 	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
