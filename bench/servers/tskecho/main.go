@@ -7,7 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	tskrt "github.com/tskc-lang/tskc/runtime"
@@ -120,7 +123,24 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first -profile-time to this file")
 	profileTime := flag.Duration("profile-time", 10*time.Second, "how long to profile")
+	memProfile := flag.String("memprofile", "", "write a heap profile to this file on SIGUSR1")
 	flag.Parse()
+	if *memProfile != "" {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGUSR1)
+		go func() {
+			for range sig {
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				fmt.Fprintf(os.Stderr, "heap in use %d, objects %d, sys %d\n", ms.HeapInuse, ms.HeapObjects, ms.Sys)
+				if f, err := os.Create(*memProfile); err == nil {
+					pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}()
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
