@@ -945,3 +945,34 @@ func TestAcceptTimeoutAndClose(t *testing.T) {
 		t.Errorf("accept on a listener closed meanwhile: %v; want net.ErrClosed", closedErr)
 	}
 }
+
+// TestReadUnderDeadline: an enclosing deadline bounds a read that has no timeout of its own.
+func TestReadUnderDeadline(t *testing.T) {
+	ln := goListener(t, "tcp", func(c net.Conn) {
+		defer c.Close()
+		io.Copy(io.Discard, c)
+	})
+	d, stderr := newNetDispatcher()
+	var e errs
+	var c *Conn
+	var readErr error
+	var expired bool
+	p := prog("client",
+		dialStep(&e, "tcp", ln.Addr().String(), &c),
+		do(func(t *Tasklet) { t.PushDeadline(20 * time.Millisecond) }),
+		aw(NoTimeout, func() Op[int] { return c.Read(make([]byte, 8)) }, func(n int, err error) { readErr = err }),
+		do(func(t *Tasklet) {
+			expired = t.DeadlineExpired()
+			t.PopDeadline()
+			c.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+	if readErr != ErrTimeout || !expired {
+		t.Errorf("read under a 20ms deadline: %v (deadline expired: %v); want ErrTimeout, true", readErr, expired)
+	}
+}
