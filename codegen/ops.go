@@ -856,7 +856,19 @@ func (l *lowerer) writeReturnValues(w *fnWriter, vals []string, depth int) {
 	}
 	t, f := l.tname, l.fname
 	if len(l.results) > 0 {
-		if len(vals) > 0 {
+		if len(vals) == len(l.results) {
+			// Assign the named results, leaving out x = x.
+			var names, vs []string
+			for i, v := range l.results {
+				if n := l.vexpr(v); n != vals[i] {
+					names = append(names, n)
+					vs = append(vs, vals[i])
+				}
+			}
+			if len(names) > 0 {
+				w.printf("%s = %s\n", strings.Join(names, ", "), strings.Join(vs, ", "))
+			}
+		} else if len(vals) > 0 {
 			var names []string
 			for _, v := range l.results {
 				names = append(names, l.vexpr(v))

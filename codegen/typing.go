@@ -262,6 +262,14 @@ func (g *generator) addError(file string, line, col int, msg string) {
 			name = f.name
 		}
 	}
+	if name == file && filepath.IsAbs(file) {
+		// A .go file of the package: name it as the .tsk files are named.
+		if abs, err := filepath.Abs(g.dir); err == nil {
+			if rel, err := filepath.Rel(abs, file); err == nil && !strings.HasPrefix(rel, "..") {
+				name = filepath.Join(g.dir, rel)
+			}
+		}
+	}
 	g.typeErrs = append(g.typeErrs, &grammar.Error{Pos: grammar.Pos{Filename: name, Line: line, Column: col}, Msg: userTerms(msg)})
 }
 
