@@ -192,6 +192,9 @@ func (l *lowerer) op(s grammar.Stmt) {
 		defs, uses := l.resultDefs(s.Result)
 		l.code(append(uses, dst), append(defs, dst), func(w *fnWriter) {
 			w.gen()
+			if s.Result.Tok == token.DEFINE {
+				l.newCells(w, defs...)
+			}
 			l.valueResult(w, s.Result, l.vexpr(dst), false, depth)
 			w.printf("%s = %s\n", l.vexpr(dst), l.zero(dst.typ))
 		})
@@ -234,6 +237,9 @@ func (l *lowerer) op(s grammar.Stmt) {
 		defs, uses := l.resultDefs(s.Result)
 		l.code(append(uses, op), append(defs, op), func(w *fnWriter) {
 			w.gen()
+			if s.Result.Tok == token.DEFINE {
+				l.newCells(w, defs...)
+			}
 			lhs := l.lhs(s.Result)
 			res := fmt.Sprintf("%s.Result(%s)", l.vexpr(op), t)
 			tv, terr := l.fresh("v"), l.fresh("err")

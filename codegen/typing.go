@@ -108,7 +108,7 @@ func (g *generator) load() (*packages.Package, error) {
 	}
 	pkgs, err := packages.Load(cfg, ".")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("codegen: cannot load the Go package in %s: %v", g.dir, strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " ")))
 	}
 	if len(pkgs) != 1 {
 		return nil, grammar.ErrorList{{Pos: grammar.Pos{Filename: g.dir}, Msg: "no single Go package here"}}
@@ -130,10 +130,13 @@ func (g *generator) load() (*packages.Package, error) {
 		}
 		ds, err := packages.Load(dcfg, paths...)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("codegen: cannot load the imports of the Go package in %s: %v", g.dir, strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " ")))
 		}
 		for _, d := range ds {
 			deps[d.PkgPath] = d
+			if d.PkgPath == runtimePath && d.Types == nil || d.PkgPath == runtimePath && len(d.Errors) > 0 {
+				return nil, fmt.Errorf("codegen: the tasklet runtime %s cannot be imported from %s (its module must require github.com/tskc-lang/tskc): %v", runtimePath, g.dir, d.Errors)
+			}
 			pkg.Errors = append(pkg.Errors, d.Errors...)
 		}
 	}
