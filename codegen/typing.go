@@ -348,6 +348,20 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 			}
 		}
 	}
+	// Plain .go files cannot use the names only .tsk files have.
+	for id, obj := range info.Uses {
+		name, ok := ti.predeclared[obj]
+		if !ok {
+			continue
+		}
+		if p := pkg.Fset.Position(id.Pos()); strings.HasSuffix(p.Filename, ".go") && !strings.HasSuffix(p.Filename, "_tsk.go") {
+			goName := predeclaredGo(name, "tskrt", nil, nil)
+			if name == "Channel" {
+				goName += "[T]"
+			}
+			g.addError(p.Filename, p.Line, p.Column, fmt.Sprintf("%s is a name of .tsk files; in Go write %s (tskrt is github.com/tskc-lang/tskc/runtime)", name, goName))
+		}
+	}
 	if obj, ok := scope.Lookup("main").(*types.Func); ok && obj != nil {
 		g.hasMain = true
 	}
