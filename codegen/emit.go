@@ -41,8 +41,17 @@ func (w *fnWriter) at(p grammar.Pos) {
 	if w.dry || !p.IsValid() {
 		return
 	}
-	fmt.Fprintf(&w.b, "\n//line %s:%d:%d\n", w.l.f.base, p.Line, p.Column)
+	w.newline()
+	fmt.Fprintf(&w.b, "//line %s:%d:%d\n", w.l.f.base, p.Line, p.Column)
 	w.mapped = true
+}
+
+// newline ends the current line unless it is empty: a //line directive
+// must start a line.
+func (w *fnWriter) newline() {
+	if s := w.b.String(); len(s) > 0 && s[len(s)-1] != '\n' {
+		w.b.WriteString("\n")
+	}
 }
 
 // gen maps the next line back to the generated file.
@@ -50,7 +59,8 @@ func (w *fnWriter) gen() {
 	if w.dry || !w.mapped {
 		return
 	}
-	w.b.WriteString("\n" + genMarker + "\n")
+	w.newline()
+	w.b.WriteString(genMarker + "\n")
 	w.mapped = false
 }
 

@@ -31,24 +31,18 @@ func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 for1:
-
 //line sample.tsk:8:2
 	if !(f.n > 0) {
-
-//line sample_tsk.go:39
+//line sample_tsk.go:37
 		goto break3
 	}
-
 //line sample.tsk:9:3
 	f.n--
-
-//line sample_tsk.go:46
+//line sample_tsk.go:42
 	f.pc = 1 // resume point 1: yield at sample.tsk:10:3
-
 //line sample.tsk:10:3
 	if !t.Yield() {
-
-//line sample_tsk.go:52
+//line sample_tsk.go:46
 		return tskrt.Suspended
 	}
 resume1:
@@ -57,7 +51,6 @@ resume1:
 	}
 	goto for1
 break3:
-
 //line sample.tsk:12:1
 	return t.Return(nil)
 }
@@ -88,25 +81,19 @@ func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line sample.tsk:16:6
 	f.i = 0
-
-//line sample_tsk.go:96
+//line sample_tsk.go:87
 for1:
-
 //line sample.tsk:16:2
 	if !(f.i < f.n) {
-
-//line sample_tsk.go:102
+//line sample_tsk.go:91
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel send at sample.tsk:17:3
-
 //line sample.tsk:17:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
-
-//line sample_tsk.go:110
+//line sample_tsk.go:97
 		return tskrt.Suspended
 	}
 resume1:
@@ -114,11 +101,9 @@ resume1:
 		return t.Fail(err)
 	}
 	f.pc = 2 // resume point 2: channel receive at sample.tsk:18:3
-
 //line sample.tsk:18:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line sample_tsk.go:122
+//line sample_tsk.go:107
 		return tskrt.Suspended
 	}
 resume2:
@@ -126,14 +111,11 @@ resume2:
 		return t.Fail(err)
 	}
 	f.recv = 0
-
 //line sample.tsk:16:21
 	f.i++
-
-//line sample_tsk.go:134
+//line sample_tsk.go:117
 	goto for1
 break3:
-
 //line sample.tsk:20:1
 	return t.Return(nil)
 }
@@ -167,25 +149,19 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line sample.tsk:24:6
 	f.i = 0
-
-//line sample_tsk.go:175
+//line sample_tsk.go:155
 for1:
-
 //line sample.tsk:24:2
 	if !(f.i < f.n) {
-
-//line sample_tsk.go:181
+//line sample_tsk.go:159
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at sample.tsk:25:3
-
 //line sample.tsk:25:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line sample_tsk.go:189
+//line sample_tsk.go:165
 		return tskrt.Suspended
 	}
 resume1:
@@ -195,25 +171,20 @@ resume1:
 	v = f.recv
 	f.recv = 0
 	f.pc = 2 // resume point 2: channel send at sample.tsk:26:3
-
 //line sample.tsk:26:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
-
-//line sample_tsk.go:203
+//line sample_tsk.go:177
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line sample.tsk:24:21
 	f.i++
-
-//line sample_tsk.go:214
+//line sample_tsk.go:186
 	goto for1
 break3:
-
 //line sample.tsk:28:1
 	return t.Return(nil)
 }
@@ -247,34 +218,25 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line sample.tsk:33:2
 	f.total = 0
-
 //line sample.tsk:34:2
 	buf = make([]byte, 64)
-
 //line sample.tsk:35:2
 	f.total += len(buf)
-
 //line sample.tsk:36:6
 	f.i = 0
-
-//line sample_tsk.go:264
+//line sample_tsk.go:230
 for1:
-
 //line sample.tsk:36:2
 	if !(f.i < f.n) {
-
-//line sample_tsk.go:270
+//line sample_tsk.go:234
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at sample.tsk:37:3
-
 //line sample.tsk:37:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line sample_tsk.go:278
+//line sample_tsk.go:240
 		return tskrt.Suspended
 	}
 resume1:
@@ -283,17 +245,13 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-
 //line sample.tsk:38:3
 	f.total += v
-
 //line sample.tsk:36:21
 	f.i++
-
-//line sample_tsk.go:294
+//line sample_tsk.go:253
 	goto for1
 break3:
-
 //line sample.tsk:40:2
 	return t.Return(f.total)
 }
@@ -320,21 +278,17 @@ func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: yield at sample.tsk:46:2
-
 //line sample.tsk:46:2
 	if !t.Yield() {
-
-//line sample_tsk.go:328
+//line sample_tsk.go:284
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line sample.tsk:47:2
 	f.m["boom"] = 1
-
 //line sample.tsk:48:1
 	return t.Return(nil)
 }
