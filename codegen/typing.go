@@ -290,6 +290,8 @@ func userTerms(msg string) string {
 		}
 	}
 	msg = strings.ReplaceAll(msg, `"github.com/tskc-lang/tskc/runtime".`, "tskrt.")
+	msg = strings.NewReplacer("*runtime.Channel[", "Channel[", "*runtime.Tasklet", "Tasklet",
+		"*runtime.Mailbox", "Mailbox", "runtime.Op[", "tskrt.Op[").Replace(msg)
 	msg = strings.ReplaceAll(msg, "*github.com/tskc-lang/tskc/runtime.Channel", "Channel")
 	msg = strings.ReplaceAll(msg, "github.com/tskc-lang/tskc/runtime.", "tskrt.")
 	return msg
