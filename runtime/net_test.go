@@ -976,3 +976,55 @@ func TestReadUnderDeadline(t *testing.T) {
 		t.Errorf("read under a 20ms deadline: %v (deadline expired: %v); want ErrTimeout, true", readErr, expired)
 	}
 }
+
+// TestNoDelayByDefault: accepted and dialed TCP connections have TCP_NODELAY set;
+// SetNoDelay(false) clears it.
+func TestNoDelayByDefault(t *testing.T) {
+	d, stderr := newNetDispatcher()
+	var e errs
+	var ln *Listener
+	var dialed, accepted *Conn
+	nodelay := func(c *Conn) int {
+		v, err := unix.GetsockoptInt(c.fd.sysfd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		if err != nil {
+			e.add("getsockopt: %v", err)
+		}
+		return v
+	}
+	p := prog("main",
+		aw(time.Second, func() Op[*Listener] { return Listen("tcp", "127.0.0.1:0") }, func(v *Listener, err error) {
+			if err != nil {
+				e.add("listen: %v", err)
+			}
+			ln = v
+		}),
+		aw(time.Second, func() Op[*Conn] { return Dial("tcp", ln.Addr().String()) }, func(c *Conn, err error) {
+			if err != nil {
+				e.add("dial: %v", err)
+			}
+			dialed = c
+		}),
+		aw(time.Second, func() Op[*Conn] { return ln.Accept() }, func(c *Conn, err error) {
+			if err != nil {
+				e.add("accept: %v", err)
+			}
+			accepted = c
+		}),
+		do(func(t *Tasklet) {
+			if nodelay(dialed) == 0 || nodelay(accepted) == 0 {
+				e.add("TCP_NODELAY not set: dialed %d, accepted %d", nodelay(dialed), nodelay(accepted))
+			}
+			if err := dialed.SetNoDelay(false); err != nil || nodelay(dialed) != 0 {
+				e.add("SetNoDelay(false): %v, TCP_NODELAY now %d", err, nodelay(dialed))
+			}
+			dialed.Close()
+			accepted.Close()
+			ln.Close()
+		}),
+	)
+	d.Spawn(p, Options{})
+	if code := runNet(t, d); code != 0 {
+		t.Fatalf("Run = %d; stderr: %s", code, stderr)
+	}
+	e.check(t)
+}
