@@ -16,10 +16,10 @@ import (
 
 // This file holds the network operations: listening, accepting, dialing, reading and writing
 // TCP and unix stream sockets from tasklets. Every blocking one is an Op: its Start tries the
-// system call at once and parks the tasklet only when the socket would block (EAGAIN). The
-// dispatcher's edge-triggered epoll poller reports readiness; the operation then retries the
-// system call on the dispatcher, and completes (the tasklet becomes runnable) or goes on
-// waiting. Each operation takes the timeout of its await, ends with ErrKilled when its tasklet
+// system call at once and parks the tasklet only when the socket would block (EAGAIN, or known
+// to be drained or full since its last event: see netFD). The dispatcher's edge-triggered
+// epoll poller reports readiness; the operation then retries the system call on the
+// dispatcher, and completes (the tasklet becomes runnable) or goes on waiting. Each operation takes the timeout of its await, ends with ErrKilled when its tasklet
 // is killed, and ends with net.ErrClosed when its socket is closed under it.
 
 // ErrBusy is the error of a read (or write) started on a socket that already has a read (or
