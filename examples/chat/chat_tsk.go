@@ -94,18 +94,14 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 7:
 		goto resume7
 	}
-
 //line chat.tsk:30:2
 	f.members = map[string]*tskrt.Tasklet{}
-
-//line chat_tsk.go:102
+//line chat_tsk.go:100
 for1:
 	f.pc = 1 // resume point 1: receive at chat.tsk:32:3
-
 //line chat.tsk:32:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
-
-//line chat_tsk.go:109
+//line chat_tsk.go:105
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -130,22 +126,18 @@ resume1:
 	}
 	return t.Fail(t.Err())
 case5:
-
 //line chat.tsk:34:4
 	f.xs, f.i = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chat_tsk.go:138
+//line chat_tsk.go:132
 range10:
 	if !(f.i < len(f.xs)) {
 		goto break12
 	}
 	name = f.xs[f.i]
 	f.pc = 2 // resume point 2: send at chat.tsk:35:5
-
 //line chat.tsk:35:5
 	if !t.Send(f.members[name], Line{Text: f.m.Name + " joined"}) {
-
-//line chat_tsk.go:149
+//line chat_tsk.go:141
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -154,36 +146,28 @@ resume2:
 	f.i++
 	goto range10
 break12:
-
 //line chat.tsk:37:4
 	f.members[f.m.Name] = f.m.Member
-
-//line chat_tsk.go:162
+//line chat_tsk.go:152
 	goto endreceive4
 case6:
-
 //line chat.tsk:39:4
 	f.xs1, f.i1 = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chat_tsk.go:169
+//line chat_tsk.go:157
 range13:
 	if !(f.i1 < len(f.xs1)) {
 		goto break15
 	}
 	name1 = f.xs1[f.i1]
-
 //line chat.tsk:40:5
 	if !(name1 != f.m1.From) {
-
-//line chat_tsk.go:179
+//line chat_tsk.go:165
 		goto endif17
 	}
 	f.pc = 3 // resume point 3: send at chat.tsk:41:6
-
 //line chat.tsk:41:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
-
-//line chat_tsk.go:187
+//line chat_tsk.go:171
 		f.m = Join{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -196,35 +180,28 @@ break15:
 	goto endreceive4
 case7:
 	f.pc = 4 // resume point 4: send at chat.tsk:45:4
-
 //line chat.tsk:45:4
 	if !t.Send(f.members[f.m2.Name], Bye{}) {
-
-//line chat_tsk.go:204
+//line chat_tsk.go:186
 		f.m = Join{} // dead from here on
 		f.m1 = Say{} // dead from here on
 		return tskrt.Suspended
 	}
 resume4:
-
 //line chat.tsk:46:4
 	delete(f.members, f.m2.Name)
-
 //line chat.tsk:47:4
 	f.xs2, f.i2 = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chat_tsk.go:217
+//line chat_tsk.go:196
 range18:
 	if !(f.i2 < len(f.xs2)) {
 		goto break20
 	}
 	name2 = f.xs2[f.i2]
 	f.pc = 5 // resume point 5: send at chat.tsk:48:5
-
 //line chat.tsk:48:5
 	if !t.Send(f.members[name2], Line{Text: f.m2.Name + " left"}) {
-
-//line chat_tsk.go:228
+//line chat_tsk.go:205
 		return tskrt.Suspended
 	}
 resume5:
@@ -234,11 +211,9 @@ break20:
 	goto endreceive4
 case8:
 	f.pc = 6 // resume point 6: reply at chat.tsk:51:4
-
 //line chat.tsk:51:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
-
-//line chat_tsk.go:242
+//line chat_tsk.go:217
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -247,22 +222,18 @@ case8:
 resume6:
 	goto endreceive4
 case9:
-
 //line chat.tsk:53:4
 	f.xs3, f.i3 = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chat_tsk.go:255
+//line chat_tsk.go:228
 range21:
 	if !(f.i3 < len(f.xs3)) {
 		goto break23
 	}
 	name3 = f.xs3[f.i3]
 	f.pc = 7 // resume point 7: send at chat.tsk:54:5
-
 //line chat.tsk:54:5
 	if !t.Send(f.members[name3], Bye{}) {
-
-//line chat_tsk.go:266
+//line chat_tsk.go:237
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -275,11 +246,9 @@ resume7:
 	f.i3++
 	goto range21
 break23:
-
 //line chat.tsk:56:4
 	return t.Return(nil)
-
-//line chat_tsk.go:283
+//line chat_tsk.go:252
 endreceive4:
 	goto for1
 }
@@ -323,32 +292,26 @@ func (f *memberFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 for1:
 	f.pc = 1 // resume point 1: receive at chat.tsk:64:3
-
 //line chat.tsk:64:3
 	if !t.Receive(matchMember2, tskrt.NoTimeout) {
-
-//line chat_tsk.go:331
+//line chat_tsk.go:298
 		return tskrt.Suspended
 	}
 resume1:
 	switch t.Case() {
 	case 0:
 		l := t.Value().(Line)
-
 //line chat.tsk:66:4
 		fmt.Printf("  %s sees %q\n", f.name, l.Text)
 	case 1:
-
 //line chat.tsk:68:4
 		fmt.Printf("  %s is out\n", f.name)
-
 //line chat.tsk:69:4
 		return t.Return(nil)
 	default:
 		return t.Fail(t.Err())
 	}
-
-//line chat_tsk.go:352
+//line chat_tsk.go:315
 	goto for1
 }
 
@@ -391,11 +354,9 @@ func (f *lurkerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume2
 	}
 	f.pc = 1 // resume point 1: receive at chat.tsk:78:2
-
 //line chat.tsk:78:2
 	if !t.Receive(matchLurker3, tskrt.NoTimeout) {
-
-//line chat_tsk.go:399
+//line chat_tsk.go:360
 		return tskrt.Suspended
 	}
 resume1:
@@ -404,25 +365,19 @@ resume1:
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line chat.tsk:81:2
 	f.kept = nil
-
-//line chat_tsk.go:412
+//line chat_tsk.go:371
 for1:
-
 //line chat.tsk:82:2
 	if !(t.Mailbox().Len() > 0) {
-
-//line chat_tsk.go:418
+//line chat_tsk.go:375
 		goto break3
 	}
 	f.pc = 2 // resume point 2: receive at chat.tsk:83:3
-
 //line chat.tsk:83:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line chat_tsk.go:426
+//line chat_tsk.go:381
 		return tskrt.Suspended
 	}
 resume2:
@@ -430,21 +385,16 @@ resume2:
 		return t.Fail(err)
 	}
 	m = t.Value()
-
 //line chat.tsk:84:3
 	if l, ok := m.(Line); ok {
-
 //line chat.tsk:85:4
 		f.kept = append(f.kept, l.Text)
 	}
-
-//line chat_tsk.go:442
+//line chat_tsk.go:394
 	goto for1
 break3:
-
 //line chat.tsk:88:2
 	fmt.Printf("  lurker kept %q, dropped %d\n", f.kept, t.Mailbox().Dropped())
-
 //line chat.tsk:89:1
 	return t.Return(nil)
 }
@@ -504,44 +454,33 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 10:
 		goto resume10
 	}
-
 //line chat.tsk:92:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-
 //line chat.tsk:93:2
 	lurker = t.Spawn(Lurker(), tskrt.Options{Name: "lurker", Mailbox: 3})
-
-//line chat_tsk.go:515
+//line chat_tsk.go:462
 	f.pc = 1 // resume point 1: send at chat.tsk:94:2
-
 //line chat.tsk:94:2
 	if !t.Send(f.room, Join{Name: "lurker", Member: lurker}) {
-
-//line chat_tsk.go:521
+//line chat_tsk.go:466
 		return tskrt.Suspended
 	}
 resume1:
-
 //line chat.tsk:96:2
 	f.xs, f.i = []string{"ann", "bob"}, 0
-
-//line chat_tsk.go:529
+//line chat_tsk.go:472
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
 	}
 	name = f.xs[f.i]
-
 //line chat.tsk:97:3
 	f.m = t.Spawn(Member(name), tskrt.Options{Name: name})
-
-//line chat_tsk.go:539
+//line chat_tsk.go:480
 	f.pc = 2 // resume point 2: send at chat.tsk:98:3
-
 //line chat.tsk:98:3
 	if !t.Send(f.room, Join{Name: name, Member: f.m}) {
-
-//line chat_tsk.go:545
+//line chat_tsk.go:484
 		return tskrt.Suspended
 	}
 resume2:
@@ -549,11 +488,9 @@ resume2:
 	goto range1
 break3:
 	f.pc = 3 // resume point 3: call at chat.tsk:100:2
-
 //line chat.tsk:100:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
-
-//line chat_tsk.go:557
+//line chat_tsk.go:494
 		f.m = nil  // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -563,44 +500,34 @@ resume3:
 		return t.Fail(err)
 	}
 	names, _ = t.Value().([]string)
-
 //line chat.tsk:101:2
 	fmt.Println("members:", strings.Join(names, ", "))
-
-//line chat_tsk.go:571
+//line chat_tsk.go:506
 	f.pc = 4 // resume point 4: send at chat.tsk:103:2
-
 //line chat.tsk:103:2
 	if !t.Send(f.room, Say{From: "ann", Text: "hi bob"}) {
-
-//line chat_tsk.go:577
+//line chat_tsk.go:510
 		return tskrt.Suspended
 	}
 resume4:
 	f.pc = 5 // resume point 5: send at chat.tsk:104:2
-
 //line chat.tsk:104:2
 	if !t.Send(f.room, Say{From: "bob", Text: "hi ann"}) {
-
-//line chat_tsk.go:586
+//line chat_tsk.go:517
 		return tskrt.Suspended
 	}
 resume5:
 	f.pc = 6 // resume point 6: send at chat.tsk:105:2
-
 //line chat.tsk:105:2
 	if !t.Send(f.room, Leave{Name: "bob"}) {
-
-//line chat_tsk.go:595
+//line chat_tsk.go:524
 		return tskrt.Suspended
 	}
 resume6:
 	f.pc = 7 // resume point 7: call at chat.tsk:106:2
-
 //line chat.tsk:106:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
-
-//line chat_tsk.go:604
+//line chat_tsk.go:531
 		return tskrt.Suspended
 	}
 resume7:
@@ -608,26 +535,20 @@ resume7:
 		return t.Fail(err)
 	}
 	names, _ = t.Value().([]string)
-
 //line chat.tsk:107:2
 	fmt.Println("members:", strings.Join(names, ", "))
-
-//line chat_tsk.go:616
+//line chat_tsk.go:541
 	f.pc = 8 // resume point 8: send at chat.tsk:109:2
-
 //line chat.tsk:109:2
 	if !t.Send(f.room, Close{}) {
-
-//line chat_tsk.go:622
+//line chat_tsk.go:545
 		return tskrt.Suspended
 	}
 resume8:
 	f.pc = 9 // resume point 9: join at chat.tsk:110:2
-
 //line chat.tsk:110:2
 	if !t.Join(f.room, tskrt.NoTimeout) {
-
-//line chat_tsk.go:631
+//line chat_tsk.go:552
 		f.room = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -636,18 +557,15 @@ resume9:
 		return t.Fail(err)
 	}
 	f.pc = 10 // resume point 10: join children at chat.tsk:111:2
-
 //line chat.tsk:111:2
 	if !t.JoinAll(t.Children(), tskrt.NoTimeout) {
-
-//line chat_tsk.go:644
+//line chat_tsk.go:563
 		return tskrt.Suspended
 	}
 resume10:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line chat.tsk:112:1
 	return t.Return(nil)
 }

@@ -42,25 +42,19 @@ func (f *channelPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line pingpong.tsk:13:6
 	f.i = 0
-
-//line pingpong_tsk.go:50
+//line pingpong_tsk.go:48
 for1:
-
 //line pingpong.tsk:13:2
 	if !(f.i < f.rounds) {
-
-//line pingpong_tsk.go:56
+//line pingpong_tsk.go:52
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at pingpong.tsk:14:3
-
 //line pingpong.tsk:14:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:64
+//line pingpong_tsk.go:58
 		return tskrt.Suspended
 	}
 resume1:
@@ -69,31 +63,24 @@ resume1:
 	}
 	ball = f.recv
 	f.recv = ""
-
 //line pingpong.tsk:15:3
 	fmt.Println("  ponger got", ball)
-
-//line pingpong_tsk.go:77
+//line pingpong_tsk.go:69
 	f.pc = 2 // resume point 2: channel send at pingpong.tsk:16:3
-
 //line pingpong.tsk:16:3
 	if !f.ch.Send(t, "pong", tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:83
+//line pingpong_tsk.go:73
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:13:26
 	f.i++
-
-//line pingpong_tsk.go:94
+//line pingpong_tsk.go:82
 	goto for1
 break3:
-
 //line pingpong.tsk:18:1
 	return t.Return(nil)
 }
@@ -129,31 +116,23 @@ func (f *channelGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line pingpong.tsk:22:2
 	f.ch = tskrt.NewChannel[string]()
-
 //line pingpong.tsk:23:2
 	f.p = t.Spawn(ChannelPonger(f.ch, f.rounds), tskrt.Options{})
-
 //line pingpong.tsk:24:6
 	f.i = 1
-
-//line pingpong_tsk.go:143
+//line pingpong_tsk.go:126
 for1:
-
 //line pingpong.tsk:24:2
 	if !(f.i <= f.rounds) {
-
-//line pingpong_tsk.go:149
+//line pingpong_tsk.go:130
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel send at pingpong.tsk:25:3
-
 //line pingpong.tsk:25:3
 	if !f.ch.Send(t, fmt.Sprintf("ping %d", f.i), tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:157
+//line pingpong_tsk.go:136
 		return tskrt.Suspended
 	}
 resume1:
@@ -161,11 +140,9 @@ resume1:
 		return t.Fail(err)
 	}
 	f.pc = 2 // resume point 2: channel receive at pingpong.tsk:26:3
-
 //line pingpong.tsk:26:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:169
+//line pingpong_tsk.go:146
 		return tskrt.Suspended
 	}
 resume2:
@@ -174,22 +151,17 @@ resume2:
 	}
 	ball = f.recv
 	f.recv = ""
-
 //line pingpong.tsk:27:3
 	fmt.Println("  pinger got", ball)
-
 //line pingpong.tsk:24:27
 	f.i++
-
-//line pingpong_tsk.go:185
+//line pingpong_tsk.go:159
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at pingpong.tsk:29:2
-
 //line pingpong.tsk:29:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:193
+//line pingpong_tsk.go:165
 		f.ch = nil // dead from here on
 		f.p = nil  // dead from here on
 		return tskrt.Suspended
@@ -198,7 +170,6 @@ resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:30:1
 	return t.Return(nil)
 }
@@ -250,18 +221,14 @@ func (f *mailPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line pingpong.tsk:52:2
 	f.returned = 0
-
-//line pingpong_tsk.go:258
+//line pingpong_tsk.go:227
 for1:
 	f.pc = 1 // resume point 1: receive at pingpong.tsk:54:3
-
 //line pingpong.tsk:54:3
 	if !t.Receive(matchMailPonger1, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:265
+//line pingpong_tsk.go:232
 		return tskrt.Suspended
 	}
 resume1:
@@ -277,46 +244,35 @@ resume1:
 	}
 	return t.Fail(t.Err())
 case5:
-
 //line pingpong.tsk:56:4
 	fmt.Println("  ponger got ping", m.N)
-
-//line pingpong_tsk.go:285
+//line pingpong_tsk.go:250
 	f.pc = 2 // resume point 2: send at pingpong.tsk:57:4
-
 //line pingpong.tsk:57:4
 	if !t.Send(m.From, Pong{N: m.N}) {
-
-//line pingpong_tsk.go:291
+//line pingpong_tsk.go:254
 		return tskrt.Suspended
 	}
 resume2:
-
 //line pingpong.tsk:58:4
 	f.returned++
-
-//line pingpong_tsk.go:299
+//line pingpong_tsk.go:260
 	goto endreceive4
 case6:
 	f.pc = 3 // resume point 3: reply at pingpong.tsk:60:4
-
 //line pingpong.tsk:60:4
 	if !t.Reply(m1Reply, f.returned) {
-
-//line pingpong_tsk.go:307
+//line pingpong_tsk.go:266
 		return tskrt.Suspended
 	}
 resume3:
 	goto endreceive4
 case7:
-
 //line pingpong.tsk:62:4
 	fmt.Println("  ponger stops")
-
 //line pingpong.tsk:63:4
 	return t.Return(nil)
-
-//line pingpong_tsk.go:320
+//line pingpong_tsk.go:276
 endreceive4:
 	goto for1
 }
@@ -367,62 +323,48 @@ func (f *mailGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 5:
 		goto resume5
 	}
-
 //line pingpong.tsk:70:2
 	f.p = t.Spawn(MailPonger(), tskrt.Options{})
-
 //line pingpong.tsk:71:6
 	f.i = 1
-
-//line pingpong_tsk.go:378
+//line pingpong_tsk.go:331
 for1:
-
 //line pingpong.tsk:71:2
 	if !(f.i <= f.rounds) {
-
-//line pingpong_tsk.go:384
+//line pingpong_tsk.go:335
 		goto break3
 	}
 	f.pc = 1 // resume point 1: send at pingpong.tsk:72:3
-
 //line pingpong.tsk:72:3
 	if !t.Send(f.p, Ping{N: f.i, From: t}) {
-
-//line pingpong_tsk.go:392
+//line pingpong_tsk.go:341
 		return tskrt.Suspended
 	}
 resume1:
 	f.pc = 2 // resume point 2: receive at pingpong.tsk:73:3
-
 //line pingpong.tsk:73:3
 	if !t.Receive(matchMailGame2, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:401
+//line pingpong_tsk.go:348
 		return tskrt.Suspended
 	}
 resume2:
 	switch t.Case() {
 	case 0:
 		m := t.Value().(Pong)
-
 //line pingpong.tsk:75:4
 		fmt.Println("  pinger got pong", m.N)
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line pingpong.tsk:71:27
 	f.i++
-
-//line pingpong_tsk.go:418
+//line pingpong_tsk.go:362
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: call at pingpong.tsk:78:2
-
 //line pingpong.tsk:78:2
 	if !t.Call(f.p, Score{}, (1 * time.Second)) {
-
-//line pingpong_tsk.go:426
+//line pingpong_tsk.go:368
 		return tskrt.Suspended
 	}
 resume3:
@@ -430,26 +372,20 @@ resume3:
 		return t.Fail(err)
 	}
 	n, _ = t.Value().(int)
-
 //line pingpong.tsk:79:2
 	fmt.Println("  ponger returned", n, "balls")
-
-//line pingpong_tsk.go:438
+//line pingpong_tsk.go:378
 	f.pc = 4 // resume point 4: send at pingpong.tsk:80:2
-
 //line pingpong.tsk:80:2
 	if !t.Send(f.p, Stop{}) {
-
-//line pingpong_tsk.go:444
+//line pingpong_tsk.go:382
 		return tskrt.Suspended
 	}
 resume4:
 	f.pc = 5 // resume point 5: join at pingpong.tsk:81:2
-
 //line pingpong.tsk:81:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:453
+//line pingpong_tsk.go:389
 		f.p = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -457,7 +393,6 @@ resume5:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:82:1
 	return t.Return(nil)
 }
@@ -492,41 +427,32 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line pingpong.tsk:85:2
 	fmt.Println("over a channel:")
-
-//line pingpong_tsk.go:500
+//line pingpong_tsk.go:433
 	f.pc = 1 // resume point 1: call of tasklet ChannelGame at pingpong.tsk:86:2
-
 //line pingpong.tsk:86:2
 	if !t.Enter(ChannelGame(3)) {
-
-//line pingpong_tsk.go:506
+//line pingpong_tsk.go:437
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:87:2
 	fmt.Println("over mailboxes:")
-
-//line pingpong_tsk.go:517
+//line pingpong_tsk.go:446
 	f.pc = 2 // resume point 2: call of tasklet MailGame at pingpong.tsk:88:2
-
 //line pingpong.tsk:88:2
 	if !t.Enter(MailGame(3)) {
-
-//line pingpong_tsk.go:523
+//line pingpong_tsk.go:450
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:89:1
 	return t.Return(nil)
 }

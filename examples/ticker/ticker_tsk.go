@@ -46,16 +46,13 @@ func (f *beaterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: send at ticker.tsk:19:2
-
 //line ticker.tsk:19:2
 	if !t.Send(f.to, Beat{}) {
-
-//line ticker_tsk.go:54
+//line ticker_tsk.go:52
 		f.to = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-
 //line ticker.tsk:20:1
 	return t.Return(nil)
 }
@@ -82,17 +79,14 @@ func (f *samplerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: send at ticker.tsk:24:2
-
 //line ticker.tsk:24:2
 	if !t.Send(f.to, Sample{At: f.at}) {
-
-//line ticker_tsk.go:90
+//line ticker_tsk.go:85
 		f.at = time.Time{} // dead from here on
 		f.to = nil         // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-
 //line ticker.tsk:25:1
 	return t.Return(nil)
 }
@@ -118,16 +112,13 @@ func (f *alarmerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: send at ticker.tsk:29:2
-
 //line ticker.tsk:29:2
 	if !t.Send(f.to, Alarm{}) {
-
-//line ticker_tsk.go:126
+//line ticker_tsk.go:118
 		f.to = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-
 //line ticker.tsk:30:1
 	return t.Return(nil)
 }
@@ -155,35 +146,28 @@ func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line ticker.tsk:34:2
 	*f.rounds++
-
-//line ticker_tsk.go:163
+//line ticker_tsk.go:152
 	f.pc = 1 // resume point 1: send at ticker.tsk:35:2
-
 //line ticker.tsk:35:2
 	if !t.Send(f.to, Polled{Round: *f.rounds}) {
-
-//line ticker_tsk.go:169
+//line ticker_tsk.go:156
 		f.to = nil     // dead from here on
 		f.rounds = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.pc = 2 // resume point 2: sleep at ticker.tsk:36:2
-
 //line ticker.tsk:36:2
 	if !t.Sleep((5 * time.Millisecond)) {
-
-//line ticker_tsk.go:180
+//line ticker_tsk.go:165
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line ticker.tsk:37:1
 	return t.Return(nil)
 }
@@ -209,29 +193,23 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line ticker.tsk:41:2
 	fmt.Println("  echo:", f.msg)
-
 //line ticker.tsk:42:2
 	if !(f.msg == "last") {
-
-//line ticker_tsk.go:220
+//line ticker_tsk.go:201
 		goto endif2
 	}
 	f.pc = 1 // resume point 1: send at ticker.tsk:43:3
-
 //line ticker.tsk:43:3
 	if !t.Send(f.to, "echoed") {
-
-//line ticker_tsk.go:228
+//line ticker_tsk.go:207
 		f.msg = nil // dead from here on
 		f.to = nil  // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 endif2:
-
 //line ticker.tsk:45:1
 	return t.Return(nil)
 }
@@ -287,60 +265,46 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 12:
 		goto resume12
 	}
-
 //line ticker.tsk:48:2
 	fmt.Println("every 10ms:")
-
 //line ticker.tsk:49:2
 	f.start = time.Now()
-
 //line ticker.tsk:50:2
 	f.b = t.SpawnEvery((10 * time.Millisecond), false, func(a0 *tskrt.Tasklet) func() tskrt.Frame {
 		return func() tskrt.Frame { return Beater(a0) }
 	}(t), tskrt.Options{})
-
 //line ticker.tsk:51:6
 	f.i = 1
-
-//line ticker_tsk.go:306
+//line ticker_tsk.go:279
 for1:
-
 //line ticker.tsk:51:2
 	if !(f.i <= 3) {
-
-//line ticker_tsk.go:312
+//line ticker_tsk.go:283
 		goto break3
 	}
 	f.pc = 1 // resume point 1: receive at ticker.tsk:52:3
-
 //line ticker.tsk:52:3
 	if !t.Receive(matchMain1, tskrt.NoTimeout) {
-
-//line ticker_tsk.go:320
+//line ticker_tsk.go:289
 		return tskrt.Suspended
 	}
 resume1:
 	switch t.Case() {
 	case 0:
-
 //line ticker.tsk:54:4
 		fmt.Println("  beat", f.i)
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line ticker.tsk:51:22
 	f.i++
-
-//line ticker_tsk.go:336
+//line ticker_tsk.go:302
 	goto for1
 break3:
 	f.pc = 2 // resume point 2: kill at ticker.tsk:57:2
-
 //line ticker.tsk:57:2
 	if !t.KillWait(f.b) {
-
-//line ticker_tsk.go:344
+//line ticker_tsk.go:308
 		f.b = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -348,67 +312,51 @@ resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line ticker.tsk:58:2
 	fmt.Println("  three beats took at least 30ms:", time.Since(f.start) >= 30*time.Millisecond)
-
 //line ticker.tsk:60:2
 	fmt.Println("rate 100/s:")
-
 //line ticker.tsk:61:2
 	f.r = t.SpawnRate(float64(100), func(a0 *tskrt.Tasklet) func(time.Time) tskrt.Frame {
 		return func(now time.Time) tskrt.Frame { return Sampler(now, a0) }
 	}(t), tskrt.Options{})
-
 //line ticker.tsk:62:2
 	f.last = time.Time{}
-
 //line ticker.tsk:63:6
 	f.i1 = 1
-
-//line ticker_tsk.go:370
+//line ticker_tsk.go:328
 for4:
-
 //line ticker.tsk:63:2
 	if !(f.i1 <= 3) {
-
-//line ticker_tsk.go:376
+//line ticker_tsk.go:332
 		goto break6
 	}
 	f.pc = 3 // resume point 3: receive at ticker.tsk:64:3
-
 //line ticker.tsk:64:3
 	if !t.Receive(matchMain2, tskrt.NoTimeout) {
-
-//line ticker_tsk.go:384
+//line ticker_tsk.go:338
 		return tskrt.Suspended
 	}
 resume3:
 	switch t.Case() {
 	case 0:
 		s := t.Value().(Sample)
-
 //line ticker.tsk:66:4
 		fmt.Println("  sample", f.i1, "later than the one before:", s.At.After(f.last))
-
 //line ticker.tsk:67:4
 		f.last = s.At
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line ticker.tsk:63:22
 	f.i1++
-
-//line ticker_tsk.go:404
+//line ticker_tsk.go:354
 	goto for4
 break6:
 	f.pc = 4 // resume point 4: kill at ticker.tsk:70:2
-
 //line ticker.tsk:70:2
 	if !t.KillWait(f.r) {
-
-//line ticker_tsk.go:412
+//line ticker_tsk.go:360
 		f.r = nil            // dead from here on
 		f.last = time.Time{} // dead from here on
 		return tskrt.Suspended
@@ -417,66 +365,50 @@ resume4:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line ticker.tsk:72:2
 	fmt.Println("after 15ms:")
-
 //line ticker.tsk:73:2
 	f.start = time.Now()
-
 //line ticker.tsk:74:2
 	t.SpawnAfter((15 * time.Millisecond), func(a0 *tskrt.Tasklet) func() tskrt.Frame {
 		return func() tskrt.Frame { return Alarmer(a0) }
 	}(t), tskrt.Options{})
-
-//line ticker_tsk.go:433
+//line ticker_tsk.go:377
 	f.pc = 5 // resume point 5: receive at ticker.tsk:75:2
-
 //line ticker.tsk:75:2
 	if !t.Receive(matchMain3, tskrt.NoTimeout) {
-
-//line ticker_tsk.go:439
+//line ticker_tsk.go:381
 		return tskrt.Suspended
 	}
 resume5:
 	switch t.Case() {
 	case 0:
-
 //line ticker.tsk:77:3
 		fmt.Println("  alarm, not before 15ms:", time.Since(f.start) >= 15*time.Millisecond)
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line ticker.tsk:80:2
 	fmt.Println("loop:")
-
 //line ticker.tsk:81:2
 	f.rounds = 0
-
 //line ticker.tsk:82:2
 	f.l = t.SpawnLoop(func(a0 *tskrt.Tasklet, a1 *int) func() tskrt.Frame {
 		return func() tskrt.Frame { return Poller(a0, a1) }
 	}(t, &f.rounds), tskrt.Options{})
-
 //line ticker.tsk:83:6
 	f.i2 = 1
-
-//line ticker_tsk.go:466
+//line ticker_tsk.go:402
 for7:
-
 //line ticker.tsk:83:2
 	if !(f.i2 <= 3) {
-
-//line ticker_tsk.go:472
+//line ticker_tsk.go:406
 		goto break9
 	}
 	f.pc = 6 // resume point 6: receive at ticker.tsk:84:3
-
 //line ticker.tsk:84:3
 	if !t.Receive(matchMain4, tskrt.NoTimeout) {
-
-//line ticker_tsk.go:480
+//line ticker_tsk.go:412
 		f.start = time.Time{} // dead from here on
 		return tskrt.Suspended
 	}
@@ -484,25 +416,20 @@ resume6:
 	switch t.Case() {
 	case 0:
 		p := t.Value().(Polled)
-
 //line ticker.tsk:86:4
 		fmt.Println("  polled, round", p.Round)
 	default:
 		return t.Fail(t.Err())
 	}
-
 //line ticker.tsk:83:22
 	f.i2++
-
-//line ticker_tsk.go:498
+//line ticker_tsk.go:427
 	goto for7
 break9:
 	f.pc = 7 // resume point 7: kill at ticker.tsk:89:2
-
 //line ticker.tsk:89:2
 	if !t.KillWait(f.l) {
-
-//line ticker_tsk.go:506
+//line ticker_tsk.go:433
 		f.start = time.Time{} // dead from here on
 		f.l = nil             // dead from here on
 		return tskrt.Suspended
@@ -511,68 +438,53 @@ resume7:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line ticker.tsk:91:2
 	fmt.Println("receiver:")
-
 //line ticker.tsk:92:2
 	f.e = t.SpawnReceiver(func(a0 *tskrt.Tasklet) func(any) tskrt.Frame {
 		return func(msg any) tskrt.Frame { return Echo(msg, a0) }
 	}(t), tskrt.Options{})
-
-//line ticker_tsk.go:524
+//line ticker_tsk.go:448
 	f.pc = 8 // resume point 8: send at ticker.tsk:93:2
-
 //line ticker.tsk:93:2
 	if !t.Send(f.e, "first") {
-
-//line ticker_tsk.go:530
+//line ticker_tsk.go:452
 		return tskrt.Suspended
 	}
 resume8:
 	f.pc = 9 // resume point 9: send at ticker.tsk:94:2
-
 //line ticker.tsk:94:2
 	if !t.Send(f.e, 2) {
-
-//line ticker_tsk.go:539
+//line ticker_tsk.go:459
 		return tskrt.Suspended
 	}
 resume9:
 	f.pc = 10 // resume point 10: send at ticker.tsk:95:2
-
 //line ticker.tsk:95:2
 	if !t.Send(f.e, "last") {
-
-//line ticker_tsk.go:548
+//line ticker_tsk.go:466
 		return tskrt.Suspended
 	}
 resume10:
 	f.pc = 11 // resume point 11: receive at ticker.tsk:96:2
-
 //line ticker.tsk:96:2
 	if !t.Receive(matchMain5, tskrt.NoTimeout) {
-
-//line ticker_tsk.go:557
+//line ticker_tsk.go:473
 		return tskrt.Suspended
 	}
 resume11:
 	switch t.Case() {
 	case 0:
-
 //line ticker.tsk:98:3
 		fmt.Println("  the receiver ran once per message")
 	default:
 		return t.Fail(t.Err())
 	}
-
-//line ticker_tsk.go:570
+//line ticker_tsk.go:484
 	f.pc = 12 // resume point 12: kill at ticker.tsk:100:2
-
 //line ticker.tsk:100:2
 	if !t.KillWait(f.e) {
-
-//line ticker_tsk.go:576
+//line ticker_tsk.go:488
 		f.e = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -580,7 +492,6 @@ resume12:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line ticker.tsk:101:1
 	return t.Return(nil)
 }

@@ -35,28 +35,22 @@ func (f *squareFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line workers.tsk:15:2
 	if f.n == 13 {
-
 //line workers.tsk:16:3
 		return f.ret(t, 0, fmt.Errorf("job %d: unlucky number", f.n))
 	}
-
-//line workers_tsk.go:47
+//line workers_tsk.go:44
 	f.pc = 1 // resume point 1: sleep at workers.tsk:18:2
-
 //line workers.tsk:18:2
 	if !t.Sleep(time.Duration(f.n) * time.Millisecond) {
-
-//line workers_tsk.go:53
+//line workers_tsk.go:48
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line workers.tsk:19:2
 	return f.ret(t, f.n*f.n, nil)
 }
@@ -94,20 +88,16 @@ func (f *stuckFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 1:
 		goto resume1
 	}
-
 //line workers.tsk:24:2
 	{
 		fn, a0 := fmt.Println, "  stuck worker: unwinding"
 		f.defers = append(f.defers, func() { fn(a0) })
 	}
-
-//line workers_tsk.go:105
+//line workers_tsk.go:97
 	f.pc = 1 // resume point 1: receive at workers.tsk:25:2
-
 //line workers.tsk:25:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line workers_tsk.go:111
+//line workers_tsk.go:101
 		return tskrt.Suspended
 	}
 resume1:
@@ -115,10 +105,8 @@ resume1:
 		return f.fail(t, err)
 	}
 	m = t.Value()
-
 //line workers.tsk:26:2
 	fmt.Println("never", m)
-
 //line workers.tsk:27:1
 	return f.ret(t)
 }
@@ -196,33 +184,24 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 6:
 		goto resume6
 	}
-
 //line workers.tsk:30:2
 	fmt.Println("a pool of four:")
-
 //line workers.tsk:31:2
 	jobs = []int{3, 1, 13, 2}
-
 //line workers.tsk:32:2
 	f.pool = nil
-
 //line workers.tsk:33:2
 	for _, job := range jobs {
-
 //line workers.tsk:34:3
 		w := t.Spawn(Square(job), tskrt.Options{Name: fmt.Sprintf("square-%d", job)})
-
 //line workers.tsk:35:3
 		f.pool = append(f.pool, w)
 	}
-
-//line workers_tsk.go:220
+//line workers_tsk.go:201
 	f.pc = 1 // resume point 1: join all at workers.tsk:37:2
-
 //line workers.tsk:37:2
 	if !t.JoinAll(f.pool, (1 * time.Second)) {
-
-//line workers_tsk.go:226
+//line workers_tsk.go:205
 		return tskrt.Suspended
 	}
 resume1:
@@ -230,46 +209,33 @@ resume1:
 		return t.Fail(err)
 	}
 	results, _ = t.Value().([]any)
-
 //line workers.tsk:38:2
 	f.total = 0
-
 //line workers.tsk:39:2
 	for i, r := range results {
-
 //line workers.tsk:40:3
 		if jerr, ok := r.(*tskrt.JoinError); ok {
-
 //line workers.tsk:41:4
 			fmt.Printf("  %s failed: %v\n", jerr.Tasklet.Name(), jerr.Cause)
-
 //line workers.tsk:42:4
 			continue
 		}
-
 //line workers.tsk:44:3
 		fmt.Printf("  %s = %d\n", f.pool[i].Name(), r)
-
 //line workers.tsk:45:3
 		f.total += r.(int)
 	}
-
 //line workers.tsk:47:2
 	fmt.Println("  total", f.total)
-
 //line workers.tsk:49:2
 	fmt.Println("kill:")
-
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
-
-//line workers_tsk.go:267
+//line workers_tsk.go:235
 	f.pc = 2 // resume point 2: yield at workers.tsk:51:2
-
 //line workers.tsk:51:2
 	if !t.Yield() {
-
-//line workers_tsk.go:273
+//line workers_tsk.go:239
 		f.pool = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -278,11 +244,9 @@ resume2:
 		return t.Fail(err)
 	}
 	f.pc = 3 // resume point 3: kill at workers.tsk:52:2
-
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
-
-//line workers_tsk.go:286
+//line workers_tsk.go:250
 		return tskrt.Suspended
 	}
 resume3:
@@ -290,62 +254,47 @@ resume3:
 		return t.Fail(err)
 	}
 	f.pc = 4 // resume point 4: join at workers.tsk:53:2
-
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
-
-//line workers_tsk.go:298
+//line workers_tsk.go:260
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume4:
 	_, err = t.Value(), t.Err()
-
 //line workers.tsk:54:2
 	fmt.Println("  joined the stuck worker:", errors.Is(err, tskrt.ErrKilled))
-
 //line workers.tsk:56:2
 	fmt.Println("deadline:")
-
 //line workers.tsk:57:2
 	f.slow = t.Spawn(Square(500), tskrt.Options{})
-
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
-
-//line workers_tsk.go:317
+//line workers_tsk.go:274
 	f.pc = 5 // resume point 5: join at workers.tsk:59:3
-
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
-
-//line workers_tsk.go:323
+//line workers_tsk.go:278
 		return tskrt.Suspended
 	}
 resume5:
 	_, err1 = t.Value(), t.Err()
-
 //line workers.tsk:60:3
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
-
-//line workers_tsk.go:332
+//line workers_tsk.go:285
 	t.PopDeadline()
 	f.pc = 6 // resume point 6: kill at workers.tsk:62:2
-
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
-
-//line workers_tsk.go:339
+//line workers_tsk.go:290
 		return tskrt.Suspended
 	}
 resume6:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line workers.tsk:63:2
 	fmt.Println("  slow worker finished:", f.slow.HasFinished())
-
 //line workers.tsk:64:1
 	return t.Return(nil)
 }
