@@ -61,13 +61,13 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 		r := w.t
 		if w.elem != nil {
 			*(*T)(w.elem) = v
+			w.elem = nil
 		}
-		w.elem = nil
-		r.err = nil
 		if w.flags&waiterSelect != 0 {
+			r.err = nil
 			t.d.selected(w)
-		}
-		t.d.ready(r, true)
+		} // else r.err is nil since Recv parked
+		t.d.readyFront(r)
 		t.err = nil
 		t.requeue()
 		return false
@@ -76,6 +76,7 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	*p = v
 	t.w.elem = unsafe.Pointer(p)
 	c.sendq.push(&t.w)
+	t.err = nil // the outcome if a receiver takes the value (takeFrom leaves it alone)
 	t.park(waitChanSend, timeout)
 	return false
 }
@@ -87,11 +88,22 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		return true
 	}
 	if w := c.sendq.popFront(); w != nil {
-		c.takeFrom(w, t, dst)
+		if w.flags != 0 {
+			c.takeFromSlow(w, t, dst)
+			return true
+		}
+		// Inline takeFrom for an ordinary parked sender: the round trip's hot path.
+		p := (*T)(w.elem)
+		*dst = *p
+		c.release(p)
+		w.elem = nil
+		t.err = nil
+		t.d.readyBack(w.t) // its err register is nil since it parked
 		return true
 	}
 	t.w.elem = unsafe.Pointer(dst)
 	c.recvq.push(&t.w)
+	t.err = nil // the outcome if a sender hands a value over (Send leaves it alone)
 	t.park(waitChanRecv, timeout)
 	return false
 }
@@ -99,6 +111,22 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 // takeFrom completes the parked sender w into the receiver t (which goes on running): the value
 // (or the sent error) lands in *dst / t's error register, the sender becomes runnable.
 func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
+	if w.flags != 0 {
+		c.takeFromSlow(w, t, dst)
+		return
+	}
+	p := (*T)(w.elem)
+	if dst != nil {
+		*dst = *p
+	}
+	c.release(p)
+	w.elem = nil
+	t.err = nil
+	t.d.readyBack(w.t) // its err register is nil since it parked
+}
+
+// takeFromSlow is takeFrom for a sender that sends an error or is a select case.
+func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 	s := w.t
 	if w.flags&waiterSendErr != 0 {
 		t.err = s.value.(error)
@@ -119,7 +147,7 @@ func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
 	if w.flags&waiterSelect != 0 {
 		t.d.selected(w)
 	}
-	t.d.ready(s, false)
+	t.d.readyBack(s)
 }
 
 // SendError returns the operation `await ch.SendError(err)`: it waits like a send, and the
@@ -146,7 +174,7 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 		if w.flags&waiterSelect != 0 {
 			t.d.selected(w)
 		}
-		t.d.ready(r, true)
+		t.d.readyFront(r)
 		t.err = nil
 		t.requeue()
 		return false

@@ -199,12 +199,22 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			if t.state != stRunnable {
 				continue // a stale entry: killed before it ever ran
 			}
-			d.run(t)
-			if d.quitting {
-				break
+			// d.run(t), inlined by hand for the common case of a frame that suspends in an
+			// operation: this is the path of every switch.
+			d.cur = t
+			d.fronts = 0
+			t.state = stRunning
+			t.flags |= flStarted
+			f := t.frame
+			if st := f.Resume(t); st != Suspended || t.state == stRunning || t.flags&flKillWaited != 0 || d.quitting {
+				d.resumed(t, f, st)
+				if d.quitting {
+					break
+				}
 			}
 		}
 		d.cur = nil
+		d.fronts = 0 // (endRun, for the last run of the round)
 		if d.quitting {
 			d.quitting = false
 			return d.code, true
@@ -221,7 +231,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			d.fireTimers(d.nanos())
 		}
 		if d.runq.n > 0 {
-			d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
+			if d.poller != nil {
+				d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
+			}
 			continue
 		}
 		if d.live == 0 {
@@ -234,22 +246,22 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 	}
 }
 
-// run resumes t's innermost frame, and its callers as sub-frames finish, until t suspends or ends.
-func (d *Dispatcher) run(t *Tasklet) {
-	d.cur = t
-	d.fronts = 0
-	t.state = stRunning
-	t.flags |= flStarted
+// resumed finishes the run of t after its frame f returned st, when that was not a plain
+// suspension in an operation: the frame finished (its caller frame resumes at once, or t ends),
+// entered a sub-frame (resumed at once), quit, or returned Suspended without starting an
+// operation (a broken frame, failed). It also wakes the tasklets waiting in `kill t`.
+// The loop of the dispatcher resumes t (and handles a plain suspension) itself.
+func (d *Dispatcher) resumed(t *Tasklet, f Frame, st Status) {
 	for {
-		f := t.frame
-		st := f.Resume(t)
 		if st == Finished {
 			if t.ext != nil && len(t.ext.stack) > 0 {
 				s := t.ext.stack
 				t.frame = s[len(s)-1]
 				s[len(s)-1] = nil
 				t.ext.stack = s[:len(s)-1]
-				continue // the caller resumes at once, with the result in its registers
+				f = t.frame
+				st = f.Resume(t) // the caller resumes at once, with the result in its registers
+				continue
 			}
 			d.finish(t)
 			break
@@ -258,7 +270,9 @@ func (d *Dispatcher) run(t *Tasklet) {
 			break
 		}
 		if t.frame != f {
-			continue // Enter: resume the sub-frame at once
+			f = t.frame
+			st = f.Resume(t) // Enter: resume the sub-frame at once
+			continue
 		}
 		// Suspended without starting an operation: a broken frame.
 		t.unwindFrames()
@@ -414,7 +428,9 @@ func (d *Dispatcher) wakeKillers(t *Tasklet) {
 func (t *Tasklet) park(kind waitKind, timeout time.Duration) {
 	t.state = stWaiting
 	t.wait = kind
-	t.setTimer(timeout)
+	if timeout != NoTimeout || t.ext != nil {
+		t.setTimer(timeout)
+	}
 }
 
 // setTimer starts the timer of a wait with the given timeout, shortened by the enclosing
@@ -448,20 +464,42 @@ func (t *Tasklet) setTimer(timeout time.Duration) {
 // ready makes the parked tasklet r runnable, at the front of the run queue (hand-over: it runs
 // next) or at the back. Its registers must already hold the outcome.
 func (d *Dispatcher) ready(r *Tasklet, front bool) {
+	if front {
+		d.readyFront(r)
+	} else {
+		d.readyBack(r)
+	}
+}
+
+// readyFront makes the parked tasklet r runnable by hand-over: it runs next, behind the
+// tasklets the current run already handed values to.
+func (d *Dispatcher) readyFront(r *Tasklet) {
 	if r.tidx >= 0 {
 		d.timers.remove(r)
 	}
 	r.state = stRunnable
 	r.wait = waitNone
-	if front {
-		if d.fronts > d.runq.n {
-			d.fronts = d.runq.n
-		}
-		d.runq.insertAt(d.fronts, r)
-		d.fronts++
-	} else {
-		d.runq.pushBack(r)
+	if d.fronts > d.runq.n {
+		d.fronts = d.runq.n
 	}
+	d.runq.insertAt(d.fronts, r)
+	d.fronts++
+}
+
+// readyBack makes the parked tasklet r runnable at the back of the run queue.
+func (d *Dispatcher) readyBack(r *Tasklet) {
+	if r.tidx >= 0 {
+		d.timers.remove(r)
+	}
+	r.state = stRunnable
+	r.wait = waitNone
+	q := &d.runq // pushBack, inlined by hand: this is on the path of every hand-over
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = r
+	q.n++
 }
 
 // requeue puts the running tasklet t at the back of the run queue (a yield, or a hand-over's

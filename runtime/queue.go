@@ -43,7 +43,8 @@ func (q *runQueue) pushBack(t *Tasklet) {
 	if q.n == len(q.buf) {
 		q.grow()
 	}
-	q.buf[(q.head+q.n)&(len(q.buf)-1)] = t
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
 	q.n++
 }
 
