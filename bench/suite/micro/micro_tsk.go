@@ -39,25 +39,19 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line micro.tsk:10:6
 	f.i = 0
-
-//line micro_tsk.go:47
+//line micro_tsk.go:45
 for1:
-
 //line micro.tsk:10:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:53
+//line micro_tsk.go:49
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at micro.tsk:11:3
-
 //line micro.tsk:11:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line micro_tsk.go:61
+//line micro_tsk.go:55
 		return tskrt.Suspended
 	}
 resume1:
@@ -67,25 +61,20 @@ resume1:
 	v = f.recv
 	f.recv = 0
 	f.pc = 2 // resume point 2: channel send at micro.tsk:12:3
-
 //line micro.tsk:12:3
 	if !f.ch.Send(t, v, tskrt.NoTimeout) {
-
-//line micro_tsk.go:75
+//line micro_tsk.go:67
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:10:21
 	f.i++
-
-//line micro_tsk.go:86
+//line micro_tsk.go:76
 	goto for1
 break3:
-
 //line micro.tsk:14:1
 	return t.Return(nil)
 }
@@ -119,31 +108,23 @@ func (f *pingPongFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line micro.tsk:19:2
 	f.ch = tskrt.NewChannel[int]()
-
 //line micro.tsk:20:2
 	f.e = t.Spawn(Echo(f.ch, f.n), tskrt.Options{})
-
 //line micro.tsk:21:6
 	f.i = 0
-
-//line micro_tsk.go:133
+//line micro_tsk.go:118
 for1:
-
 //line micro.tsk:21:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:139
+//line micro_tsk.go:122
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel send at micro.tsk:22:3
-
 //line micro.tsk:22:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
-
-//line micro_tsk.go:147
+//line micro_tsk.go:128
 		return tskrt.Suspended
 	}
 resume1:
@@ -151,11 +132,9 @@ resume1:
 		return t.Fail(err)
 	}
 	f.pc = 2 // resume point 2: channel receive at micro.tsk:23:3
-
 //line micro.tsk:23:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line micro_tsk.go:159
+//line micro_tsk.go:138
 		return tskrt.Suspended
 	}
 resume2:
@@ -163,19 +142,15 @@ resume2:
 		return t.Fail(err)
 	}
 	f.recv = 0
-
 //line micro.tsk:21:21
 	f.i++
-
-//line micro_tsk.go:171
+//line micro_tsk.go:148
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at micro.tsk:25:2
-
 //line micro.tsk:25:2
 	if !t.Join(f.e, tskrt.NoTimeout) {
-
-//line micro_tsk.go:179
+//line micro_tsk.go:154
 		f.ch = nil // dead from here on
 		f.e = nil  // dead from here on
 		return tskrt.Suspended
@@ -184,7 +159,6 @@ resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:26:1
 	return t.Return(nil)
 }
@@ -203,7 +177,6 @@ func (*nopFrame) Name() string { return "Nop" }
 
 // Resume runs tasklet Nop until it suspends or ends.
 func (f *nopFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-
 //line micro.tsk:30:1
 	return t.Return(nil)
 }
@@ -230,44 +203,33 @@ func (f *spawnJoinFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line micro.tsk:34:6
 	f.i = 0
-
-//line micro_tsk.go:238
+//line micro_tsk.go:209
 for1:
-
 //line micro.tsk:34:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:244
+//line micro_tsk.go:213
 		goto break3
 	}
-
 //line micro.tsk:35:3
 	f.t = tk.Spawn(Nop(), tskrt.Options{})
-
-//line micro_tsk.go:251
+//line micro_tsk.go:218
 	f.pc = 1 // resume point 1: join at micro.tsk:36:3
-
 //line micro.tsk:36:3
 	if !tk.Join(f.t, tskrt.NoTimeout) {
-
-//line micro_tsk.go:257
+//line micro_tsk.go:222
 		return tskrt.Suspended
 	}
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
-
 //line micro.tsk:34:21
 	f.i++
-
-//line micro_tsk.go:268
+//line micro_tsk.go:231
 	goto for1
 break3:
-
 //line micro.tsk:38:1
 	return tk.Return(nil)
 }
@@ -293,39 +255,30 @@ func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line micro.tsk:42:6
 	f.i = 0
-
-//line micro_tsk.go:301
+//line micro_tsk.go:261
 for1:
-
 //line micro.tsk:42:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:307
+//line micro_tsk.go:265
 		goto break3
 	}
 	f.pc = 1 // resume point 1: yield at micro.tsk:43:3
-
 //line micro.tsk:43:3
 	if !t.Yield() {
-
-//line micro_tsk.go:315
+//line micro_tsk.go:271
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:42:21
 	f.i++
-
-//line micro_tsk.go:326
+//line micro_tsk.go:280
 	goto for1
 break3:
-
 //line micro.tsk:45:1
 	return t.Return(nil)
 }
@@ -354,47 +307,36 @@ func (f *yieldPairFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line micro.tsk:49:2
 	f.y = t.Spawn(Yielder(f.n), tskrt.Options{})
-
 //line micro.tsk:50:6
 	f.i = 0
-
-//line micro_tsk.go:365
+//line micro_tsk.go:315
 for1:
-
 //line micro.tsk:50:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:371
+//line micro_tsk.go:319
 		goto break3
 	}
 	f.pc = 1 // resume point 1: yield at micro.tsk:51:3
-
 //line micro.tsk:51:3
 	if !t.Yield() {
-
-//line micro_tsk.go:379
+//line micro_tsk.go:325
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:50:21
 	f.i++
-
-//line micro_tsk.go:390
+//line micro_tsk.go:334
 	goto for1
 break3:
 	f.pc = 2 // resume point 2: join at micro.tsk:53:2
-
 //line micro.tsk:53:2
 	if !t.Join(f.y, tskrt.NoTimeout) {
-
-//line micro_tsk.go:398
+//line micro_tsk.go:340
 		f.y = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -402,7 +344,6 @@ resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:54:1
 	return t.Return(nil)
 }
@@ -428,39 +369,30 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line micro.tsk:58:6
 	f.i = 0
-
-//line micro_tsk.go:436
+//line micro_tsk.go:375
 for1:
-
 //line micro.tsk:58:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:442
+//line micro_tsk.go:379
 		goto break3
 	}
 	f.pc = 1 // resume point 1: receive at micro.tsk:59:3
-
 //line micro.tsk:59:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line micro_tsk.go:450
+//line micro_tsk.go:385
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:58:21
 	f.i++
-
-//line micro_tsk.go:461
+//line micro_tsk.go:394
 	goto for1
 break3:
-
 //line micro.tsk:61:1
 	return t.Return(nil)
 }
@@ -493,58 +425,44 @@ func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line micro.tsk:67:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-
-//line micro_tsk.go:501
+//line micro_tsk.go:431
 	f.pc = 1 // resume point 1: yield at micro.tsk:68:2
-
 //line micro.tsk:68:2
 	if !t.Yield() {
-
-//line micro_tsk.go:507
+//line micro_tsk.go:435
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:69:6
 	f.i = 0
-
-//line micro_tsk.go:518
+//line micro_tsk.go:444
 for1:
-
 //line micro.tsk:69:2
 	if !(f.i < f.n) {
-
-//line micro_tsk.go:524
+//line micro_tsk.go:448
 		goto break3
 	}
 	f.pc = 2 // resume point 2: send at micro.tsk:70:3
-
 //line micro.tsk:70:3
 	if !t.Send(f.c, f.i&0xff) {
-
-//line micro_tsk.go:532
+//line micro_tsk.go:454
 		return tskrt.Suspended
 	}
 resume2:
-
 //line micro.tsk:69:21
 	f.i++
-
-//line micro_tsk.go:540
+//line micro_tsk.go:460
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at micro.tsk:72:2
-
 //line micro.tsk:72:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-
-//line micro_tsk.go:548
+//line micro_tsk.go:466
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -552,7 +470,6 @@ resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:73:1
 	return t.Return(nil)
 }
@@ -577,18 +494,15 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: receive at micro.tsk:77:2
-
 //line micro.tsk:77:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line micro_tsk.go:585
+//line micro_tsk.go:500
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:78:1
 	return t.Return(nil)
 }
@@ -626,68 +540,54 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line micro.tsk:82:2
 	f.ts = make([]*tskrt.Tasklet, f.n)
-
 //line micro.tsk:83:2
 	for i := range f.ts {
-
 //line micro.tsk:84:3
 		f.ts[i] = tk.Spawn(Waiter(), tskrt.Options{})
 	}
-
-//line micro_tsk.go:641
+//line micro_tsk.go:551
 	f.pc = 1 // resume point 1: yield at micro.tsk:86:2
-
 //line micro.tsk:86:2
 	if !tk.Yield() {
-
-//line micro_tsk.go:647
+//line micro_tsk.go:555
 		return tskrt.Suspended
 	}
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
-
 //line micro.tsk:87:2
 	f.xs, f.i1 = f.ts, 0
-
-//line micro_tsk.go:658
+//line micro_tsk.go:564
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
 	f.pc = 2 // resume point 2: send at micro.tsk:88:3
-
 //line micro.tsk:88:3
 	if !tk.Send(t, 1) {
-
-//line micro_tsk.go:669
+//line micro_tsk.go:573
 		return tskrt.Suspended
 	}
 resume2:
 	f.i1++
 	goto range1
 break3:
-
 //line micro.tsk:90:2
 	f.xs1, f.i2 = f.ts, 0
-
-//line micro_tsk.go:680
+//line micro_tsk.go:582
 range4:
 	if !(f.i2 < len(f.xs1)) {
 		goto break6
 	}
 	t1 = f.xs1[f.i2]
 	f.pc = 3 // resume point 3: join at micro.tsk:91:3
-
 //line micro.tsk:91:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-
-//line micro_tsk.go:691
+//line micro_tsk.go:591
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -699,7 +599,6 @@ resume3:
 	f.i2++
 	goto range4
 break6:
-
 //line micro.tsk:93:1
 	return tk.Return(nil)
 }
@@ -726,39 +625,30 @@ func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line micro.tsk:97:6
 	f.i = 0
-
-//line micro_tsk.go:734
+//line micro_tsk.go:631
 for1:
-
 //line micro.tsk:97:2
 	if !(f.i < f.k) {
-
-//line micro_tsk.go:740
+//line micro_tsk.go:635
 		goto break3
 	}
 	f.pc = 1 // resume point 1: sleep at micro.tsk:98:3
-
 //line micro.tsk:98:3
 	if !t.Sleep(f.d) {
-
-//line micro_tsk.go:748
+//line micro_tsk.go:641
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line micro.tsk:97:21
 	f.i++
-
-//line micro_tsk.go:759
+//line micro_tsk.go:650
 	goto for1
 break3:
-
 //line micro.tsk:100:1
 	return t.Return(nil)
 }
@@ -791,32 +681,25 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line micro.tsk:104:2
 	ts = make([]*tskrt.Tasklet, f.n)
-
 //line micro.tsk:105:2
 	for i := range ts {
-
 //line micro.tsk:106:3
 		ts[i] = tk.Spawn(Sleeper(f.k, f.d), tskrt.Options{})
 	}
-
 //line micro.tsk:108:2
 	f.xs, f.i1 = ts, 0
-
-//line micro_tsk.go:809
+//line micro_tsk.go:694
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
 	f.pc = 1 // resume point 1: join at micro.tsk:109:3
-
 //line micro.tsk:109:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-
-//line micro_tsk.go:820
+//line micro_tsk.go:703
 		return tskrt.Suspended
 	}
 resume1:
@@ -826,7 +709,6 @@ resume1:
 	f.i1++
 	goto range1
 break3:
-
 //line micro.tsk:111:1
 	return tk.Return(nil)
 }

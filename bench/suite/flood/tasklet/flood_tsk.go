@@ -36,28 +36,21 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line flood.tsk:7:2
 	f.sum = 0
-
 //line flood.tsk:8:6
 	f.i = 0
-
-//line flood_tsk.go:47
+//line flood_tsk.go:44
 for1:
-
 //line flood.tsk:8:2
 	if !(f.i < f.n) {
-
-//line flood_tsk.go:53
+//line flood_tsk.go:48
 		goto break3
 	}
 	f.pc = 1 // resume point 1: receive at flood.tsk:9:3
-
 //line flood.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line flood_tsk.go:61
+//line flood_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -65,17 +58,13 @@ resume1:
 		return t.Fail(err)
 	}
 	m = t.Value()
-
 //line flood.tsk:10:3
 	f.sum += m.(int)
-
 //line flood.tsk:8:21
 	f.i++
-
-//line flood_tsk.go:76
+//line flood_tsk.go:66
 	goto for1
 break3:
-
 //line flood.tsk:12:2
 	return t.Return(f.sum)
 }
@@ -107,44 +96,33 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line flood.tsk:17:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-
 //line flood.tsk:18:6
 	f.i = 0
-
-//line flood_tsk.go:118
+//line flood_tsk.go:104
 for1:
-
 //line flood.tsk:18:2
 	if !(f.i < f.n) {
-
-//line flood_tsk.go:124
+//line flood_tsk.go:108
 		goto break3
 	}
 	f.pc = 1 // resume point 1: send at flood.tsk:19:3
-
 //line flood.tsk:19:3
 	if !t.Send(f.c, f.i) {
-
-//line flood_tsk.go:132
+//line flood_tsk.go:114
 		return tskrt.Suspended
 	}
 resume1:
-
 //line flood.tsk:18:21
 	f.i++
-
-//line flood_tsk.go:140
+//line flood_tsk.go:120
 	goto for1
 break3:
 	f.pc = 2 // resume point 2: join at flood.tsk:21:2
-
 //line flood.tsk:21:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-
-//line flood_tsk.go:148
+//line flood_tsk.go:126
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -153,10 +131,8 @@ resume2:
 		return t.Fail(err)
 	}
 	sum = t.Value()
-
 //line flood.tsk:22:2
 	fmt.Printf("answer: sum %d\n", sum.(int))
-
 //line flood.tsk:23:1
 	return t.Return(nil)
 }

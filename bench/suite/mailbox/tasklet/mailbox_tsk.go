@@ -36,28 +36,21 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line mailbox.tsk:7:2
 	f.sum = 0
-
 //line mailbox.tsk:8:6
 	f.i = 0
-
-//line mailbox_tsk.go:47
+//line mailbox_tsk.go:44
 for1:
-
 //line mailbox.tsk:8:2
 	if !(f.i < f.n) {
-
-//line mailbox_tsk.go:53
+//line mailbox_tsk.go:48
 		goto break3
 	}
 	f.pc = 1 // resume point 1: receive at mailbox.tsk:9:3
-
 //line mailbox.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line mailbox_tsk.go:61
+//line mailbox_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -65,17 +58,13 @@ resume1:
 		return t.Fail(err)
 	}
 	m = t.Value()
-
 //line mailbox.tsk:10:3
 	f.sum += m.(int)
-
 //line mailbox.tsk:8:21
 	f.i++
-
-//line mailbox_tsk.go:76
+//line mailbox_tsk.go:66
 	goto for1
 break3:
-
 //line mailbox.tsk:12:2
 	return t.Return(f.sum)
 }
@@ -111,58 +100,44 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line mailbox.tsk:19:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-
-//line mailbox_tsk.go:119
+//line mailbox_tsk.go:106
 	f.pc = 1 // resume point 1: yield at mailbox.tsk:20:2
-
 //line mailbox.tsk:20:2
 	if !t.Yield() {
-
-//line mailbox_tsk.go:125
+//line mailbox_tsk.go:110
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line mailbox.tsk:21:6
 	f.i = 0
-
-//line mailbox_tsk.go:136
+//line mailbox_tsk.go:119
 for1:
-
 //line mailbox.tsk:21:2
 	if !(f.i < f.n) {
-
-//line mailbox_tsk.go:142
+//line mailbox_tsk.go:123
 		goto break3
 	}
 	f.pc = 2 // resume point 2: send at mailbox.tsk:22:3
-
 //line mailbox.tsk:22:3
 	if !t.Send(f.c, f.i) {
-
-//line mailbox_tsk.go:150
+//line mailbox_tsk.go:129
 		return tskrt.Suspended
 	}
 resume2:
-
 //line mailbox.tsk:21:21
 	f.i++
-
-//line mailbox_tsk.go:158
+//line mailbox_tsk.go:135
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at mailbox.tsk:24:2
-
 //line mailbox.tsk:24:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-
-//line mailbox_tsk.go:166
+//line mailbox_tsk.go:141
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -171,10 +146,8 @@ resume3:
 		return t.Fail(err)
 	}
 	sum = t.Value()
-
 //line mailbox.tsk:25:2
 	fmt.Printf("answer: sum %d\n", sum.(int))
-
 //line mailbox.tsk:26:1
 	return t.Return(nil)
 }

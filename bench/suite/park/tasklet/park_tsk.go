@@ -36,11 +36,9 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 	f.pc = 1 // resume point 1: receive at park.tsk:7:2
-
 //line park.tsk:7:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-
-//line park_tsk.go:44
+//line park_tsk.go:42
 		return tskrt.Suspended
 	}
 resume1:
@@ -48,10 +46,8 @@ resume1:
 		return t.Fail(err)
 	}
 	m = t.Value()
-
 //line park.tsk:8:2
 	f.out[f.i] = m.(int)
-
 //line park.tsk:9:1
 	return t.Return(nil)
 }
@@ -93,38 +89,29 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line park.tsk:14:2
 	f.out = make([]int, f.n)
-
 //line park.tsk:15:2
 	f.ts = make([]*tskrt.Tasklet, f.n)
-
 //line park.tsk:16:2
 	for i := 0; i < f.n; i++ {
-
 //line park.tsk:17:3
 		f.ts[i] = tk.Spawn(Waiter(f.out, i), tskrt.Options{})
 	}
-
-//line park_tsk.go:111
+//line park_tsk.go:102
 	f.pc = 1 // resume point 1: yield at park.tsk:19:2
-
 //line park.tsk:19:2
 	if !tk.Yield() {
-
-//line park_tsk.go:117
+//line park_tsk.go:106
 		return tskrt.Suspended
 	}
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
-
 //line park.tsk:20:2
 	f.xs, f.i2 = f.ts, 0
-
-//line park_tsk.go:128
+//line park_tsk.go:115
 range1:
 	if !(f.i2 < len(f.xs)) {
 		goto break3
@@ -132,33 +119,27 @@ range1:
 	i1 = f.i2
 	t = f.xs[f.i2]
 	f.pc = 2 // resume point 2: send at park.tsk:21:3
-
 //line park.tsk:21:3
 	if !tk.Send(t, i1) {
-
-//line park_tsk.go:140
+//line park_tsk.go:125
 		return tskrt.Suspended
 	}
 resume2:
 	f.i2++
 	goto range1
 break3:
-
 //line park.tsk:23:2
 	f.xs1, f.i3 = f.ts, 0
-
-//line park_tsk.go:151
+//line park_tsk.go:134
 range4:
 	if !(f.i3 < len(f.xs1)) {
 		goto break6
 	}
 	t1 = f.xs1[f.i3]
 	f.pc = 3 // resume point 3: join at park.tsk:24:3
-
 //line park.tsk:24:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-
-//line park_tsk.go:162
+//line park_tsk.go:143
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -170,20 +151,15 @@ resume3:
 	f.i3++
 	goto range4
 break6:
-
 //line park.tsk:26:2
 	f.sum = 0
-
 //line park.tsk:27:2
 	for _, v := range f.out {
-
 //line park.tsk:28:3
 		f.sum += v
 	}
-
 //line park.tsk:30:2
 	fmt.Printf("answer: sum %d\n", f.sum)
-
 //line park.tsk:31:1
 	return tk.Return(nil)
 }

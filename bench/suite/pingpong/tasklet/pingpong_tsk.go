@@ -39,25 +39,19 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line pingpong.tsk:7:6
 	f.i = 0
-
-//line pingpong_tsk.go:47
+//line pingpong_tsk.go:45
 for1:
-
 //line pingpong.tsk:7:2
 	if !(f.i < f.n) {
-
-//line pingpong_tsk.go:53
+//line pingpong_tsk.go:49
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at pingpong.tsk:8:3
-
 //line pingpong.tsk:8:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:61
+//line pingpong_tsk.go:55
 		return tskrt.Suspended
 	}
 resume1:
@@ -67,25 +61,20 @@ resume1:
 	v = f.recv
 	f.recv = 0
 	f.pc = 2 // resume point 2: channel send at pingpong.tsk:9:3
-
 //line pingpong.tsk:9:3
 	if !f.ch.Send(t, 2*v+1, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:75
+//line pingpong_tsk.go:67
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:7:21
 	f.i++
-
-//line pingpong_tsk.go:86
+//line pingpong_tsk.go:76
 	goto for1
 break3:
-
 //line pingpong.tsk:11:1
 	return t.Return(nil)
 }
@@ -122,34 +111,25 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line pingpong.tsk:15:2
 	f.ch = tskrt.NewChannel[int]()
-
 //line pingpong.tsk:16:2
 	f.p = t.Spawn(Ponger(f.ch, f.n), tskrt.Options{})
-
 //line pingpong.tsk:17:2
 	f.sum = 0
-
 //line pingpong.tsk:18:6
 	f.i = 0
-
-//line pingpong_tsk.go:139
+//line pingpong_tsk.go:123
 for1:
-
 //line pingpong.tsk:18:2
 	if !(f.i < f.n) {
-
-//line pingpong_tsk.go:145
+//line pingpong_tsk.go:127
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel send at pingpong.tsk:19:3
-
 //line pingpong.tsk:19:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:153
+//line pingpong_tsk.go:133
 		return tskrt.Suspended
 	}
 resume1:
@@ -157,11 +137,9 @@ resume1:
 		return t.Fail(err)
 	}
 	f.pc = 2 // resume point 2: channel receive at pingpong.tsk:20:3
-
 //line pingpong.tsk:20:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:165
+//line pingpong_tsk.go:143
 		return tskrt.Suspended
 	}
 resume2:
@@ -170,22 +148,17 @@ resume2:
 	}
 	v = f.recv
 	f.recv = 0
-
 //line pingpong.tsk:21:3
 	f.sum += v
-
 //line pingpong.tsk:18:21
 	f.i++
-
-//line pingpong_tsk.go:181
+//line pingpong_tsk.go:156
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at pingpong.tsk:23:2
-
 //line pingpong.tsk:23:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-
-//line pingpong_tsk.go:189
+//line pingpong_tsk.go:162
 		f.ch = nil // dead from here on
 		f.p = nil  // dead from here on
 		return tskrt.Suspended
@@ -194,10 +167,8 @@ resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line pingpong.tsk:24:2
 	fmt.Printf("answer: sum %d\n", f.sum)
-
 //line pingpong.tsk:25:1
 	return t.Return(nil)
 }

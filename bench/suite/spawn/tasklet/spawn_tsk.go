@@ -27,10 +27,8 @@ func (*workFrame) Name() string { return "Work" }
 
 // Resume runs tasklet Work until it suspends or ends.
 func (f *workFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-
 //line spawn.tsk:7:2
 	f.out[f.i] = 2 * f.i
-
 //line spawn.tsk:8:1
 	return t.Return(nil)
 }
@@ -63,35 +61,27 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line spawn.tsk:12:2
 	f.out = make([]int, f.n)
-
 //line spawn.tsk:13:2
 	ts = make([]*tskrt.Tasklet, f.n)
-
 //line spawn.tsk:14:2
 	for i := 0; i < f.n; i++ {
-
 //line spawn.tsk:15:3
 		ts[i] = tk.Spawn(Work(f.out, i), tskrt.Options{})
 	}
-
 //line spawn.tsk:17:2
 	f.xs, f.i1 = ts, 0
-
-//line spawn_tsk.go:84
+//line spawn_tsk.go:76
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
 	f.pc = 1 // resume point 1: join at spawn.tsk:18:3
-
 //line spawn.tsk:18:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-
-//line spawn_tsk.go:95
+//line spawn_tsk.go:85
 		return tskrt.Suspended
 	}
 resume1:
@@ -101,20 +91,15 @@ resume1:
 	f.i1++
 	goto range1
 break3:
-
 //line spawn.tsk:20:2
 	f.sum = 0
-
 //line spawn.tsk:21:2
 	for _, v := range f.out {
-
 //line spawn.tsk:22:3
 		f.sum += v
 	}
-
 //line spawn.tsk:24:2
 	fmt.Printf("answer: sum %d\n", f.sum)
-
 //line spawn.tsk:25:1
 	return tk.Return(nil)
 }

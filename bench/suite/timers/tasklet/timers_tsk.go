@@ -36,47 +36,35 @@ func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line timers.tsk:10:6
 	f.j = 0
-
-//line timers_tsk.go:44
+//line timers_tsk.go:42
 for1:
-
 //line timers.tsk:10:2
 	if !(f.j < f.k) {
-
-//line timers_tsk.go:50
+//line timers_tsk.go:46
 		goto break3
 	}
-
 //line timers.tsk:11:3
 	f.ms = 1 + (f.i*31+f.j*17)%50
-
-//line timers_tsk.go:57
+//line timers_tsk.go:51
 	f.pc = 1 // resume point 1: sleep at timers.tsk:12:3
-
 //line timers.tsk:12:3
 	if !t.Sleep(time.Duration(f.ms) * time.Millisecond) {
-
-//line timers_tsk.go:63
+//line timers_tsk.go:55
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line timers.tsk:13:3
 	f.out[f.i] += f.ms
-
 //line timers.tsk:10:21
 	f.j++
-
-//line timers_tsk.go:77
+//line timers_tsk.go:66
 	goto for1
 break3:
-
 //line timers.tsk:15:1
 	return t.Return(nil)
 }
@@ -110,35 +98,27 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line timers.tsk:19:2
 	f.out = make([]int, f.n)
-
 //line timers.tsk:20:2
 	ts = make([]*tskrt.Tasklet, f.n)
-
 //line timers.tsk:21:2
 	for i := 0; i < f.n; i++ {
-
 //line timers.tsk:22:3
 		ts[i] = tk.Spawn(Sleeper(f.out, i, f.k), tskrt.Options{})
 	}
-
 //line timers.tsk:24:2
 	f.xs, f.i1 = ts, 0
-
-//line timers_tsk.go:131
+//line timers_tsk.go:113
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
 	f.pc = 1 // resume point 1: join at timers.tsk:25:3
-
 //line timers.tsk:25:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-
-//line timers_tsk.go:142
+//line timers_tsk.go:122
 		return tskrt.Suspended
 	}
 resume1:
@@ -148,20 +128,15 @@ resume1:
 	f.i1++
 	goto range1
 break3:
-
 //line timers.tsk:27:2
 	f.sum = 0
-
 //line timers.tsk:28:2
 	for _, v := range f.out {
-
 //line timers.tsk:29:3
 		f.sum += v
 	}
-
 //line timers.tsk:31:2
 	fmt.Printf("answer: slept %d ms\n", f.sum)
-
 //line timers.tsk:32:1
 	return tk.Return(nil)
 }

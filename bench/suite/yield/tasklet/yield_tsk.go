@@ -34,42 +34,32 @@ func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line yield.tsk:7:6
 	f.j = 0
-
-//line yield_tsk.go:42
+//line yield_tsk.go:40
 for1:
-
 //line yield.tsk:7:2
 	if !(f.j < f.k) {
-
-//line yield_tsk.go:48
+//line yield_tsk.go:44
 		goto break3
 	}
 	f.pc = 1 // resume point 1: yield at yield.tsk:8:3
-
 //line yield.tsk:8:3
 	if !t.Yield() {
-
-//line yield_tsk.go:56
+//line yield_tsk.go:50
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line yield.tsk:9:3
 	f.out[f.i]++
-
 //line yield.tsk:7:21
 	f.j++
-
-//line yield_tsk.go:70
+//line yield_tsk.go:61
 	goto for1
 break3:
-
 //line yield.tsk:11:1
 	return t.Return(nil)
 }
@@ -103,35 +93,27 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line yield.tsk:15:2
 	f.out = make([]int, f.n)
-
 //line yield.tsk:16:2
 	ts = make([]*tskrt.Tasklet, f.n)
-
 //line yield.tsk:17:2
 	for i := 0; i < f.n; i++ {
-
 //line yield.tsk:18:3
 		ts[i] = tk.Spawn(Yielder(f.out, i, f.k), tskrt.Options{})
 	}
-
 //line yield.tsk:20:2
 	f.xs, f.i1 = ts, 0
-
-//line yield_tsk.go:124
+//line yield_tsk.go:108
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
 	f.pc = 1 // resume point 1: join at yield.tsk:21:3
-
 //line yield.tsk:21:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-
-//line yield_tsk.go:135
+//line yield_tsk.go:117
 		return tskrt.Suspended
 	}
 resume1:
@@ -141,20 +123,15 @@ resume1:
 	f.i1++
 	goto range1
 break3:
-
 //line yield.tsk:23:2
 	f.sum = 0
-
 //line yield.tsk:24:2
 	for _, v := range f.out {
-
 //line yield.tsk:25:3
 		f.sum += v
 	}
-
 //line yield.tsk:27:2
 	fmt.Printf("answer: yields %d\n", f.sum)
-
 //line yield.tsk:28:1
 	return tk.Return(nil)
 }
