@@ -26,6 +26,7 @@ type Dispatcher struct {
 
 	runq   runQueue
 	slab   []Tasklet // tasklet records allocated ahead (see newTasklet)
+	slabi  int       // the next free record of slab
 	timers timerHeap
 	roots  childList // the live tasklets without a parent (roots, daemons, orphans)
 	live   int       // tasklets not finished
@@ -124,11 +125,14 @@ func (d *Dispatcher) Current() *Tasklet { return d.cur }
 const slabSize = 8192 / int(unsafe.Sizeof(Tasklet{}))
 
 func (d *Dispatcher) newTasklet() *Tasklet {
-	if len(d.slab) == 0 {
+	// An index into a fixed array, rather than reslicing: no pointer is written (and no write
+	// barrier taken) but once per slab.
+	if d.slabi == len(d.slab) {
 		d.slab = make([]Tasklet, slabSize)
+		d.slabi = 0
 	}
-	t := &d.slab[0]
-	d.slab = d.slab[1:]
+	t := &d.slab[d.slabi]
+	d.slabi++
 	return t
 }
 
@@ -355,7 +359,9 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	t.state = stFinished
 	t.wait = waitNone
 	t.flags &^= flKill
-	d.timers.remove(t)
+	if t.tidx >= 0 {
+		d.timers.remove(t)
+	}
 	d.live--
 	if t.parent != nil {
 		t.parent.ext.kids.remove(t)
@@ -364,24 +370,7 @@ func (d *Dispatcher) finish(t *Tasklet) {
 		d.roots.remove(t)
 	}
 	if x := t.ext; x != nil {
-		for _, c := range x.kids.s { // orphans become roots
-			if c != nil {
-				c.parent = nil
-				d.roots.add(c)
-			}
-		}
-		x.kids = childList{}
-		x.deadlines = nil
-		x.sel = nil
-		calls := x.calls
-		x.calls = nil
-		for _, c := range calls {
-			c.idx = -1
-			d.failCall(c, ErrNoReply)
-		}
-	}
-	if t.mbox() != nil {
-		t.mbox().ownerFinished()
+		d.finishExtra(t, x)
 	}
 	if t.reply != nil {
 		t.reply = nil
@@ -398,6 +387,29 @@ func (d *Dispatcher) finish(t *Tasklet) {
 		case waitJoinAll:
 			d.advanceJoinAll(r)
 		}
+	}
+}
+
+// finishExtra is the part of finish for a tasklet with rarely used state: its children become
+// roots, calls it never answered fail, its mailbox is emptied.
+func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
+	for _, c := range x.kids.s { // orphans become roots
+		if c != nil {
+			c.parent = nil
+			d.roots.add(c)
+		}
+	}
+	x.kids = childList{}
+	x.deadlines = nil
+	x.sel = nil
+	calls := x.calls
+	x.calls = nil
+	for _, c := range calls {
+		c.idx = -1
+		d.failCall(c, ErrNoReply)
+	}
+	if x.mb != nil {
+		x.mb.ownerFinished()
 	}
 }
 

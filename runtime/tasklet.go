@@ -251,36 +251,53 @@ func (t *Tasklet) mbox() *Mailbox {
 }
 
 // childList is the live children of a tasklet (or the root tasklets of a dispatcher), in
-// spawn order: a slice in which a finished tasklet leaves a nil hole, compacted once holes are
-// the majority. Each tasklet records its index (kidx), so leaving is O(1).
+// spawn order: a slice in which a finished tasklet leaves a nil hole. Each tasklet records its
+// index (kidx), so leaving is O(1). Tasklets mostly end in the order they started, so the
+// holes gather at the front: head skips them, and an add that finds the slice full slides the
+// live entries down over them instead of growing it. Holes elsewhere are compacted away once
+// they are the majority.
 type childList struct {
-	s []*Tasklet
-	n int // live entries
+	s    []*Tasklet
+	head int // s[:head] are all holes
+	n    int // live entries
 }
 
 func (l *childList) add(c *Tasklet) {
+	if len(l.s) == cap(l.s) && l.head > 0 && l.head >= len(l.s)/4 {
+		l.compact()
+	}
 	c.kidx = int32(len(l.s))
 	l.s = append(l.s, c)
 	l.n++
 }
 
 func (l *childList) remove(c *Tasklet) {
-	l.s[c.kidx] = nil
+	i := int(c.kidx)
+	l.s[i] = nil
 	l.n--
-	if l.n == 0 {
-		clear(l.s)
-		l.s = l.s[:0]
-	} else if len(l.s) > 16 && l.n < len(l.s)/2 {
-		live := l.s[:0]
-		for _, x := range l.s {
-			if x != nil {
-				x.kidx = int32(len(live))
-				live = append(live, x)
-			}
+	switch {
+	case l.n == 0:
+		l.s, l.head = l.s[:0], 0 // every entry is already nil
+	case i == l.head:
+		for l.s[l.head] == nil {
+			l.head++
 		}
-		clear(l.s[len(live):])
-		l.s = live
+	case len(l.s) > 16 && l.n < (len(l.s)-l.head)/2:
+		l.compact()
 	}
+}
+
+// compact moves the live entries to the front of the slice, in order.
+func (l *childList) compact() {
+	live := l.s[:0]
+	for _, x := range l.s[l.head:] {
+		if x != nil {
+			x.kidx = int32(len(live))
+			live = append(live, x)
+		}
+	}
+	clear(l.s[len(live):])
+	l.s, l.head = live, 0
 }
 
 // Spawn starts f as a new tasklet, a child of t unless o.Daemon. The new tasklet is runnable and
@@ -305,7 +322,10 @@ func (t *Tasklet) Enter(sub Frame) bool {
 
 // Return records v as the result of the current frame and returns Finished.
 func (t *Tasklet) Return(v any) Status {
-	t.value, t.err = v, nil
+	t.value = v
+	if t.err != nil { // (no write, and no write barrier, in the common case)
+		t.err = nil
+	}
 	return Finished
 }
 
