@@ -16,6 +16,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -40,7 +41,17 @@ type Config struct {
 // Generate compiles every .tsk file of the Go package in dir. Bad input
 // gives an error of type grammar.ErrorList: every diagnostic, sorted, each
 // file.tsk:L:C: message. Nothing is written: the caller writes the outputs.
-func Generate(dir string, cfg Config) ([]Output, error) {
+func Generate(dir string, cfg Config) (outs []Output, err error) {
+	defer func() {
+		// A bug of the compiler must not crash its caller.
+		if r := recover(); r != nil {
+			outs, err = nil, fmt.Errorf("codegen: internal error compiling %s (please report it): %v\n%s", dir, r, debug.Stack())
+		}
+	}()
+	return generate(dir, cfg)
+}
+
+func generate(dir string, cfg Config) ([]Output, error) {
 	g := &generator{dir: dir, cfg: cfg}
 	if err := g.parse(); err != nil {
 		return nil, err

@@ -719,9 +719,6 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 		l.add(it)
 		return
 	}
-	if other == nil {
-		targets = append(targets, end)
-	}
 	l.add(&item{defs: defs, jumps: targets, term: true, code: func(w *fnWriter) {
 		w.gen()
 		w.printf("switch %s.Case() {\n", t)
@@ -734,11 +731,9 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 			w.printf("goto %s\n", labels[c])
 		}
 		w.printf("}\n")
-		timeoutCase(w)
+		timeoutCase(w) // returns unless there is an after or default case
 		if other != nil {
 			w.printf("goto %s\n", labels[other])
-		} else {
-			w.printf("goto %s\n", end)
 		}
 	}})
 	l.ctx = append(l.ctx, &target{label: label, brk: end, flat: true, depth: depth})
