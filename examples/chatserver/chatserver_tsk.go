@@ -96,18 +96,14 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 8:
 		goto resume8
 	}
-
 //line chatserver.tsk:38:2
 	f.members = map[string]*tskrt.Tasklet{}
-
-//line chatserver_tsk.go:104
+//line chatserver_tsk.go:102
 for1:
 	f.pc = 1 // resume point 1: receive at chatserver.tsk:40:3
-
 //line chatserver.tsk:40:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
-
-//line chatserver_tsk.go:111
+//line chatserver_tsk.go:107
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -132,19 +128,15 @@ resume1:
 	}
 	return t.Fail(t.Err())
 case5:
-
 //line chatserver.tsk:42:4
 	if !(f.members[f.m.Name] != nil) {
-
-//line chatserver_tsk.go:140
+//line chatserver_tsk.go:134
 		goto endif10
 	}
 	f.pc = 2 // resume point 2: reply at chatserver.tsk:43:5
-
 //line chatserver.tsk:43:5
 	if !t.Reply(f.mReply, false) {
-
-//line chatserver_tsk.go:148
+//line chatserver_tsk.go:140
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -152,28 +144,22 @@ case5:
 		return tskrt.Suspended
 	}
 resume2:
-
 //line chatserver.tsk:44:5
 	goto continue2
-
-//line chatserver_tsk.go:160
+//line chatserver_tsk.go:150
 endif10:
-
 //line chatserver.tsk:46:4
 	f.xs, f.i = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chatserver_tsk.go:166
+//line chatserver_tsk.go:154
 range11:
 	if !(f.i < len(f.xs)) {
 		goto break13
 	}
 	name = f.xs[f.i]
 	f.pc = 3 // resume point 3: send at chatserver.tsk:47:5
-
 //line chatserver.tsk:47:5
 	if !t.Send(f.members[name], Line{Text: "* " + f.m.Name + " joined"}) {
-
-//line chatserver_tsk.go:177
+//line chatserver_tsk.go:163
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -182,17 +168,13 @@ resume3:
 	f.i++
 	goto range11
 break13:
-
 //line chatserver.tsk:49:4
 	f.members[f.m.Name] = f.m.Member
-
-//line chatserver_tsk.go:190
+//line chatserver_tsk.go:174
 	f.pc = 4 // resume point 4: reply at chatserver.tsk:50:4
-
 //line chatserver.tsk:50:4
 	if !t.Reply(f.mReply, true) {
-
-//line chatserver_tsk.go:196
+//line chatserver_tsk.go:178
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -202,29 +184,23 @@ break13:
 resume4:
 	goto endreceive4
 case6:
-
 //line chatserver.tsk:52:4
 	f.xs1, f.i1 = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chatserver_tsk.go:210
+//line chatserver_tsk.go:190
 range14:
 	if !(f.i1 < len(f.xs1)) {
 		goto break16
 	}
 	name1 = f.xs1[f.i1]
-
 //line chatserver.tsk:53:5
 	if !(name1 != f.m1.From) {
-
-//line chatserver_tsk.go:220
+//line chatserver_tsk.go:198
 		goto endif18
 	}
 	f.pc = 5 // resume point 5: send at chatserver.tsk:54:6
-
 //line chatserver.tsk:54:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
-
-//line chatserver_tsk.go:228
+//line chatserver_tsk.go:204
 		f.m = Join{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
@@ -237,47 +213,37 @@ endif18:
 break16:
 	goto endreceive4
 case7:
-
 //line chatserver.tsk:58:7
 	f.w, f.ok = f.members[f.m2.Name]
-
 //line chatserver.tsk:58:4
 	if !(f.ok) {
-
-//line chatserver_tsk.go:248
+//line chatserver_tsk.go:221
 		goto endif20
 	}
 	f.pc = 6 // resume point 6: send at chatserver.tsk:59:5
-
 //line chatserver.tsk:59:5
 	if !t.Send(f.w, Bye{}) {
-
-//line chatserver_tsk.go:256
+//line chatserver_tsk.go:227
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
 		return tskrt.Suspended
 	}
 resume6:
-
 //line chatserver.tsk:60:5
 	delete(f.members, f.m2.Name)
-
 //line chatserver.tsk:61:5
 	f.xs2, f.i2 = slices.Sorted(maps.Keys(f.members)), 0
-
-//line chatserver_tsk.go:270
+//line chatserver_tsk.go:238
 range21:
 	if !(f.i2 < len(f.xs2)) {
 		goto break23
 	}
 	name2 = f.xs2[f.i2]
 	f.pc = 7 // resume point 7: send at chatserver.tsk:62:6
-
 //line chatserver.tsk:62:6
 	if !t.Send(f.members[name2], Line{Text: "* " + f.m2.Name + " left"}) {
-
-//line chatserver_tsk.go:281
+//line chatserver_tsk.go:247
 		return tskrt.Suspended
 	}
 resume7:
@@ -288,11 +254,9 @@ endif20:
 	goto endreceive4
 case8:
 	f.pc = 8 // resume point 8: reply at chatserver.tsk:66:4
-
 //line chatserver.tsk:66:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
-
-//line chatserver_tsk.go:296
+//line chatserver_tsk.go:260
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -350,11 +314,9 @@ func (f *writerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 for1:
 	f.pc = 1 // resume point 1: receive at chatserver.tsk:75:3
-
 //line chatserver.tsk:75:3
 	if !t.Receive(matchWriter2, tskrt.NoTimeout) {
-
-//line chatserver_tsk.go:358
+//line chatserver_tsk.go:320
 		return tskrt.Suspended
 	}
 resume1:
@@ -367,41 +329,31 @@ resume1:
 	}
 	return t.Fail(t.Err())
 case5:
-
 //line chatserver.tsk:77:4
 	f.op = f.c.Write([]byte(m.Text + "\n"))
-
-//line chatserver_tsk.go:375
+//line chatserver_tsk.go:335
 	f.pc = 2 // resume point 2: await at chatserver.tsk:77:4
-
 //line chatserver.tsk:77:4
 	if !f.op.Start(t, (10 * time.Second)) {
-
-//line chatserver_tsk.go:381
+//line chatserver_tsk.go:339
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op.Result(t)
 	f.op = nil
-
 //line chatserver.tsk:78:4
 	if err != nil {
-
 //line chatserver.tsk:79:5
 		f.c.Close()
-
 //line chatserver.tsk:80:5
 		return t.Fail(err)
 	}
-
-//line chatserver_tsk.go:398
+//line chatserver_tsk.go:352
 	goto endreceive4
 case6:
-
 //line chatserver.tsk:83:4
 	return t.Fail(nil)
-
-//line chatserver_tsk.go:405
+//line chatserver_tsk.go:357
 endreceive4:
 	goto for1
 }
@@ -481,91 +433,67 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 13:
 		goto resume13
 	}
-
 //line chatserver.tsk:91:2
 	f.s = tskrt.NewStream(f.c)
-
 //line chatserver.tsk:92:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
 //line chatserver.tsk:93:2
 	f.s.SetMaxToken(4096)
-
 //line chatserver.tsk:94:2
 	f.s.WriteString("name?\n")
-
 //line chatserver.tsk:95:2
 	f.op = f.s.Flush()
-
-//line chatserver_tsk.go:504
+//line chatserver_tsk.go:450
 	f.pc = 1 // resume point 1: await at chatserver.tsk:95:2
-
 //line chatserver.tsk:95:2
 	if !f.op.Start(t, (10 * time.Second)) {
-
-//line chatserver_tsk.go:510
+//line chatserver_tsk.go:454
 		return tskrt.Suspended
 	}
 resume1:
 	_, err = f.op.Result(t)
 	f.op = nil
-
 //line chatserver.tsk:96:2
 	if err != nil {
-
 //line chatserver.tsk:97:3
 		return f.ret(t)
 	}
-
 //line chatserver.tsk:99:2
 	f.op1 = f.s.ReadLine()
-
-//line chatserver_tsk.go:527
+//line chatserver_tsk.go:467
 	f.pc = 2 // resume point 2: await at chatserver.tsk:99:2
-
 //line chatserver.tsk:99:2
 	if !f.op1.Start(t, (1 * time.Minute)) {
-
-//line chatserver_tsk.go:533
+//line chatserver_tsk.go:471
 		return tskrt.Suspended
 	}
 resume2:
 	line, err = f.op1.Result(t)
 	f.op1 = nil
-
 //line chatserver.tsk:100:2
 	if err != nil {
-
 //line chatserver.tsk:101:3
 		return f.ret(t)
 	}
-
 //line chatserver.tsk:103:2
 	f.name = strings.TrimSpace(string(line))
-
 //line chatserver.tsk:104:2
 	if !(f.name == "" || strings.ContainsAny(f.name, " :*")) {
-
-//line chatserver_tsk.go:553
+//line chatserver_tsk.go:486
 		goto endif2
 	}
-
 //line chatserver.tsk:105:3
 	f.s.WriteString("* bad name\n")
-
 //line chatserver.tsk:106:3
 	f.op = f.s.Flush()
-
-//line chatserver_tsk.go:563
+//line chatserver_tsk.go:493
 	f.pc = 3 // resume point 3: await at chatserver.tsk:106:3
-
 //line chatserver.tsk:106:3
 	if !f.op.Start(t, (10 * time.Second)) {
-
-//line chatserver_tsk.go:569
+//line chatserver_tsk.go:497
 		f.c = nil    // dead from here on
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
@@ -578,23 +506,17 @@ resume3:
 		return f.fail(t, err4)
 	}
 	f.op = nil
-
 //line chatserver.tsk:107:3
 	return f.ret(t)
-
-//line chatserver_tsk.go:586
+//line chatserver_tsk.go:512
 endif2:
-
 //line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
-
-//line chatserver_tsk.go:592
+//line chatserver_tsk.go:516
 	f.pc = 4 // resume point 4: call at chatserver.tsk:110:2
-
 //line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
-
-//line chatserver_tsk.go:598
+//line chatserver_tsk.go:520
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -603,22 +525,17 @@ resume4:
 		return f.fail(t, err)
 	}
 	joined, _ = t.Value().(bool)
-
 //line chatserver.tsk:111:5
 	f.taken = !joined
-
 //line chatserver.tsk:111:2
 	if !(f.taken) {
-
-//line chatserver_tsk.go:614
+//line chatserver_tsk.go:533
 		goto endif4
 	}
 	f.pc = 5 // resume point 5: kill at chatserver.tsk:112:3
-
 //line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
-
-//line chatserver_tsk.go:622
+//line chatserver_tsk.go:539
 		f.room = nil // dead from here on
 		f.name = ""  // dead from here on
 		f.w = nil    // dead from here on
@@ -628,20 +545,15 @@ resume5:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-
 //line chatserver.tsk:113:3
 	f.s.WriteString("* name taken\n")
-
 //line chatserver.tsk:114:3
 	f.op = f.s.Flush()
-
-//line chatserver_tsk.go:639
+//line chatserver_tsk.go:553
 	f.pc = 6 // resume point 6: await at chatserver.tsk:114:3
-
 //line chatserver.tsk:114:3
 	if !f.op.Start(t, (10 * time.Second)) {
-
-//line chatserver_tsk.go:645
+//line chatserver_tsk.go:557
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -651,68 +563,51 @@ resume6:
 		return f.fail(t, err5)
 	}
 	f.op = nil
-
 //line chatserver.tsk:115:3
 	return f.ret(t)
-
-//line chatserver_tsk.go:659
+//line chatserver_tsk.go:569
 endif4:
 	f.pc = 7 // resume point 7: send at chatserver.tsk:117:2
-
 //line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
-
-//line chatserver_tsk.go:666
+//line chatserver_tsk.go:574
 		return tskrt.Suspended
 	}
 resume7:
 for5:
-
 //line chatserver.tsk:119:3
 	f.op1 = f.s.ReadLine()
-
-//line chatserver_tsk.go:675
+//line chatserver_tsk.go:581
 	f.pc = 8 // resume point 8: await at chatserver.tsk:119:3
-
 //line chatserver.tsk:119:3
 	if !f.op1.Start(t, (10 * time.Minute)) {
-
-//line chatserver_tsk.go:681
+//line chatserver_tsk.go:585
 		return tskrt.Suspended
 	}
 resume8:
 	line1, err1 = f.op1.Result(t)
 	f.op1 = nil
-
 //line chatserver.tsk:120:3
 	if err1 != nil {
-
 //line chatserver.tsk:121:4
 		goto break7
 	}
-
 //line chatserver.tsk:123:3
 	f.text = string(line1)
-
 //line chatserver.tsk:124:3
 	if f.text == "/quit" {
-
 //line chatserver.tsk:125:4
 		goto break7
 	}
-
 //line chatserver.tsk:127:3
 	if !(f.text == "/who") {
-
-//line chatserver_tsk.go:708
+//line chatserver_tsk.go:605
 		goto endif9
 	}
 	f.pc = 9 // resume point 9: call at chatserver.tsk:128:4
-
 //line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
-
-//line chatserver_tsk.go:716
+//line chatserver_tsk.go:611
 		return tskrt.Suspended
 	}
 resume9:
@@ -721,26 +616,20 @@ resume9:
 	}
 	names, _ = t.Value().([]string)
 	f.pc = 10 // resume point 10: send at chatserver.tsk:129:4
-
 //line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
-
-//line chatserver_tsk.go:729
+//line chatserver_tsk.go:622
 		return tskrt.Suspended
 	}
 resume10:
-
 //line chatserver.tsk:130:4
 	goto continue6
-
-//line chatserver_tsk.go:737
+//line chatserver_tsk.go:628
 endif9:
 	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
-
 //line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: f.text}) {
-
-//line chatserver_tsk.go:744
+//line chatserver_tsk.go:633
 		return tskrt.Suspended
 	}
 resume11:
@@ -748,11 +637,9 @@ continue6:
 	goto for5
 break7:
 	f.pc = 12 // resume point 12: send at chatserver.tsk:134:2
-
 //line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
-
-//line chatserver_tsk.go:756
+//line chatserver_tsk.go:643
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
@@ -761,11 +648,9 @@ break7:
 	}
 resume12:
 	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
-
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
-
-//line chatserver_tsk.go:769
+//line chatserver_tsk.go:654
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -773,7 +658,6 @@ resume13:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-
 //line chatserver.tsk:136:1
 	return f.ret(t)
 }
@@ -845,98 +729,72 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 3:
 		goto resume3
 	}
-
 //line chatserver.tsk:139:2
 	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
-
 //line chatserver.tsk:140:2
 	flag.Parse()
-
 //line chatserver.tsk:141:2
 	f.op = tskrt.Listen("tcp", *addr)
-
-//line chatserver_tsk.go:859
+//line chatserver_tsk.go:739
 	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
-
 //line chatserver.tsk:141:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-
-//line chatserver_tsk.go:865
+//line chatserver_tsk.go:743
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
-
 //line chatserver.tsk:142:2
 	if err != nil {
-
 //line chatserver.tsk:143:3
 		fmt.Fprintln(os.Stderr, "chatserver:", err)
-
 //line chatserver.tsk:144:3
 		return t.Quit(1)
 	}
-
 //line chatserver.tsk:146:2
 	fmt.Println("listening on", f.ln.Addr())
-
 //line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-
-//line chatserver_tsk.go:888
+//line chatserver_tsk.go:760
 for1:
-
 //line chatserver.tsk:149:3
 	f.op1 = f.ln.Accept()
-
-//line chatserver_tsk.go:894
+//line chatserver_tsk.go:764
 	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
-
 //line chatserver.tsk:149:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-
-//line chatserver_tsk.go:900
+//line chatserver_tsk.go:768
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
-
 //line chatserver.tsk:150:3
 	if !(err1 != nil) {
-
-//line chatserver_tsk.go:910
+//line chatserver_tsk.go:776
 		goto endif5
 	}
-
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
-
-//line chatserver_tsk.go:917
+//line chatserver_tsk.go:781
 	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
-
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
-
-//line chatserver_tsk.go:923
+//line chatserver_tsk.go:785
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-
 //line chatserver.tsk:153:4
 	goto continue2
-
-//line chatserver_tsk.go:934
+//line chatserver_tsk.go:794
 endif5:
-
 //line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
-
-//line chatserver_tsk.go:940
+//line chatserver_tsk.go:798
 continue2:
 	goto for1
 }

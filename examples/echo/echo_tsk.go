@@ -51,93 +51,70 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 3:
 		goto resume3
 	}
-
 //line echo.tsk:22:2
 	f.op = tskrt.Listen("tcp", f.addr)
-
-//line echo_tsk.go:59
+//line echo_tsk.go:57
 	f.pc = 1 // resume point 1: await at echo.tsk:22:2
-
 //line echo.tsk:22:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-
-//line echo_tsk.go:65
+//line echo_tsk.go:61
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
-
 //line echo.tsk:23:2
 	if err != nil {
-
 //line echo.tsk:24:3
 		return f.ret(t, err)
 	}
-
 //line echo.tsk:26:2
 	{
 		fn := f.ln.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
 //line echo.tsk:27:2
 	fmt.Println("listening on", f.ln.Addr())
-
-//line echo_tsk.go:89
+//line echo_tsk.go:80
 for1:
-
 //line echo.tsk:29:3
 	f.op1 = f.ln.Accept()
-
-//line echo_tsk.go:95
+//line echo_tsk.go:84
 	f.pc = 2 // resume point 2: await at echo.tsk:29:3
-
 //line echo.tsk:29:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-
-//line echo_tsk.go:101
+//line echo_tsk.go:88
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
-
 //line echo.tsk:30:3
 	if !(err1 != nil) {
-
-//line echo_tsk.go:111
+//line echo_tsk.go:96
 		goto endif5
 	}
-
 //line echo.tsk:31:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
-
-//line echo_tsk.go:118
+//line echo_tsk.go:101
 	f.pc = 3 // resume point 3: sleep at echo.tsk:32:4
-
 //line echo.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
-
-//line echo_tsk.go:124
+//line echo_tsk.go:105
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-
 //line echo.tsk:33:4
 	goto continue2
-
-//line echo_tsk.go:135
+//line echo_tsk.go:114
 endif5:
-
 //line echo.tsk:35:3
 	t.Spawn(Echo(c), tskrt.Options{})
-
-//line echo_tsk.go:141
+//line echo_tsk.go:118
 continue2:
 	goto for1
 }
@@ -211,66 +188,50 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 2:
 		goto resume2
 	}
-
 //line echo.tsk:41:2
 	f.s = tskrt.NewStream(f.c)
-
 //line echo.tsk:42:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
-//line echo_tsk.go:225
+//line echo_tsk.go:199
 for1:
-
 //line echo.tsk:44:3
 	f.op = f.s.ReadSome()
-
-//line echo_tsk.go:231
+//line echo_tsk.go:203
 	f.pc = 1 // resume point 1: await at echo.tsk:44:3
-
 //line echo.tsk:44:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
-
-//line echo_tsk.go:237
+//line echo_tsk.go:207
 		return tskrt.Suspended
 	}
 resume1:
 	data, err = f.op.Result(t)
 	f.op = nil
-
 //line echo.tsk:45:3
 	if err != nil {
-
 //line echo.tsk:46:4
 		return f.ret(t)
 	}
-
 //line echo.tsk:48:3
 	f.op1 = f.c.Write(data)
-
-//line echo_tsk.go:254
+//line echo_tsk.go:220
 	f.pc = 2 // resume point 2: await at echo.tsk:48:3
-
 //line echo.tsk:48:3
 	if !f.op1.Start(t, (10 * time.Second)) {
-
-//line echo_tsk.go:260
+//line echo_tsk.go:224
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-
 //line echo.tsk:49:3
 	if err != nil {
-
 //line echo.tsk:50:4
 		return f.ret(t)
 	}
-
-//line echo_tsk.go:274
+//line echo_tsk.go:235
 	goto for1
 }
 
@@ -351,121 +312,91 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 4:
 		goto resume4
 	}
-
 //line echo.tsk:57:2
 	f.op = tskrt.Dial("tcp", f.addr)
-
-//line echo_tsk.go:359
+//line echo_tsk.go:318
 	f.pc = 1 // resume point 1: await at echo.tsk:57:2
-
 //line echo.tsk:57:2
 	if !f.op.Start(t, (5 * time.Second)) {
-
-//line echo_tsk.go:365
+//line echo_tsk.go:322
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.c, err = f.op.Result(t)
 	f.op = nil
-
 //line echo.tsk:58:2
 	if err != nil {
-
 //line echo.tsk:59:3
 		return f.ret(t, err)
 	}
-
 //line echo.tsk:61:2
 	f.s = tskrt.NewStream(f.c)
-
 //line echo.tsk:62:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
 //line echo.tsk:63:2
 	f.xs, f.i = f.words, 0
-
-//line echo_tsk.go:392
+//line echo_tsk.go:343
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
 	}
 	w = f.xs[f.i]
-
 //line echo.tsk:64:3
 	f.s.WriteString(w + "\n")
-
 //line echo.tsk:65:3
 	f.op1 = f.s.Flush()
-
-//line echo_tsk.go:405
+//line echo_tsk.go:353
 	f.pc = 2 // resume point 2: await at echo.tsk:65:3
-
 //line echo.tsk:65:3
 	if !f.op1.Start(t, (5 * time.Second)) {
-
-//line echo_tsk.go:411
+//line echo_tsk.go:357
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-
 //line echo.tsk:66:3
 	if err != nil {
-
 //line echo.tsk:67:4
 		return f.ret(t, err)
 	}
-
 //line echo.tsk:69:3
 	f.op2 = f.s.ReadLine()
-
-//line echo_tsk.go:429
+//line echo_tsk.go:371
 	f.pc = 3 // resume point 3: await at echo.tsk:69:3
-
 //line echo.tsk:69:3
 	if !f.op2.Start(t, (5 * time.Second)) {
-
-//line echo_tsk.go:435
+//line echo_tsk.go:375
 		return tskrt.Suspended
 	}
 resume3:
 	line, err1 = f.op2.Result(t)
 	f.op2 = nil
-
 //line echo.tsk:70:3
 	if err1 != nil {
-
 //line echo.tsk:71:4
 		return f.ret(t, err1)
 	}
-
 //line echo.tsk:73:3
 	fmt.Println("echo:", string(line))
-
-//line echo_tsk.go:452
+//line echo_tsk.go:388
 	f.i++
 	goto range1
 break3:
-
 //line echo.tsk:75:2
 	f.c.CloseWrite()
-
 //line echo.tsk:76:2
 	f.op2 = f.s.ReadSome()
-
-//line echo_tsk.go:463
+//line echo_tsk.go:396
 	f.pc = 4 // resume point 4: await at echo.tsk:76:2
-
 //line echo.tsk:76:2
 	if !f.op2.Start(t, (5 * time.Second)) {
-
-//line echo_tsk.go:469
+//line echo_tsk.go:400
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -475,10 +406,8 @@ break3:
 resume4:
 	_, err = f.op2.Result(t)
 	f.op2 = nil
-
 //line echo.tsk:77:2
 	fmt.Println("server closed:", err)
-
 //line echo.tsk:78:2
 	return f.ret(t, nil)
 }
@@ -547,34 +476,25 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-
 //line echo.tsk:82:2
 	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
-
 //line echo.tsk:83:2
 	connect = flag.String("connect", "", "run the client against this address")
-
 //line echo.tsk:84:2
 	flag.Parse()
-
 //line echo.tsk:85:2
 	f.start = time.Now()
-
 //line echo.tsk:86:2
 	err = nil
-
 //line echo.tsk:87:2
 	if !(*connect != "") {
-
-//line echo_tsk.go:570
+//line echo_tsk.go:492
 		goto else1
 	}
 	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:88:3
-
 //line echo.tsk:88:3
 	if !t.Enter(Client(*connect, flag.Args())) {
-
-//line echo_tsk.go:578
+//line echo_tsk.go:498
 		return tskrt.Suspended
 	}
 resume1:
@@ -582,27 +502,21 @@ resume1:
 	goto endif2
 else1:
 	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:90:3
-
 //line echo.tsk:90:3
 	if !t.Enter(Serve(*addr)) {
-
-//line echo_tsk.go:590
+//line echo_tsk.go:508
 		return tskrt.Suspended
 	}
 resume2:
 	err = t.Err()
 endif2:
-
 //line echo.tsk:92:2
 	if err != nil {
-
 //line echo.tsk:93:3
 		fmt.Fprintln(os.Stderr, "echo:", err, "after", time.Since(f.start).Round(time.Millisecond))
-
 //line echo.tsk:94:3
 		return t.Quit(1)
 	}
-
 //line echo.tsk:96:1
 	return t.Return(nil)
 }

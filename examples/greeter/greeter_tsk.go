@@ -49,93 +49,70 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 3:
 		goto resume3
 	}
-
 //line greeter.tsk:19:2
 	f.op = tskrt.Listen("tcp", f.addr)
-
-//line greeter_tsk.go:57
+//line greeter_tsk.go:55
 	f.pc = 1 // resume point 1: await at greeter.tsk:19:2
-
 //line greeter.tsk:19:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-
-//line greeter_tsk.go:63
+//line greeter_tsk.go:59
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
-
 //line greeter.tsk:20:2
 	if err != nil {
-
 //line greeter.tsk:21:3
 		return f.ret(t, err)
 	}
-
 //line greeter.tsk:23:2
 	{
 		fn := f.ln.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
 //line greeter.tsk:24:2
 	fmt.Println("listening on", f.ln.Addr())
-
-//line greeter_tsk.go:87
+//line greeter_tsk.go:78
 for1:
-
 //line greeter.tsk:26:3
 	f.op1 = f.ln.Accept()
-
-//line greeter_tsk.go:93
+//line greeter_tsk.go:82
 	f.pc = 2 // resume point 2: await at greeter.tsk:26:3
-
 //line greeter.tsk:26:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-
-//line greeter_tsk.go:99
+//line greeter_tsk.go:86
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
-
 //line greeter.tsk:27:3
 	if !(err1 != nil) {
-
-//line greeter_tsk.go:109
+//line greeter_tsk.go:94
 		goto endif5
 	}
-
 //line greeter.tsk:28:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
-
-//line greeter_tsk.go:116
+//line greeter_tsk.go:99
 	f.pc = 3 // resume point 3: sleep at greeter.tsk:29:4
-
 //line greeter.tsk:29:4
 	if !t.Sleep((10 * time.Millisecond)) {
-
-//line greeter_tsk.go:122
+//line greeter_tsk.go:103
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-
 //line greeter.tsk:30:4
 	goto continue2
-
-//line greeter_tsk.go:133
+//line greeter_tsk.go:112
 endif5:
-
 //line greeter.tsk:32:3
 	t.Spawn(Greet(c), tskrt.Options{})
-
-//line greeter_tsk.go:139
+//line greeter_tsk.go:116
 continue2:
 	goto for1
 }
@@ -216,66 +193,49 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 4:
 		goto resume4
 	}
-
 //line greeter.tsk:40:2
 	f.s = tskrt.NewStream(f.c)
-
 //line greeter.tsk:41:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-
-//line greeter_tsk.go:230
+//line greeter_tsk.go:204
 for1:
-
 //line greeter.tsk:43:3
 	f.op = f.s.ReadUntil("\r\n\r\n")
-
-//line greeter_tsk.go:236
+//line greeter_tsk.go:208
 	f.pc = 1 // resume point 1: await at greeter.tsk:43:3
-
 //line greeter.tsk:43:3
 	if !f.op.Start(t, (30 * time.Second)) {
-
-//line greeter_tsk.go:242
+//line greeter_tsk.go:212
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	head, err = f.op.Result(t)
 	f.op = nil
-
 //line greeter.tsk:44:3
 	if err != nil {
-
 //line greeter.tsk:45:4
 		return f.ret(t)
 	}
-
 //line greeter.tsk:47:3
 	f.req, err = parseRequest(head)
-
 //line greeter.tsk:48:3
 	if !(err != nil) {
-
-//line greeter_tsk.go:263
+//line greeter_tsk.go:228
 		goto endif5
 	}
-
 //line greeter.tsk:49:4
 	f.s.WriteString(badRequest)
-
 //line greeter.tsk:50:4
 	f.op1 = f.s.Flush()
-
-//line greeter_tsk.go:273
+//line greeter_tsk.go:235
 	f.pc = 2 // resume point 2: await at greeter.tsk:50:4
-
 //line greeter.tsk:50:4
 	if !f.op1.Start(t, (5 * time.Second)) {
-
-//line greeter_tsk.go:279
+//line greeter_tsk.go:239
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -285,80 +245,59 @@ resume2:
 		return f.fail(t, err2)
 	}
 	f.op1 = nil
-
 //line greeter.tsk:51:4
 	return f.ret(t)
-
-//line greeter_tsk.go:293
+//line greeter_tsk.go:251
 endif5:
-
 //line greeter.tsk:53:3
 	if !(f.req.bodyLen > 0) {
-
-//line greeter_tsk.go:299
+//line greeter_tsk.go:255
 		goto endif7
 	}
-
 //line greeter.tsk:54:4
 	f.op = f.s.ReadFull(f.req.bodyLen)
-
-//line greeter_tsk.go:306
+//line greeter_tsk.go:260
 	f.pc = 3 // resume point 3: await at greeter.tsk:54:4
-
 //line greeter.tsk:54:4
 	if !f.op.Start(t, (30 * time.Second)) {
-
-//line greeter_tsk.go:312
+//line greeter_tsk.go:264
 		return tskrt.Suspended
 	}
 resume3:
 	_, err = f.op.Result(t)
 	f.op = nil
-
 //line greeter.tsk:55:4
 	if err != nil {
-
 //line greeter.tsk:56:5
 		return f.ret(t)
 	}
-
-//line greeter_tsk.go:326
+//line greeter_tsk.go:275
 endif7:
-
 //line greeter.tsk:59:3
 	writeHello(f.s, f.req)
-
 //line greeter.tsk:60:3
 	if !(f.req.close || f.s.Buffered() == 0) {
-
-//line greeter_tsk.go:335
+//line greeter_tsk.go:281
 		goto endif9
 	}
-
 //line greeter.tsk:61:4
 	f.op1 = f.s.Flush()
-
-//line greeter_tsk.go:342
+//line greeter_tsk.go:286
 	f.pc = 4 // resume point 4: await at greeter.tsk:61:4
-
 //line greeter.tsk:61:4
 	if !f.op1.Start(t, (10 * time.Second)) {
-
-//line greeter_tsk.go:348
+//line greeter_tsk.go:290
 		return tskrt.Suspended
 	}
 resume4:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-
 //line greeter.tsk:62:4
 	if err != nil || f.req.close {
-
 //line greeter.tsk:63:5
 		return f.ret(t)
 	}
-
-//line greeter_tsk.go:362
+//line greeter_tsk.go:301
 endif9:
 	goto for1
 }
@@ -420,35 +359,26 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-
 //line greeter.tsk:70:2
 	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
-
 //line greeter.tsk:71:2
 	flag.Parse()
-
-//line greeter_tsk.go:431
+//line greeter_tsk.go:367
 	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:72:2
-
 //line greeter.tsk:72:2
 	if !t.Enter(Serve(*addr)) {
-
-//line greeter_tsk.go:437
+//line greeter_tsk.go:371
 		return tskrt.Suspended
 	}
 resume1:
 	err = t.Err()
-
 //line greeter.tsk:73:2
 	if err != nil {
-
 //line greeter.tsk:74:3
 		fmt.Fprintln(os.Stderr, "greeter:", err)
-
 //line greeter.tsk:75:3
 		return t.Quit(1)
 	}
-
 //line greeter.tsk:77:1
 	return t.Return(nil)
 }
