@@ -58,7 +58,7 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 		return true
 	}
 	if w := c.recvq.popFront(); w != nil {
-		r := w.t
+		r := w.tasklet()
 		if w.elem != nil {
 			*(*T)(w.elem) = v
 			w.elem = nil
@@ -98,7 +98,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		c.release(p)
 		w.elem = nil
 		t.err = nil
-		t.d.readyBack(w.t) // its err register is nil since it parked
+		t.d.readyBack(w.owner()) // its err register is nil since it parked
 		return true
 	}
 	t.w.elem = unsafe.Pointer(dst)
@@ -122,12 +122,12 @@ func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
 	c.release(p)
 	w.elem = nil
 	t.err = nil
-	t.d.readyBack(w.t) // its err register is nil since it parked
+	t.d.readyBack(w.owner()) // its err register is nil since it parked
 }
 
 // takeFromSlow is takeFrom for a sender that sends an error or is a select case.
 func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
-	s := w.t
+	s := w.tasklet()
 	if w.flags&waiterSendErr != 0 {
 		t.err = s.value.(error)
 		s.value = nil
@@ -168,7 +168,7 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	}
 	c := o.c
 	if w := c.recvq.popFront(); w != nil {
-		r := w.t
+		r := w.tasklet()
 		w.elem = nil
 		r.err, r.value = o.err, nil
 		if w.flags&waiterSelect != 0 {

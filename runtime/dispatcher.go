@@ -139,7 +139,6 @@ func (d *Dispatcher) newTasklet() *Tasklet {
 func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 	t := d.newTasklet()
 	t.d, t.frame, t.parent, t.tidx = d, f, parent, -1
-	t.w.t = t
 	t.w.ci = -1
 	if o.Name != "" {
 		t.x().name = o.Name
@@ -379,7 +378,7 @@ func (d *Dispatcher) finish(t *Tasklet) {
 		d.wakeKillers(t)
 	}
 	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
-		r := w.t
+		r := w.tasklet()
 		switch r.wait {
 		case waitJoin:
 			r.setJoined(t)
@@ -420,8 +419,8 @@ func (d *Dispatcher) wakeKillers(t *Tasklet) {
 	var ks []*Tasklet
 	var rest []*waiter
 	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
-		if w.t.wait == waitKill {
-			ks = append(ks, w.t)
+		if r := w.tasklet(); r.wait == waitKill {
+			ks = append(ks, r)
 		} else {
 			rest = append(rest, w)
 		}

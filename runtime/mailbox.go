@@ -255,7 +255,7 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 	}
 	if mb := to.mbox(); mb != nil && !mb.popq.empty() {
 		w := mb.popq.popFront()
-		r := w.t
+		r := w.tasklet()
 		r.value, r.err = m, nil
 		d.ready(r, true)
 		if c != nil {

@@ -78,12 +78,33 @@ func (q *runQueue) popFront() *Tasklet {
 // waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary
 // waits; a select allocates one per case.
 type waiter struct {
-	t          *Tasklet
 	prev, next *waiter
 	q          *waitq         // the queue it is in, nil when in none
 	elem       unsafe.Pointer // channel receive: the destination; channel send: the value slot
 	ci         int32          // select case index, or -1 for an ordinary wait
 	flags      uint8          // waiterSendErr, waiterSelect
+}
+
+// caseWaiter is the waiter of one case of a select, which records its tasklet. (The waiter
+// embedded in a tasklet finds its tasklet from its own address: see owner.)
+type caseWaiter struct {
+	waiter
+	t *Tasklet
+}
+
+// tasklet returns the tasklet w belongs to.
+func (w *waiter) tasklet() *Tasklet {
+	if w.flags&waiterSelect != 0 {
+		return (*caseWaiter)(unsafe.Pointer(w)).t
+	}
+	return w.owner()
+}
+
+// owner returns the tasklet of w, which must be the waiter embedded in a tasklet (Tasklet.w):
+// not a select case (see tasklet). Not storing the tasklet in its own waiter saves a pointer
+// write (and a write barrier) per spawn.
+func (w *waiter) owner() *Tasklet {
+	return (*Tasklet)(unsafe.Add(unsafe.Pointer(w), -int(unsafe.Offsetof(Tasklet{}.w))))
 }
 
 const (

@@ -49,7 +49,7 @@ func (sc *sendCase[T]) poll(t *Tasklet) (bool, bool) {
 	if w == nil {
 		return false, false
 	}
-	r := w.t
+	r := w.tasklet()
 	if w.elem != nil {
 		*(*T)(w.elem) = sc.v
 	}
@@ -97,7 +97,7 @@ func (mc *mailCase) enqueue(w *waiter) {} // the owner's mailbox offers messages
 // selectState is a parked select: its cases and one waiter per case.
 type selectState struct {
 	cases []SelectCase
-	ws    []waiter
+	ws    []caseWaiter
 }
 
 // Select waits up to timeout for the first of cases that can proceed, and completes it. When
@@ -119,11 +119,11 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 			return true
 		}
 	}
-	s := &selectState{cases: cases, ws: make([]waiter, len(cases))}
+	s := &selectState{cases: cases, ws: make([]caseWaiter, len(cases))}
 	for i, c := range cases {
-		w := &s.ws[i]
-		w.t, w.ci, w.flags = t, int32(i), waiterSelect
-		c.enqueue(w)
+		cw := &s.ws[i]
+		cw.t, cw.ci, cw.flags = t, int32(i), waiterSelect
+		c.enqueue(&cw.waiter)
 	}
 	t.x().sel = s
 	t.park(waitSelect, timeout)
@@ -133,7 +133,7 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 // selected is called when the select case waiter w fired: the select of w's tasklet leaves its
 // other queues and records the case.
 func (d *Dispatcher) selected(w *waiter) {
-	r := w.t
+	r := w.tasklet()
 	r.caseIdx = w.ci
 	d.cancelSelect(r)
 }
@@ -145,7 +145,7 @@ func (d *Dispatcher) cancelSelect(t *Tasklet) {
 	}
 	s := t.ext.sel
 	for i := range s.ws {
-		if w := &s.ws[i]; w.q != nil {
+		if w := &s.ws[i].waiter; w.q != nil {
 			w.q.remove(w)
 		}
 	}

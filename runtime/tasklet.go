@@ -322,8 +322,11 @@ func (t *Tasklet) Enter(sub Frame) bool {
 
 // Return records v as the result of the current frame and returns Finished.
 func (t *Tasklet) Return(v any) Status {
-	t.value = v
-	if t.err != nil { // (no write, and no write barrier, in the common case)
+	// Registers already nil are not written: no write barrier in the common case.
+	if v != nil || t.value != nil {
+		t.value = v
+	}
+	if t.err != nil {
 		t.err = nil
 	}
 	return Finished
