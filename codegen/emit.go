@@ -1070,6 +1070,13 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 
 	// The body first: it may add imports and helpers.
 	w := &fnWriter{l: l}
+	for _, v := range l.vars {
+		if (v.field || v.flat) && v.obj != nil {
+			if name := localType(v.typ, g.info.pkg); name != "" {
+				g.errorf(f, v.decl, "%s has type %s, declared inside tasklet %s, which suspends: the state machine keeps its variables outside the body (declare %s at package level)", v.obj.Name(), name, d.Name.Name, name)
+			}
+		}
+	}
 	var hoisted []*variable
 	for _, v := range l.vars {
 		if v.flat && !v.field && v.name != "_" && (v.used || v.obj == nil) {
@@ -1399,3 +1406,60 @@ func numbered(src []byte) string {
 }
 
 var _ = sort.Strings
+
+// localType returns the name of a type declared inside a function that t
+// mentions, or "".
+func localType(t types.Type, pkg *types.Package) string {
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type) string
+	walk = func(t types.Type) string {
+		if t == nil || seen[t] {
+			return ""
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			if o := t.Obj(); o.Pkg() == pkg && o.Parent() != nil && o.Parent() != pkg.Scope() {
+				return o.Name()
+			}
+			if args := t.TypeArgs(); args != nil {
+				for i := 0; i < args.Len(); i++ {
+					if n := walk(args.At(i)); n != "" {
+						return n
+					}
+				}
+			}
+		case *types.Alias:
+			return walk(types.Unalias(t))
+		case *types.Pointer:
+			return walk(t.Elem())
+		case *types.Slice:
+			return walk(t.Elem())
+		case *types.Array:
+			return walk(t.Elem())
+		case *types.Map:
+			if n := walk(t.Key()); n != "" {
+				return n
+			}
+			return walk(t.Elem())
+		case *types.Chan:
+			return walk(t.Elem())
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				if n := walk(t.Field(i).Type()); n != "" {
+					return n
+				}
+			}
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := 0; i < tup.Len(); i++ {
+					if n := walk(tup.At(i).Type()); n != "" {
+						return n
+					}
+				}
+			}
+		}
+		return ""
+	}
+	return walk(t)
+}
