@@ -30,7 +30,7 @@ func runCPU(b *testing.B, d *tskrt.Dispatcher, ops int) {
 	start := cpuTime()
 	d.Run()
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/float64(ops), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(ops), "cpu-ns/op")
 }
 
 // yielder is the hand-written frame of Yielder.
