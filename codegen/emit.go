@@ -91,6 +91,9 @@ func (l *lowerer) rewrite(n ast.Node, stack []ast.Node) (string, bool) {
 		}
 		return "", false
 	}
+	if c, ok := n.(*ast.CallExpr); ok && l.hasDefer && l.isRecover(c) {
+		return l.fname + ".recover()", true
+	}
 	id, ok := n.(*ast.Ident)
 	if !ok {
 		return "", false
@@ -685,6 +688,9 @@ func (l *lowerer) writeSpawn(w *fnWriter, s *grammar.SpawnStmt, flat bool) {
 		tok := s.Result.Tok.String()
 		if flat {
 			tok = "="
+			if s.Result.Tok == token.DEFINE {
+				l.newCells(w, l.varOf(s.Result.Lhs[0]))
+			}
 		}
 		lhs = l.expr(s.Result.Lhs[0]) + " " + tok + " "
 	}
@@ -1091,7 +1097,11 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		w.printf(")\n")
 	}
 	if l.hasDefer {
-		w.printf("%s = ^%s.Status(0) // every return sets it; a panic leaves it\ndefer %s.unwind(&%s)\n", l.stName, rt, l.fname, l.stName)
+		if l.usesRecover {
+			w.printf("%s = ^%s.Status(0) // every return sets it; a panic leaves it\ndefer %s.unwind(%s, &%s)\n", l.stName, rt, l.fname, l.tname, l.stName)
+		} else {
+			w.printf("%s = ^%s.Status(0) // every return sets it; a panic leaves it\ndefer %s.unwind(&%s)\n", l.stName, rt, l.fname, l.stName)
+		}
 	}
 	if l.nres > 0 {
 		w.printf("switch %s.pc {\n", l.fname)
@@ -1164,6 +1174,9 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 	}
 	if l.hasDefer {
 		fmt.Fprintf(b, "defers []func() // deferred calls, run on return, failure and kill\n")
+		if l.usesRecover {
+			fmt.Fprintf(b, "panicking  bool // a panic unwinds the frame and no deferred call recovered it yet\npanicValue any\n")
+		}
 	}
 	fmt.Fprintf(b, "}\n\n")
 	fmt.Fprintf(b, "// Name returns the declared name of the tasklet.\nfunc (*%s) Name() string { return %q }\n\n", frame, d.Name.Name)
@@ -1204,6 +1217,11 @@ func (l *lowerer) prepare() {
 			}
 		}
 	}
+	l.inspectBody(func(n ast.Node, _ bool) {
+		if c, ok := n.(*ast.CallExpr); ok && l.isRecover(c) {
+			l.usesRecover = true
+		}
+	})
 	l.replied = map[*variable]bool{}
 	walkList(l.decl.Body.List, func(s grammar.Stmt) {
 		switch s := s.(type) {
@@ -1256,7 +1274,45 @@ func (l *lowerer) writeHelpers(b *bytes.Buffer) {
 	if l.hasDefer {
 		fmt.Fprintf(b, "// fail ends the tasklet with err after running its deferred calls.\nfunc (%s *%s) fail(%s *%s.Tasklet, err error) %s.Status {\n%s.runDefers()\nreturn %s.Fail(err)\n}\n\n", f, frame, t, rt, rt, f, t)
 		fmt.Fprintf(b, "// Unwind runs the deferred calls when a panic in a tasklet this one called\n// ends the tasklet (tskrt.Unwinder).\nfunc (%s *%s) Unwind(*%s.Tasklet) {\n%s.runDefers()\n}\n\n", f, frame, rt, f)
-		fmt.Fprintf(b, "// unwind runs the deferred calls when Resume panics.\nfunc (%s *%s) unwind(st *%s.Status) {\nif *st == ^%s.Status(0) {\n%s.runDefers()\n}\n}\n\n", f, frame, rt, rt, f)
+		if l.usesRecover {
+			var after string
+			switch {
+			case len(l.results) > 0:
+				after = fmt.Sprintf("%s.ret(%s)", f, t)
+			case l.resultType != nil:
+				after = fmt.Sprintf("%s.Return(%s)", t, l.zero(l.resultType))
+			default:
+				after = t + ".Return(nil)"
+			}
+			fmt.Fprintf(b, `// unwind runs the deferred calls when Resume panics. The panic is taken
+// here so that a deferred call can stop it with recover (%[1]s.recover); if
+// none does, it goes on (the stack still shows where it started).
+func (%[1]s *%[2]s) unwind(%[3]s *%[4]s.Tasklet, st *%[4]s.Status) {
+	if *st != ^%[4]s.Status(0) {
+		return
+	}
+	%[1]s.panicValue, %[1]s.panicking = recover(), true
+	%[1]s.runDefers()
+	if %[1]s.panicking {
+		panic(%[1]s.panicValue)
+	}
+	%[1]s.panicValue = nil
+	*st = %[5]s // recovered: the tasklet returns
+}
+
+// recover is the builtin recover of the tasklet's deferred calls.
+func (%[1]s *%[2]s) recover() any {
+	if !%[1]s.panicking {
+		return nil
+	}
+	%[1]s.panicking = false
+	return %[1]s.panicValue
+}
+
+`, f, frame, t, rt, after)
+		} else {
+			fmt.Fprintf(b, "// unwind runs the deferred calls when Resume panics.\nfunc (%s *%s) unwind(st *%s.Status) {\nif *st == ^%s.Status(0) {\n%s.runDefers()\n}\n}\n\n", f, frame, rt, rt, f)
+		}
 		fmt.Fprintf(b, "// runDefers runs the deferred calls, last first.\nfunc (%s *%s) runDefers() {\nfor len(%s.defers) > 0 {\nd := %s.defers[len(%s.defers)-1]\n%s.defers = %s.defers[:len(%s.defers)-1]\nd()\n}\n}\n\n", f, frame, f, f, f, f, f, f)
 	}
 }
@@ -1463,4 +1519,14 @@ func localType(t types.Type, pkg *types.Package) string {
 		return ""
 	}
 	return walk(t)
+}
+
+// isRecover reports whether c calls the builtin recover.
+func (l *lowerer) isRecover(c *ast.CallExpr) bool {
+	id, ok := c.Fun.(*ast.Ident)
+	if !ok || id.Name != "recover" || len(c.Args) != 0 {
+		return false
+	}
+	_, builtin := l.ti.object(l.f, id.Pos()).(*types.Builtin)
+	return builtin
 }

@@ -85,21 +85,22 @@ type lowerer struct {
 	ctx     []*target
 	depth   int // deadline depth at the statement being lowered
 	// results
-	results    []*variable // named results
-	resultType types.Type  // T of a T or (T, error) tasklet
-	hasErr     bool        // the tasklet returns an error (alone or last)
-	nresults   int
-	hasDefer   bool
-	scratch    map[string]*variable
-	resumeInfo map[int]string
-	mains      []string // package-level helpers (match functions) to emit
-	replies    map[*variable]*variable
-	replied    map[*variable]bool
-	stName     string // the named result of Resume, when the frame has defers
-	loops      int    // flat loops around the statement being lowered
-	inCell     map[*variable]bool
-	labels     map[string]bool
-	userLabels map[string]string
+	results     []*variable // named results
+	resultType  types.Type  // T of a T or (T, error) tasklet
+	hasErr      bool        // the tasklet returns an error (alone or last)
+	nresults    int
+	hasDefer    bool
+	scratch     map[string]*variable
+	resumeInfo  map[int]string
+	mains       []string // package-level helpers (match functions) to emit
+	replies     map[*variable]*variable
+	replied     map[*variable]bool
+	stName      string // the named result of Resume, when the frame has defers
+	loops       int    // flat loops around the statement being lowered
+	inCell      map[*variable]bool
+	usesRecover bool // a deferred call may recover: the frame takes panics itself
+	labels      map[string]bool
+	userLabels  map[string]string
 }
 
 func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSet, frame string) *lowerer {
@@ -119,7 +120,7 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
 	l.fname = pick(ids, "f", "fr", "frame")
 	l.tname = pick(ids, "t", "tk", "task")
-	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind"} {
+	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind", "recover", "panicking", "panicValue"} {
 		l.taken[n] = true
 	}
 	for n := range imp.taken {
@@ -1139,6 +1140,7 @@ func (l *lowerer) flatTypeSwitch(s *grammar.TypeSwitchStmt, label string) {
 		if obj := l.ti.implicits[l.f.keyAt(c.Pos)]; obj != nil {
 			if v := l.byObj[obj]; v != nil && v.used {
 				v.flat = true
+				l.maybeBox(v)
 				bound[i] = v
 				anyBound = true
 				defs = append(defs, v)
@@ -1173,6 +1175,7 @@ func (l *lowerer) flatTypeSwitch(s *grammar.TypeSwitchStmt, label string) {
 			}
 			w.gen()
 			if bound[i] != nil {
+				l.newCells(w, bound[i])
 				w.printf("%s = %s\n", l.vexpr(bound[i]), tmp)
 			} else if tmp != "" {
 				w.printf("_ = %s\n", tmp)

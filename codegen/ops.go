@@ -426,6 +426,9 @@ func (l *lowerer) receiveSwitch(s *grammar.ReceiveSwitchStmt, label string) {
 			op = ":="
 		}
 		if v.used {
+			if !define {
+				l.newCells(w, v)
+			}
 			w.printf("%s %s %s.Value().(%s)\n", l.vexpr(v), op, t, l.typeExpr(c.Type))
 		}
 		if l.replied[v] {
@@ -490,6 +493,7 @@ func (l *lowerer) receiveSwitch(s *grammar.ReceiveSwitchStmt, label string) {
 			if v := l.bindVar(c.Bind); v != nil {
 				if v.used {
 					v.flat = true
+					l.maybeBox(v)
 					defs = append(defs, v)
 				}
 				if l.replied[v] {
@@ -611,6 +615,7 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 					if flat || c.Result.Tok == token.ASSIGN {
 						if c.Result.Tok == token.DEFINE {
 							v.flat = true
+							l.maybeBox(v)
 						}
 						defs = append(defs, v)
 						if l.replied[v] {
@@ -628,6 +633,11 @@ func (l *lowerer) selectStmt(s *grammar.SelectStmt, label string) {
 		op := "="
 		if define && c.Result.Tok == token.DEFINE {
 			op = ":="
+		}
+		if !define && c.Result.Tok == token.DEFINE {
+			for _, e := range c.Result.Lhs {
+				l.newCells(w, l.varOf(e))
+			}
 		}
 		switch c.Kind {
 		case grammar.SelectRecv:
