@@ -22,6 +22,9 @@ func TestMutants(t *testing.T) {
 	files, _ := filepath.Glob("testdata/behavior/*.txtar")
 	golden, _ := filepath.Glob("testdata/golden/*.txtar")
 	files = append(files, golden...)
+	if err := os.MkdirAll("testdata/tmp", 0o755); err != nil {
+		t.Fatal(err)
+	}
 	root, err := os.MkdirTemp("testdata/tmp", "mutants")
 	if err != nil {
 		t.Fatal(err)
