@@ -23,7 +23,7 @@ type Join struct {
 	Member *tskrt.Tasklet // the member's writer
 }
 
-// A call with a Join is answered with a bool.
+// The reply type of Join (a call with it returns a bool), kept so Go checks it.
 var _ func() bool
 
 // Leave is a message (chatserver.tsk:28:1).
@@ -35,7 +35,7 @@ type Say struct{ From, Text string }
 // Who is a message (chatserver.tsk:30:1).
 type Who struct{}
 
-// A call with a Who is answered with a []string.
+// The reply type of Who (a call with it returns a []string), kept so Go checks it.
 var _ func() []string
 
 // Messages to a writer.
