@@ -1377,7 +1377,7 @@ func (g *generator) emitFile(f *srcFile) ([]byte, error) {
 			fmt.Fprintf(&body, "type %s struct%s\n\n", d.Name.Name, f.render(d.Fields, rw, timeFn, false))
 			if d.Reply != nil {
 				reply := f.render(d.Reply, rw, timeFn, false)
-				fmt.Fprintf(&body, "// The reply type of %s (a call with it returns a %s), kept so Go checks it.\nvar _ func() %s\n\n", d.Name.Name, reply, reply)
+				fmt.Fprintf(&body, "// A call with a %s is answered with a %s.\nvar _ func() %s\n\n", d.Name.Name, reply, reply)
 			}
 		case *grammar.TaskletDecl:
 			g.emitTasklet(&body, f, d, imp)

@@ -848,7 +848,7 @@ func (l *lowerer) flatIf(s *grammar.IfStmt) {
 	}
 	l.add(&item{uses: l.refs(s.Cond), jumps: []string{elseL}, code: func(w *fnWriter) {
 		w.at(s.Pos)
-		w.printf("if !(%s) {\n", l.expr(s.Cond))
+		w.printf("if %s {\n", l.negate(s.Cond))
 		w.gen()
 		w.printf("goto %s\n}\n", elseL)
 	}})
@@ -874,7 +874,7 @@ func (l *lowerer) flatFor(s *grammar.ForStmt, label string) {
 	if s.Cond != nil {
 		l.add(&item{uses: l.refs(s.Cond), jumps: []string{end}, code: func(w *fnWriter) {
 			w.at(s.Pos)
-			w.printf("if !(%s) {\n", l.expr(s.Cond))
+			w.printf("if %s {\n", l.negate(s.Cond))
 			w.gen()
 			w.printf("goto %s\n}\n", end)
 		}})
@@ -1203,4 +1203,27 @@ func exprNodes(es []ast.Expr) []ast.Node {
 		ns[i] = e
 	}
 	return ns
+}
+
+// negate renders the negation of a condition: !x becomes x and a == b
+// becomes a != b (and back), so the generated code has no double negation;
+// other comparisons keep !(...) (a < b is not !(a >= b) for NaN).
+func (l *lowerer) negate(cond ast.Expr) string {
+	switch c := cond.(type) {
+	case *ast.ParenExpr:
+		return l.negate(c.X)
+	case *ast.UnaryExpr:
+		if c.Op == token.NOT {
+			return l.expr(c.X)
+		}
+	case *ast.BinaryExpr:
+		if c.Op == token.EQL || c.Op == token.NEQ {
+			op := "!="
+			if c.Op == token.NEQ {
+				op = "=="
+			}
+			return l.expr(c.X) + " " + op + " " + l.expr(c.Y)
+		}
+	}
+	return "!(" + l.expr(cond) + ")"
 }
