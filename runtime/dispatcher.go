@@ -155,7 +155,13 @@ func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 		d.roots.add(t)
 	}
 	d.live++
-	d.runq.pushBack(t)
+	q := &d.runq // pushBack, inlined by hand (see readyBack)
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 	return t
 }
 

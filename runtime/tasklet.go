@@ -272,17 +272,17 @@ func (l *childList) add(c *Tasklet) {
 }
 
 func (l *childList) remove(c *Tasklet) {
-	i := int(c.kidx)
-	l.s[i] = nil
+	i, s := int(c.kidx), l.s
+	s[i] = nil
 	l.n--
 	switch {
 	case l.n == 0:
-		l.s, l.head = l.s[:0], 0 // every entry is already nil
+		l.s, l.head = s[:0], 0 // every entry is already nil
 	case i == l.head:
-		for l.s[l.head] == nil {
-			l.head++
+		for i++; s[i] == nil; i++ { // a live entry follows, as l.n > 0
 		}
-	case len(l.s) > 16 && l.n < (len(l.s)-l.head)/2:
+		l.head = i
+	case len(s) > 16 && l.n < (len(s)-l.head)/2:
 		l.compact()
 	}
 }
