@@ -728,16 +728,29 @@ func (l *lowerer) structuredItem(s grammar.Stmt, label string) {
 		l.maybeBox(v)
 		it.defs = append(it.defs, v)
 	}
-	if a, ok := flatAssign(s); ok {
+	// A plain assignment or declaration reads its right-hand side (and the
+	// operands of non-name left-hand sides) and defines the names it
+	// assigns; it does not read them.
+	if a, ok := flatAssign(s); ok && (a.Tok == token.ASSIGN || a.Tok == token.DEFINE) {
+		uses := l.refs(exprNodes(a.Rhs)...)
 		for _, e := range a.Lhs {
-			if v := l.varOf(e); v != nil && !containsVar(it.defs, v) {
-				if a.Tok == token.ASSIGN || a.Tok == token.DEFINE {
-					if !containsVarIn(l.refs(exprNodes(a.Rhs)...), v) {
-						it.defs = append(it.defs, v)
-					}
+			if v := l.varOf(e); v != nil {
+				if !containsVar(it.defs, v) && !containsVar(uses, v) {
+					it.defs = append(it.defs, v)
 				}
+				continue
 			}
+			uses = append(uses, l.refs(e)...)
 		}
+		it.uses = uses
+	}
+	if d, ok := s.(*grammar.DeclStmt); ok && d.Decl.Tok == token.VAR {
+		var uses []*variable
+		for _, sp := range d.Decl.Specs {
+			vs := sp.(*ast.ValueSpec)
+			uses = append(uses, l.refs(exprNodes(vs.Values)...)...)
+		}
+		it.uses = uses
 	}
 	ctx := append([]*target(nil), l.ctx...)
 	depth := l.depth
@@ -759,7 +772,6 @@ func containsVar(vs []*variable, v *variable) bool {
 	return false
 }
 
-func containsVarIn(vs []*variable, v *variable) bool { return containsVar(vs, v) }
 
 // flatAssign returns the assignment of a simple statement.
 func flatAssign(s grammar.Stmt) (*ast.AssignStmt, bool) {
