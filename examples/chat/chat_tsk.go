@@ -160,7 +160,7 @@ range13:
 	}
 	name1 = f.xs1[f.i1]
 //line chat.tsk:40:5
-	if !(name1 != f.m1.From) {
+	if name1 == f.m1.From {
 //line chat_tsk.go:165
 		goto endif17
 	}

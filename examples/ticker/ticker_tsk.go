@@ -196,7 +196,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line ticker.tsk:41:2
 	fmt.Println("  echo:", f.msg)
 //line ticker.tsk:42:2
-	if !(f.msg == "last") {
+	if f.msg != "last" {
 //line ticker_tsk.go:201
 		goto endif2
 	}
@@ -335,6 +335,7 @@ for4:
 //line ticker.tsk:64:3
 	if !t.Receive(matchMain2, tskrt.NoTimeout) {
 //line ticker_tsk.go:338
+		f.start = time.Time{} // dead from here on
 		return tskrt.Suspended
 	}
 resume3:
@@ -350,15 +351,16 @@ resume3:
 	}
 //line ticker.tsk:63:22
 	f.i1++
-//line ticker_tsk.go:354
+//line ticker_tsk.go:355
 	goto for4
 break6:
 	f.pc = 4 // resume point 4: kill at ticker.tsk:70:2
 //line ticker.tsk:70:2
 	if !t.KillWait(f.r) {
-//line ticker_tsk.go:360
-		f.r = nil            // dead from here on
-		f.last = time.Time{} // dead from here on
+//line ticker_tsk.go:361
+		f.start = time.Time{} // dead from here on
+		f.r = nil             // dead from here on
+		f.last = time.Time{}  // dead from here on
 		return tskrt.Suspended
 	}
 resume4:
@@ -373,11 +375,11 @@ resume4:
 	t.SpawnAfter((15 * time.Millisecond), func(a0 *tskrt.Tasklet) func() tskrt.Frame {
 		return func() tskrt.Frame { return Alarmer(a0) }
 	}(t), tskrt.Options{})
-//line ticker_tsk.go:377
+//line ticker_tsk.go:379
 	f.pc = 5 // resume point 5: receive at ticker.tsk:75:2
 //line ticker.tsk:75:2
 	if !t.Receive(matchMain3, tskrt.NoTimeout) {
-//line ticker_tsk.go:381
+//line ticker_tsk.go:383
 		return tskrt.Suspended
 	}
 resume5:
@@ -398,17 +400,17 @@ resume5:
 	}(t, &f.rounds), tskrt.Options{})
 //line ticker.tsk:83:6
 	f.i2 = 1
-//line ticker_tsk.go:402
+//line ticker_tsk.go:404
 for7:
 //line ticker.tsk:83:2
 	if !(f.i2 <= 3) {
-//line ticker_tsk.go:406
+//line ticker_tsk.go:408
 		goto break9
 	}
 	f.pc = 6 // resume point 6: receive at ticker.tsk:84:3
 //line ticker.tsk:84:3
 	if !t.Receive(matchMain4, tskrt.NoTimeout) {
-//line ticker_tsk.go:412
+//line ticker_tsk.go:414
 		f.start = time.Time{} // dead from here on
 		return tskrt.Suspended
 	}
@@ -423,13 +425,13 @@ resume6:
 	}
 //line ticker.tsk:83:22
 	f.i2++
-//line ticker_tsk.go:427
+//line ticker_tsk.go:429
 	goto for7
 break9:
 	f.pc = 7 // resume point 7: kill at ticker.tsk:89:2
 //line ticker.tsk:89:2
 	if !t.KillWait(f.l) {
-//line ticker_tsk.go:433
+//line ticker_tsk.go:435
 		f.start = time.Time{} // dead from here on
 		f.l = nil             // dead from here on
 		return tskrt.Suspended
@@ -444,32 +446,32 @@ resume7:
 	f.e = t.SpawnReceiver(func(a0 *tskrt.Tasklet) func(any) tskrt.Frame {
 		return func(msg any) tskrt.Frame { return Echo(msg, a0) }
 	}(t), tskrt.Options{})
-//line ticker_tsk.go:448
+//line ticker_tsk.go:450
 	f.pc = 8 // resume point 8: send at ticker.tsk:93:2
 //line ticker.tsk:93:2
 	if !t.Send(f.e, "first") {
-//line ticker_tsk.go:452
+//line ticker_tsk.go:454
 		return tskrt.Suspended
 	}
 resume8:
 	f.pc = 9 // resume point 9: send at ticker.tsk:94:2
 //line ticker.tsk:94:2
 	if !t.Send(f.e, 2) {
-//line ticker_tsk.go:459
+//line ticker_tsk.go:461
 		return tskrt.Suspended
 	}
 resume9:
 	f.pc = 10 // resume point 10: send at ticker.tsk:95:2
 //line ticker.tsk:95:2
 	if !t.Send(f.e, "last") {
-//line ticker_tsk.go:466
+//line ticker_tsk.go:468
 		return tskrt.Suspended
 	}
 resume10:
 	f.pc = 11 // resume point 11: receive at ticker.tsk:96:2
 //line ticker.tsk:96:2
 	if !t.Receive(matchMain5, tskrt.NoTimeout) {
-//line ticker_tsk.go:473
+//line ticker_tsk.go:475
 		return tskrt.Suspended
 	}
 resume11:
@@ -480,11 +482,11 @@ resume11:
 	default:
 		return t.Fail(t.Err())
 	}
-//line ticker_tsk.go:484
+//line ticker_tsk.go:486
 	f.pc = 12 // resume point 12: kill at ticker.tsk:100:2
 //line ticker.tsk:100:2
 	if !t.KillWait(f.e) {
-//line ticker_tsk.go:488
+//line ticker_tsk.go:490
 		f.e = nil // dead from here on
 		return tskrt.Suspended
 	}

@@ -152,11 +152,10 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc    int              // resume point to continue at; 0 starts the body
-	pool  []*tskrt.Tasklet // local pool, workers.tsk:32:6
-	total int              // local total, workers.tsk:38:2
-	s     *tskrt.Tasklet   // local s, workers.tsk:50:2
-	slow  *tskrt.Tasklet   // local slow, workers.tsk:57:2
+	pc   int              // resume point to continue at; 0 starts the body
+	pool []*tskrt.Tasklet // local pool, workers.tsk:32:6
+	s    *tskrt.Tasklet   // local s, workers.tsk:50:2
+	slow *tskrt.Tasklet   // local slow, workers.tsk:57:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -167,6 +166,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		jobs    []int
 		results []any
+		total   int
 		err     error
 		err1    error
 	)
@@ -210,7 +210,7 @@ resume1:
 	}
 	results, _ = t.Value().([]any)
 //line workers.tsk:38:2
-	f.total = 0
+	total = 0
 //line workers.tsk:39:2
 	for i, r := range results {
 //line workers.tsk:40:3
@@ -223,10 +223,10 @@ resume1:
 //line workers.tsk:44:3
 		fmt.Printf("  %s = %d\n", f.pool[i].Name(), r)
 //line workers.tsk:45:3
-		f.total += r.(int)
+		total += r.(int)
 	}
 //line workers.tsk:47:2
-	fmt.Println("  total", f.total)
+	fmt.Println("  total", total)
 //line workers.tsk:49:2
 	fmt.Println("kill:")
 //line workers.tsk:50:2
