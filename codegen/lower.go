@@ -772,7 +772,6 @@ func containsVar(vs []*variable, v *variable) bool {
 	return false
 }
 
-
 // flatAssign returns the assignment of a simple statement.
 func flatAssign(s grammar.Stmt) (*ast.AssignStmt, bool) {
 	ss, ok := s.(*grammar.SimpleStmt)
