@@ -275,14 +275,16 @@ func (l *childList) remove(c *Tasklet) {
 	i, s := int(c.kidx), l.s
 	s[i] = nil
 	l.n--
-	switch {
-	case l.n == 0:
+	if l.n == 0 {
 		l.s, l.head = s[:0], 0 // every entry is already nil
-	case i == l.head:
+		return
+	}
+	if i == l.head {
 		for i++; s[i] == nil; i++ { // a live entry follows, as l.n > 0
 		}
 		l.head = i
-	case len(s) > 16 && l.n < (len(s)-l.head)/2:
+	}
+	if len(s) > 16 && l.n < (len(s)-l.head)/2 {
 		l.compact()
 	}
 }
