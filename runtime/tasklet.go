@@ -284,7 +284,7 @@ func (l *childList) remove(c *Tasklet) {
 		}
 		l.head = i
 	}
-	if len(s) > 16 && l.n < (len(s)-l.head)/2 {
+	if 2*l.n < len(s)-l.head-1 && len(s) > 16 { // l.n < (len(s)-l.head)/2
 		l.compact()
 	}
 }
