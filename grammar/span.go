@@ -30,6 +30,7 @@ const (
 	modeFull    exprMode = iota // a complete expression
 	modeHeader                  // in an if/for/switch header: a `{` after a type name opens the block
 	modePrimary                 // a unary operand only (the channel of `<-ch`)
+	modeResult                  // a tasklet's result type: a `{` always opens the body
 )
 
 // stmtWords begin tasklet statements; a Go statement may not start with one.
@@ -276,7 +277,7 @@ loop:
 					return sp, true, err
 				}
 			case token.LBRACE:
-				if mode == modeHeader && !litType {
+				if mode == modeResult || (mode == modeHeader && !litType) {
 					break loop
 				}
 				if err := s.balanced(); err != nil {
@@ -434,7 +435,7 @@ func (g *signature) Parse(lex *lexer.PeekingLexer) error {
 		g.Results.End = tokEnd(s.last)
 		return nil
 	}
-	sp, err := scanOne(lex, modeHeader)
+	sp, err := scanOne(lex, modeResult)
 	if err != nil && err != participle.NextMatch {
 		return err
 	}
