@@ -23,7 +23,7 @@ type Join struct {
 	Member *tskrt.Tasklet // the member's writer
 }
 
-// The reply type of Join (a call with it returns a bool), kept so Go checks it.
+// A call with a Join is answered with a bool.
 var _ func() bool
 
 // Leave is a message (chatserver.tsk:28:1).
@@ -35,7 +35,7 @@ type Say struct{ From, Text string }
 // Who is a message (chatserver.tsk:30:1).
 type Who struct{}
 
-// The reply type of Who (a call with it returns a []string), kept so Go checks it.
+// A call with a Who is answered with a []string.
 var _ func() []string
 
 // Messages to a writer.
@@ -53,8 +53,6 @@ func Room() tskrt.Frame {
 type roomFrame struct {
 	pc      int                       // resume point to continue at; 0 starts the body
 	members map[string]*tskrt.Tasklet // local members, chatserver.tsk:38:2
-	w       *tskrt.Tasklet            // local w, chatserver.tsk:58:7
-	ok      bool                      // local ok, chatserver.tsk:58:10
 	m       Join                      // local m, chatserver.tsk:41:8
 	m1      Say                       // local m, chatserver.tsk:51:8
 	m2      Leave                     // local m, chatserver.tsk:57:8
@@ -75,6 +73,8 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		name    string
 		name1   string
+		w       *tskrt.Tasklet
+		ok      bool
 		name2   string
 		m3Reply tskrt.ReplyTo
 	)
@@ -129,7 +129,7 @@ resume1:
 	return t.Fail(t.Err())
 case5:
 //line chatserver.tsk:42:4
-	if !(f.members[f.m.Name] != nil) {
+	if f.members[f.m.Name] == nil {
 //line chatserver_tsk.go:134
 		goto endif10
 	}
@@ -193,7 +193,7 @@ range14:
 	}
 	name1 = f.xs1[f.i1]
 //line chatserver.tsk:53:5
-	if !(name1 != f.m1.From) {
+	if name1 == f.m1.From {
 //line chatserver_tsk.go:198
 		goto endif18
 	}
@@ -214,15 +214,15 @@ break16:
 	goto endreceive4
 case7:
 //line chatserver.tsk:58:7
-	f.w, f.ok = f.members[f.m2.Name]
+	w, ok = f.members[f.m2.Name]
 //line chatserver.tsk:58:4
-	if !(f.ok) {
+	if !(ok) {
 //line chatserver_tsk.go:221
 		goto endif20
 	}
 	f.pc = 6 // resume point 6: send at chatserver.tsk:59:5
 //line chatserver.tsk:59:5
-	if !t.Send(f.w, Bye{}) {
+	if !t.Send(w, Bye{}) {
 //line chatserver_tsk.go:227
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
@@ -383,8 +383,6 @@ type sessionFrame struct {
 	s      *tskrt.Stream      // local s, chatserver.tsk:91:2
 	name   string             // local name, chatserver.tsk:103:2
 	w      *tskrt.Tasklet     // local w, chatserver.tsk:109:2
-	taken  bool               // local taken, chatserver.tsk:111:5
-	text   string             // local text, chatserver.tsk:123:3
 	op     tskrt.Op[struct{}] // the awaited operation
 	op1    tskrt.Op[[]byte]   // the awaited operation
 	defers []func()           // deferred calls, run on return, failure and kill
@@ -399,8 +397,10 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		err    error
 		line   []byte
 		joined bool
+		taken  bool
 		line1  []byte
 		err1   error
+		text   string
 		names  []string
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
@@ -526,9 +526,9 @@ resume4:
 	}
 	joined, _ = t.Value().(bool)
 //line chatserver.tsk:111:5
-	f.taken = !joined
+	taken = !joined
 //line chatserver.tsk:111:2
-	if !(f.taken) {
+	if !(taken) {
 //line chatserver_tsk.go:533
 		goto endif4
 	}
@@ -593,14 +593,14 @@ resume8:
 		goto break7
 	}
 //line chatserver.tsk:123:3
-	f.text = string(line1)
+	text = string(line1)
 //line chatserver.tsk:124:3
-	if f.text == "/quit" {
+	if text == "/quit" {
 //line chatserver.tsk:125:4
 		goto break7
 	}
 //line chatserver.tsk:127:3
-	if !(f.text == "/who") {
+	if text != "/who" {
 //line chatserver_tsk.go:605
 		goto endif9
 	}
@@ -628,7 +628,7 @@ resume10:
 endif9:
 	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
 //line chatserver.tsk:132:3
-	if !t.Send(f.room, Say{From: f.name, Text: f.text}) {
+	if !t.Send(f.room, Say{From: f.name, Text: text}) {
 //line chatserver_tsk.go:633
 		return tskrt.Suspended
 	}
@@ -643,14 +643,13 @@ break7:
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
-		f.text = ""  // dead from here on
 		return tskrt.Suspended
 	}
 resume12:
 	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
-//line chatserver_tsk.go:654
+//line chatserver_tsk.go:653
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -735,11 +734,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	flag.Parse()
 //line chatserver.tsk:141:2
 	f.op = tskrt.Listen("tcp", *addr)
-//line chatserver_tsk.go:739
+//line chatserver_tsk.go:738
 	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
 //line chatserver.tsk:141:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:743
+//line chatserver_tsk.go:742
 		return tskrt.Suspended
 	}
 resume1:
@@ -756,32 +755,32 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-//line chatserver_tsk.go:760
+//line chatserver_tsk.go:759
 for1:
 //line chatserver.tsk:149:3
 	f.op1 = f.ln.Accept()
-//line chatserver_tsk.go:764
+//line chatserver_tsk.go:763
 	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
 //line chatserver.tsk:149:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:768
+//line chatserver_tsk.go:767
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
 //line chatserver.tsk:150:3
-	if !(err1 != nil) {
-//line chatserver_tsk.go:776
+	if err1 == nil {
+//line chatserver_tsk.go:775
 		goto endif5
 	}
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
-//line chatserver_tsk.go:781
+//line chatserver_tsk.go:780
 	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line chatserver_tsk.go:785
+//line chatserver_tsk.go:784
 		return tskrt.Suspended
 	}
 resume3:
@@ -790,11 +789,11 @@ resume3:
 	}
 //line chatserver.tsk:153:4
 	goto continue2
-//line chatserver_tsk.go:794
+//line chatserver_tsk.go:793
 endif5:
 //line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
-//line chatserver_tsk.go:798
+//line chatserver_tsk.go:797
 continue2:
 	goto for1
 }

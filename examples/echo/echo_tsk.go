@@ -91,7 +91,7 @@ resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
 //line echo.tsk:30:3
-	if !(err1 != nil) {
+	if err1 == nil {
 //line echo_tsk.go:96
 		goto endif5
 	}
@@ -487,7 +487,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line echo.tsk:86:2
 	err = nil
 //line echo.tsk:87:2
-	if !(*connect != "") {
+	if *connect == "" {
 //line echo_tsk.go:492
 		goto else1
 	}

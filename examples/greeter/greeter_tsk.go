@@ -89,7 +89,7 @@ resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
 //line greeter.tsk:27:3
-	if !(err1 != nil) {
+	if err1 == nil {
 //line greeter_tsk.go:94
 		goto endif5
 	}
@@ -223,7 +223,7 @@ resume1:
 //line greeter.tsk:47:3
 	f.req, err = parseRequest(head)
 //line greeter.tsk:48:3
-	if !(err != nil) {
+	if err == nil {
 //line greeter_tsk.go:228
 		goto endif5
 	}
