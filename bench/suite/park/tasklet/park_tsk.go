@@ -64,7 +64,6 @@ type runFrame struct {
 	n   int              // parameter n, park.tsk:13:13
 	out []int            // local out, park.tsk:14:2
 	ts  []*tskrt.Tasklet // local ts, park.tsk:15:2
-	sum int              // local sum, park.tsk:26:2
 	xs  []*tskrt.Tasklet // ranged slice
 	i2  int              // range index
 	xs1 []*tskrt.Tasklet // ranged slice
@@ -77,9 +76,10 @@ func (*runFrame) Name() string { return "Run" }
 // Resume runs tasklet Run until it suspends or ends.
 func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	var (
-		i1 int
-		t  *tskrt.Tasklet
-		t1 *tskrt.Tasklet
+		i1  int
+		t   *tskrt.Tasklet
+		t1  *tskrt.Tasklet
+		sum int
 	)
 	switch f.pc {
 	case 1:
@@ -152,14 +152,14 @@ resume3:
 	goto range4
 break6:
 //line park.tsk:26:2
-	f.sum = 0
+	sum = 0
 //line park.tsk:27:2
 	for _, v := range f.out {
 //line park.tsk:28:3
-		f.sum += v
+		sum += v
 	}
 //line park.tsk:30:2
-	fmt.Printf("answer: sum %d\n", f.sum)
+	fmt.Printf("answer: sum %d\n", sum)
 //line park.tsk:31:1
 	return tk.Return(nil)
 }

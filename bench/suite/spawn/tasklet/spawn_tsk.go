@@ -43,7 +43,6 @@ type runFrame struct {
 	pc  int              // resume point to continue at; 0 starts the body
 	n   int              // parameter n, spawn.tsk:11:13
 	out []int            // local out, spawn.tsk:12:2
-	sum int              // local sum, spawn.tsk:20:2
 	xs  []*tskrt.Tasklet // ranged slice
 	i1  int              // range index
 }
@@ -54,8 +53,9 @@ func (*runFrame) Name() string { return "Run" }
 // Resume runs tasklet Run until it suspends or ends.
 func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	var (
-		ts []*tskrt.Tasklet
-		t  *tskrt.Tasklet
+		ts  []*tskrt.Tasklet
+		t   *tskrt.Tasklet
+		sum int
 	)
 	switch f.pc {
 	case 1:
@@ -92,14 +92,14 @@ resume1:
 	goto range1
 break3:
 //line spawn.tsk:20:2
-	f.sum = 0
+	sum = 0
 //line spawn.tsk:21:2
 	for _, v := range f.out {
 //line spawn.tsk:22:3
-		f.sum += v
+		sum += v
 	}
 //line spawn.tsk:24:2
-	fmt.Printf("answer: sum %d\n", f.sum)
+	fmt.Printf("answer: sum %d\n", sum)
 //line spawn.tsk:25:1
 	return tk.Return(nil)
 }

@@ -80,7 +80,6 @@ type runFrame struct {
 	n   int              // parameter n, timers.tsk:18:13
 	k   int              // parameter k, timers.tsk:18:16
 	out []int            // local out, timers.tsk:19:2
-	sum int              // local sum, timers.tsk:27:2
 	xs  []*tskrt.Tasklet // ranged slice
 	i1  int              // range index
 }
@@ -91,8 +90,9 @@ func (*runFrame) Name() string { return "Run" }
 // Resume runs tasklet Run until it suspends or ends.
 func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	var (
-		ts []*tskrt.Tasklet
-		t  *tskrt.Tasklet
+		ts  []*tskrt.Tasklet
+		t   *tskrt.Tasklet
+		sum int
 	)
 	switch f.pc {
 	case 1:
@@ -129,14 +129,14 @@ resume1:
 	goto range1
 break3:
 //line timers.tsk:27:2
-	f.sum = 0
+	sum = 0
 //line timers.tsk:28:2
 	for _, v := range f.out {
 //line timers.tsk:29:3
-		f.sum += v
+		sum += v
 	}
 //line timers.tsk:31:2
-	fmt.Printf("answer: slept %d ms\n", f.sum)
+	fmt.Printf("answer: slept %d ms\n", sum)
 //line timers.tsk:32:1
 	return tk.Return(nil)
 }

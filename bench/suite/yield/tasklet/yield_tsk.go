@@ -75,7 +75,6 @@ type runFrame struct {
 	n   int              // parameter n, yield.tsk:14:13
 	k   int              // parameter k, yield.tsk:14:16
 	out []int            // local out, yield.tsk:15:2
-	sum int              // local sum, yield.tsk:23:2
 	xs  []*tskrt.Tasklet // ranged slice
 	i1  int              // range index
 }
@@ -86,8 +85,9 @@ func (*runFrame) Name() string { return "Run" }
 // Resume runs tasklet Run until it suspends or ends.
 func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	var (
-		ts []*tskrt.Tasklet
-		t  *tskrt.Tasklet
+		ts  []*tskrt.Tasklet
+		t   *tskrt.Tasklet
+		sum int
 	)
 	switch f.pc {
 	case 1:
@@ -124,14 +124,14 @@ resume1:
 	goto range1
 break3:
 //line yield.tsk:23:2
-	f.sum = 0
+	sum = 0
 //line yield.tsk:24:2
 	for _, v := range f.out {
 //line yield.tsk:25:3
-		f.sum += v
+		sum += v
 	}
 //line yield.tsk:27:2
-	fmt.Printf("answer: yields %d\n", f.sum)
+	fmt.Printf("answer: yields %d\n", sum)
 //line yield.tsk:28:1
 	return tk.Return(nil)
 }
