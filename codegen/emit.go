@@ -550,12 +550,25 @@ func (l *lowerer) structured(w *fnWriter, s grammar.Stmt, ctx []*target, depth i
 			w.printf("%s; ", l.simpleText(s.Init, false))
 		}
 		if s.Bind != nil {
-			name := s.Bind.Name
+			// Each clause has its own implicit variable; one Go binding
+			// serves them all, so they must share its name.
+			var vars []*variable
+			inFrame := false
 			for _, c := range s.Cases {
 				if obj := l.ti.implicits[l.f.keyAt(c.Pos)]; obj != nil {
 					if v := l.byObj[obj]; v != nil {
-						name = v.name
+						vars = append(vars, v)
+						inFrame = inFrame || v.field
 					}
+				}
+			}
+			name := s.Bind.Name
+			if len(vars) > 0 {
+				name = vars[0].name
+			}
+			if !inFrame {
+				for _, v := range vars {
+					v.name = name
 				}
 			}
 			w.printf("%s := ", name)
