@@ -236,6 +236,30 @@ func (w *shadowWriter) expr(e ast.Expr) {
 	w.b.WriteString(w.render(e))
 }
 
+// args writes a stub's argument list: (e1, e2, ...).
+func (w *shadowWriter) args(es ...ast.Expr) {
+	w.printf("(")
+	for i, e := range es {
+		if i > 0 {
+			w.printf(", ")
+		}
+		w.expr(e)
+	}
+	w.printf(")")
+}
+
+// timedArgs writes the argument list of a blocking operation's stub: the
+// expressions, then its timeout.
+func (w *shadowWriter) timedArgs(timeout ast.Expr, es ...ast.Expr) {
+	w.printf("(")
+	for _, e := range es {
+		w.expr(e)
+		w.printf(", ")
+	}
+	w.timeout(timeout)
+	w.printf(")")
+}
+
 // timeout writes the duration argument of an operation (0 when absent).
 func (w *shadowWriter) timeout(e ast.Expr) {
 	if e == nil {
@@ -523,19 +547,13 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskSleep")
-		w.printf("(")
-		w.expr(s.Duration)
-		w.printf(")")
+		w.args(s.Duration)
 	case *grammar.SpawnStmt:
 		w.spawn(s)
 	case *grammar.SendStmt:
 		w.at(s.Pos)
 		w.stub(s.Pos, "tskSend")
-		w.printf("(")
-		w.expr(s.Target)
-		w.printf(", ")
-		w.expr(s.Msg)
-		w.printf(")")
+		w.args(s.Target, s.Msg)
 	case *grammar.CallStmt:
 		w.at(s.Pos)
 		w.result(s.Result)
@@ -545,13 +563,7 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		} else {
 			w.stub(s.Pos, "tskCallAny"+arity(s.Result))
 		}
-		w.printf("(")
-		w.expr(s.Target)
-		w.printf(", ")
-		w.expr(s.Msg)
-		w.printf(", ")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout, s.Target, s.Msg)
 	case *grammar.ReplyStmt:
 		w.at(s.Pos)
 		if typ := w.boundType(s.Msg.Name); typ != nil {
@@ -573,18 +585,12 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskReceive"+arity(s.Result))
-		w.printf("(")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout)
 	case *grammar.ReceiveBatchStmt:
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskReceiveBatch"+arity(s.Result))
-		w.printf("(")
-		w.expr(s.N)
-		w.printf(", ")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout, s.N)
 	case *grammar.ReceiveSwitchStmt:
 		w.at(s.Pos)
 		w.printf("switch ")
@@ -628,22 +634,12 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskChanSend")
-		w.printf("(")
-		w.expr(s.Chan)
-		w.printf(", ")
-		w.expr(s.Value)
-		w.printf(", ")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout, s.Chan, s.Value)
 	case *grammar.ChanRecvStmt:
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskChanRecv"+arity(s.Result))
-		w.printf("(")
-		w.expr(s.Chan)
-		w.printf(", ")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout, s.Chan)
 	case *grammar.JoinStmt:
 		w.at(s.Pos)
 		w.result(s.Result)
@@ -655,28 +651,20 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 		case grammar.JoinChildren:
 			w.stub(s.Pos, "tskJoinChildren"+arity(s.Result))
 		}
-		w.printf("(")
 		if s.X != nil {
-			w.expr(s.X)
-			w.printf(", ")
+			w.timedArgs(s.Timeout, s.X)
+		} else {
+			w.timedArgs(s.Timeout)
 		}
-		w.timeout(s.Timeout)
-		w.printf(")")
 	case *grammar.AwaitStmt:
 		w.at(s.Pos)
 		w.result(s.Result)
 		w.stub(s.Pos, "tskAwait"+arity(s.Result))
-		w.printf("(")
-		w.expr(s.Op)
-		w.printf(", ")
-		w.timeout(s.Timeout)
-		w.printf(")")
+		w.timedArgs(s.Timeout, s.Op)
 	case *grammar.KillStmt:
 		w.at(s.Pos)
 		w.stub(s.Pos, "tskKill")
-		w.printf("(")
-		w.expr(s.X)
-		w.printf(")")
+		w.args(s.X)
 	case *grammar.DeadlineStmt:
 		w.at(s.Pos)
 		w.stub(s.Pos, "tskDuration")
