@@ -61,6 +61,7 @@ var workloads = []workload{
 	{name: "park", about: "1M tasklets blocked in receive, then released / 1M goroutines blocked on channels", speed: 10, mem: 15},
 	{name: "yield", about: "1,000 tasklets yielding 2,000 times each / goroutines calling runtime.Gosched, GOMAXPROCS=1", speed: 10},
 	{name: "mailbox", about: "3M messages, producer to a consumer waiting in receive (hand-over) / buffered chan any (1,024)", speed: 5},
+	{name: "batch", goDir: "mailbox", about: "3M messages, producer to a consumer taking them with receive batch 1,024 / buffered chan any (1,024)", speed: 5},
 	{name: "flood", goDir: "mailbox", about: "3M messages, producer to a consumer's mailbox before it runs (queued) / buffered chan any (1,024)", speed: 5},
 	{name: "timers", about: "200k tasklets sleeping 5 times 1-50 ms / goroutines in time.Sleep", speed: 3, mem: 4},
 }
@@ -222,7 +223,7 @@ func bin(dir string, w workload, kind string) string {
 // defaultN is every program's default -n, for -scale.
 var defaultN = map[string]int{
 	"pingpong": 2_000_000, "spawn": 1_000_000, "park": 1_000_000,
-	"yield": 1_000, "mailbox": 3_000_000, "flood": 3_000_000, "timers": 200_000,
+	"yield": 1_000, "mailbox": 3_000_000, "batch": 3_000_000, "flood": 3_000_000, "timers": 200_000,
 }
 
 func scaleArgs(w workload, scale float64) []string {
@@ -239,7 +240,7 @@ func scaledN(w workload, scale float64) int {
 // units names what one unit of -n is, per workload.
 var units = map[string]string{
 	"pingpong": "round trip", "spawn": "tasklet", "park": "tasklet", "yield": "tasklet (2,000 yields)",
-	"mailbox": "message", "flood": "message", "timers": "tasklet (5 sleeps)",
+	"mailbox": "message", "batch": "message", "flood": "message", "timers": "tasklet (5 sleeps)",
 }
 
 // countAll runs both versions of every selected workload under callgrind with -n at scale and
