@@ -14,7 +14,7 @@ import (
 var buildCmd = &command{
 	name:  "build",
 	short: "compile .tsk files into _tsk.go files",
-	usage: "tskc build [--check] [-v] [paths]",
+	usage: "tskc build [--check | --watch] [-v] [paths]",
 	long: `Build compiles every .tsk file in the named directories, files or patterns
 and writes foo_tsk.go beside each foo.tsk, in the same Go package. A path
 ending in "/..." names every directory below it (skipping testdata, vendor,
@@ -34,6 +34,9 @@ Flags:
 
 	--check  write nothing; print a unified diff of every missing, stale or
 	         orphaned generated file and exit 1 if there is any (for CI)
+	--watch  build, then keep watching the .tsk and Go files of the packages
+	         (new packages under a "/..." pattern included) and rebuild a
+	         package whenever one changes, until interrupted (Ctrl-C)
 	-v       print the files written and removed
 
 Examples:
@@ -41,6 +44,7 @@ Examples:
 	tskc build                      # the package in the current directory
 	tskc build ./...                # every package below
 	tskc build --check ./...        # CI: fail when generated files are out of date
+	tskc build --watch ./...        # while editing: rebuild on every save
 
 	//go:generate go tool tskc build     # in a .go file of the package
 `,
@@ -72,23 +76,36 @@ Examples:
 func (t *tool) build(c *command, args []string) int {
 	fset := t.flags(c)
 	check := fset.Bool("check", false, "")
+	watching := fset.Bool("watch", false, "")
 	verbose := fset.Bool("v", false, "")
 	paths, code, ok := t.parseAnywhere(c, fset, args)
 	if !ok {
 		return code
+	}
+	if *check && *watching {
+		return t.usageError(c, "--check and --watch cannot be used together")
 	}
 	pkgs, err := build.Expand(paths)
 	if err != nil {
 		t.errorf("%v", err)
 		return exitError
 	}
+	if *watching {
+		return t.watch(paths, pkgs)
+	}
+	return t.buildPackages(pkgs, *check, *verbose)
+}
+
+// buildPackages compiles pkgs and writes their generated files (with check, only reports what
+// it would write), and returns the exit code.
+func (t *tool) buildPackages(pkgs []*build.Package, check, verbose bool) int {
 	changes, diags := build.Plan(pkgs, runner.OutsideModules(t.generate, t.module))
 	t.printDiagnostics(diags)
-	code = exitOK
+	code := exitOK
 	if len(diags) > 0 {
 		code = exitError
 	}
-	if *check {
+	if check {
 		var kinds []string
 		for _, ch := range changes {
 			t.stdout.Write(ch.Diff())
@@ -104,7 +121,7 @@ func (t *tool) build(c *command, args []string) int {
 		t.errorf("%v", err)
 		return exitError
 	}
-	if *verbose {
+	if verbose {
 		for _, ch := range changes {
 			verb := "wrote"
 			if ch.Kind == build.Orphaned {

@@ -10,6 +10,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tskc-lang/tskc/internal/build"
 )
@@ -40,6 +42,11 @@ type deps struct {
 	runtimeVersion string // the tool and runtime version (runtime.Version)
 	abi            int    // the runtime ABI generated code is built for
 	module         fs.FS  // the runtime's module sources, for tskc run outside a module
+
+	// watchContext returns the context that ends tskc build --watch, and watchInterval is
+	// how often it polls the files.
+	watchContext  func() (context.Context, context.CancelFunc)
+	watchInterval time.Duration
 }
 
 // tool is one invocation of tskc.

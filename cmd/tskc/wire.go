@@ -20,6 +20,8 @@ func realDeps() deps {
 		runtimeVersion: tskrt.Version,
 		abi:            tskrt.ABI1,
 		module:         tskc.RuntimeModule,
+		watchContext:   interruptContext,
+		watchInterval:  watchInterval,
 	}
 }
 
