@@ -33,17 +33,28 @@ var ErrBusy = errors.New("tskrt: another tasklet is already reading (or writing)
 // that came back short or with EAGAIN (TCP and unix stream sockets copy everything queued, up
 // to the buffer's size), and known to be full after a write got EAGAIN; until the next event,
 // operations park at once instead of trying a system call that would fail.
+//
+// It is laid out small (48 bytes), as every idle connection carries one.
 type netFD struct {
 	d      *Dispatcher
-	sysfd  int
-	family int32
-	closed bool
+	sysfd  int32    // the descriptor, -1 once closed
+	family uint8    // AF_INET, AF_INET6 or AF_UNIX
 	rdHint bool     // a read may find data (no short read or EAGAIN since the last event)
 	wrHint bool     // a write may find room
 	hup    bool     // the peer closed (or an error is pending): reads never block again
 	rd     ioWaiter // the operation waiting to read (or accept, or for connect to finish)
 	wr     ioWaiter // the operation waiting to write
 }
+
+// closed reports whether the socket has been closed.
+func (fd *netFD) closed() bool { return fd.sysfd < 0 }
+
+// fdnum returns the descriptor (-1 once closed).
+func (fd *netFD) fdnum() int { return int(fd.sysfd) }
+
+// errPending is the outcome an operation records when it starts: until its system call
+// completes (or fails), Result reports the tasklet's Err() (a timeout or kill) instead.
+var errPending = errors.New("tskrt: operation in progress")
 
 // ioWaiter is an operation parked on a socket.
 type ioWaiter interface {
@@ -60,10 +71,10 @@ type ioWaiter interface {
 
 // init registers sysfd with d's poller; on failure it closes sysfd.
 func (fd *netFD) init(d *Dispatcher, sysfd, family int) error {
-	*fd = netFD{d: d, sysfd: sysfd, family: int32(family), rdHint: true, wrHint: true}
+	*fd = netFD{d: d, sysfd: int32(sysfd), family: uint8(family), rdHint: true, wrHint: true}
 	if err := d.pollAdd(sysfd, fd); err != nil {
 		unix.Close(sysfd)
-		fd.sysfd, fd.closed = -1, true
+		fd.sysfd = -1
 		return err
 	}
 	return nil
@@ -132,13 +143,13 @@ func (fd *netFD) busy(in bool) bool {
 
 // close closes the socket and wakes its waiters with net.ErrClosed.
 func (fd *netFD) close() error {
-	if fd.closed {
+	if fd.closed() {
 		return net.ErrClosed
 	}
-	fd.closed = true
-	fd.d.pollDel(fd.sysfd)
-	err := unix.Close(fd.sysfd)
+	sysfd := fd.fdnum()
 	fd.sysfd = -1
+	fd.d.pollDel(sysfd)
+	err := unix.Close(sysfd)
 	for _, w := range []ioWaiter{fd.rd, fd.wr} {
 		if w != nil {
 			w.fail(net.ErrClosed)
@@ -155,14 +166,14 @@ func (fd *netFD) close() error {
 // read reads into p once, retrying on EINTR. A peer's orderly close reads as io.EOF; a
 // socket known to be drained (see netFD) gives EAGAIN without a system call.
 func (fd *netFD) read(p []byte) (int, error) {
-	if fd.closed {
+	if fd.closed() {
 		return 0, net.ErrClosed
 	}
 	if !fd.rdHint {
 		return 0, unix.EAGAIN
 	}
 	for {
-		n, err := unix.Read(fd.sysfd, p)
+		n, err := unix.Read(fd.fdnum(), p)
 		switch {
 		case err == nil && n == 0 && len(p) > 0:
 			return 0, io.EOF
@@ -183,14 +194,14 @@ func (fd *netFD) read(p []byte) (int, error) {
 
 // write writes p once (as much as the kernel takes), retrying on EINTR.
 func (fd *netFD) write(p []byte) (int, error) {
-	if fd.closed {
+	if fd.closed() {
 		return 0, net.ErrClosed
 	}
 	if !fd.wrHint {
 		return 0, unix.EAGAIN
 	}
 	for {
-		n, err := unix.Write(fd.sysfd, p)
+		n, err := unix.Write(fd.fdnum(), p)
 		switch {
 		case err == nil:
 			return n, nil
@@ -223,15 +234,21 @@ type Listener struct {
 // used from tasklets of that dispatcher. One tasklet may read while another writes.
 type Conn struct {
 	fd  netFD
-	rop *readOp  // allocated on first use (a Stream over the Conn has its own)
-	wop *writeOp // allocated on first use
+	rop *readOp // allocated on first use (a Stream over the Conn has its own)
+
+	// The write operation (see connWrite) lives in the Conn: an echo-style server, which
+	// writes on every connection, carries no separate operation object per connection.
+	wt   *Tasklet // the writing tasklet
+	wp   []byte   // what to write
+	wn   int      // bytes written
+	werr error    // the outcome: errPending until the write completes or fails
 }
 
 func (fd *netFD) addr(get func(int) (unix.Sockaddr, error)) net.Addr {
-	if fd.closed {
+	if fd.closed() {
 		return nil
 	}
-	sa, err := get(fd.sysfd)
+	sa, err := get(fd.fdnum())
 	if err != nil {
 		return nil
 	}
@@ -319,7 +336,7 @@ func (o *acceptOp) Start(t *Tasklet, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if fd.closed {
+	if fd.closed() {
 		o.fail(net.ErrClosed)
 		return true
 	}
@@ -336,7 +353,7 @@ func (o *acceptOp) attempt() bool {
 		if !fd.rdHint {
 			return false
 		}
-		nfd, _, err := unix.Accept4(fd.sysfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, err := accept(fd.fdnum())
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -472,7 +489,7 @@ func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
 
 // attempt is called when the connecting socket becomes writable: the connect has finished.
 func (o *dialOp) attempt() bool {
-	errno, err := unix.GetsockoptInt(o.c.fd.sysfd, unix.SOL_SOCKET, unix.SO_ERROR)
+	errno, err := unix.GetsockoptInt(o.c.fd.fdnum(), unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && errno != 0 {
 		err = syscall.Errno(errno)
 	}
@@ -490,7 +507,7 @@ func (o *dialOp) attempt() bool {
 
 func (o *dialOp) connected() {
 	fd := &o.c.fd
-	if err := setNoDelay(fd.sysfd, int(fd.family), true); err != nil {
+	if err := setNoDelay(fd.fdnum(), int(fd.family), true); err != nil {
 		fd.close()
 		o.fail(err)
 		return
@@ -512,7 +529,7 @@ func (o *dialOp) Result(t *Tasklet) (*Conn, error) {
 	o.c = nil
 	if !o.done {
 		// Timed out or killed while connecting: give the socket back.
-		if c != nil && !c.fd.closed {
+		if c != nil && !c.fd.closed() {
 			c.fd.close()
 		}
 		return nil, t.Err()
@@ -535,18 +552,18 @@ func (c *Conn) Close() error { return c.fd.close() }
 // CloseWrite shuts down the sending side (a TCP FIN): the peer reads io.EOF, while this side
 // can still read what the peer sends.
 func (c *Conn) CloseWrite() error {
-	if c.fd.closed {
+	if c.fd.closed() {
 		return net.ErrClosed
 	}
-	return os.NewSyscallError("shutdown", unix.Shutdown(c.fd.sysfd, unix.SHUT_WR))
+	return os.NewSyscallError("shutdown", unix.Shutdown(c.fd.fdnum(), unix.SHUT_WR))
 }
 
 // SetNoDelay turns Nagle's algorithm off (true, the default) or on.
 func (c *Conn) SetNoDelay(on bool) error {
-	if c.fd.closed {
+	if c.fd.closed() {
 		return net.ErrClosed
 	}
-	return setNoDelay(c.fd.sysfd, int(c.fd.family), on)
+	return setNoDelay(c.fd.fdnum(), int(c.fd.family), on)
 }
 
 // Read returns the operation that reads into p: at least one byte, waiting for data if none
@@ -564,28 +581,26 @@ func (c *Conn) Read(p []byte) Op[int] {
 }
 
 type readOp struct {
-	c    *Conn
-	p    []byte
-	t    *Tasklet
-	done bool
-	n    int
-	err  error
+	c   *Conn
+	p   []byte
+	t   *Tasklet
+	n   int
+	err error // errPending until the read completes or fails
 }
 
 func (o *readOp) tasklet() *Tasklet { return o.t }
 func (o *readOp) abandon()          { o.c.fd.withdraw(o) }
-func (o *readOp) fail(err error)    { o.err, o.done = opError("read", &o.c.fd, err), true }
+func (o *readOp) fail(err error)    { o.err = opError("read", &o.c.fd, err) }
 
 func (o *readOp) Start(t *Tasklet, timeout time.Duration) bool {
-	fd := &o.c.fd
-	o.t, o.n, o.err, o.done = t, 0, nil, false
+	o.t, o.n, o.err = t, 0, errPending
 	if t.begin() {
 		return true
 	}
 	if o.attempt() {
 		return true
 	}
-	fd.wait(t, o, true, timeout)
+	o.c.fd.wait(t, o, true, timeout)
 	return false
 }
 
@@ -594,7 +609,7 @@ func (o *readOp) attempt() bool {
 	if err == unix.EAGAIN {
 		return false
 	}
-	o.n, o.done = n, true
+	o.n, o.err = n, nil
 	if err != nil {
 		o.fail(err)
 	}
@@ -602,9 +617,9 @@ func (o *readOp) attempt() bool {
 }
 
 func (o *readOp) Result(t *Tasklet) (int, error) {
-	n, err, done := o.n, o.err, o.done
-	o.n, o.err, o.t, o.p, o.done = 0, nil, nil, nil, false
-	if !done {
+	n, err := o.n, o.err
+	o.n, o.err, o.t, o.p = 0, nil, nil, nil
+	if err == errPending {
 		return n, t.Err()
 	}
 	return n, err
@@ -617,42 +632,32 @@ func (c *Conn) Write(p []byte) Op[int] {
 	if c.fd.busy(false) {
 		return &failedOp[int]{opError("write", &c.fd, ErrBusy)}
 	}
-	if c.wop == nil {
-		c.wop = &writeOp{c: c}
-	}
-	c.wop.p = p
-	return c.wop
+	c.wp = p
+	return (*connWrite)(c)
 }
 
-type writeOp struct {
-	c    *Conn
-	p    []byte
-	t    *Tasklet
-	done bool
-	n    int
-	err  error
-}
+// connWrite is a Conn seen as its write operation, whose state is the Conn's w fields.
+type connWrite Conn
 
-func (o *writeOp) tasklet() *Tasklet { return o.t }
-func (o *writeOp) abandon()          { o.c.fd.withdraw(o) }
-func (o *writeOp) fail(err error)    { o.err, o.done = opError("write", &o.c.fd, err), true }
+func (o *connWrite) tasklet() *Tasklet { return o.wt }
+func (o *connWrite) abandon()          { o.fd.withdraw(o) }
+func (o *connWrite) fail(err error)    { o.werr = opError("write", &o.fd, err) }
 
-func (o *writeOp) Start(t *Tasklet, timeout time.Duration) bool {
-	fd := &o.c.fd
-	o.t, o.n, o.err, o.done = t, 0, nil, false
+func (o *connWrite) Start(t *Tasklet, timeout time.Duration) bool {
+	o.wt, o.wn, o.werr = t, 0, errPending
 	if t.begin() {
 		return true
 	}
 	if o.attempt() {
 		return true
 	}
-	fd.wait(t, o, false, timeout)
+	o.fd.wait(t, o, false, timeout)
 	return false
 }
 
-func (o *writeOp) attempt() bool {
-	for o.n < len(o.p) {
-		m, err := o.c.fd.write(o.p[o.n:])
+func (o *connWrite) attempt() bool {
+	for o.wn < len(o.wp) {
+		m, err := o.fd.write(o.wp[o.wn:])
 		if err == unix.EAGAIN {
 			return false
 		}
@@ -660,16 +665,16 @@ func (o *writeOp) attempt() bool {
 			o.fail(err)
 			return true
 		}
-		o.n += m
+		o.wn += m
 	}
-	o.done = true
+	o.werr = nil
 	return true
 }
 
-func (o *writeOp) Result(t *Tasklet) (int, error) {
-	n, err, done := o.n, o.err, o.done
-	o.n, o.err, o.t, o.p, o.done = 0, nil, nil, nil, false
-	if !done {
+func (o *connWrite) Result(t *Tasklet) (int, error) {
+	n, err := o.wn, o.werr
+	o.wn, o.werr, o.wt, o.wp = 0, nil, nil, nil
+	if err == errPending {
 		return n, t.Err()
 	}
 	return n, err

@@ -985,7 +985,7 @@ func TestNoDelayByDefault(t *testing.T) {
 	var ln *Listener
 	var dialed, accepted *Conn
 	nodelay := func(c *Conn) int {
-		v, err := unix.GetsockoptInt(c.fd.sysfd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		v, err := unix.GetsockoptInt(c.fd.fdnum(), unix.IPPROTO_TCP, unix.TCP_NODELAY)
 		if err != nil {
 			e.add("getsockopt: %v", err)
 		}

@@ -176,3 +176,14 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
+
+// accept takes the next connection of a listening socket as a non-blocking, close-on-exec
+// socket. Unlike unix.Accept4 it asks for no peer address, so it allocates nothing (a server
+// accepting thousands of connections would otherwise leave ~150 bytes of garbage for each).
+func accept(fd int) (int, error) {
+	nfd, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(nfd), nil
+}

@@ -66,20 +66,28 @@ type Stream struct {
 	c        *Conn
 	rb       *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
 	wb       *[]byte // borrowed write buffer, or nil
-	r, w     int
-	wn       int // bytes in (*wb)[:wn]
-	maxToken int
+	fop      *flushOp
+	r, w     int32
+	wn       int32 // bytes in (*wb)[:wn]
+	maxToken int32
 	eof      bool // the peer closed its side: no more data will come
-	rop      streamReadOp
-	fop      *flushOp // allocated on first Flush
+
+	// The read operation (see streamRead) lives in the stream, which an idle connection
+	// thus carries in one 112-byte object.
+	mode    readMode
+	rt      *Tasklet // the reading tasklet
+	delim   string
+	rerr    error // errPending until the read completes or fails
+	n       int32 // ReadFull's count
+	scanned int32 // bytes of (*rb)[r:w] already searched for the delimiter
+	resOff  int32 // the result is (*rb)[resOff:resOff+resLen], nil when resLen is -1
+	resLen  int32
 }
 
 // NewStream returns a buffered stream over c. The stream reads and writes c; do not use c's
 // own Read alongside the stream's read operations.
 func NewStream(c *Conn) *Stream {
-	s := &Stream{c: c, maxToken: 64 << 10}
-	s.rop.s = s
-	return s
+	return &Stream{c: c, maxToken: 64 << 10}
 }
 
 // Conn returns the stream's connection.
@@ -97,10 +105,10 @@ func (s *Stream) Close() error {
 
 // SetMaxToken sets the longest line (or token, for ReadUntil) the stream accepts, 64 KiB by
 // default; a longer one fails with ErrTooLong.
-func (s *Stream) SetMaxToken(n int) { s.maxToken = max(n, 1) }
+func (s *Stream) SetMaxToken(n int) { s.maxToken = int32(min(max(n, 1), math.MaxInt32/2)) }
 
 // Buffered returns the number of bytes received and not yet read.
-func (s *Stream) Buffered() int { return s.w - s.r }
+func (s *Stream) Buffered() int { return int(s.w - s.r) }
 
 type readMode uint8
 
@@ -144,35 +152,24 @@ func (s *Stream) read(mode readMode, delim string, n int) Op[[]byte] {
 	if n > math.MaxInt32 {
 		return &failedOp[[]byte]{errors.New("tskrt: ReadFull of 2 GiB or more")}
 	}
-	o := &s.rop
-	o.mode, o.delim, o.n, o.scanned = mode, delim, int32(n), 0
-	return o
+	s.mode, s.delim, s.n, s.scanned = mode, delim, int32(n), 0
+	return (*streamRead)(s)
 }
 
-// streamReadOp is the read operation of a stream. Its result is the slice
-// (*s.rb)[resOff:resOff+resLen] (nil when resLen is -1).
-type streamReadOp struct {
-	s       *Stream
-	t       *Tasklet
-	delim   string
-	err     error
-	n       int32
-	scanned int32 // bytes of (*rb)[r:w] already searched for the delimiter
-	resOff  int32
-	resLen  int32
-	mode    readMode
-	done    bool // completed by the operation itself (not by a timeout or kill)
+// streamRead is a Stream seen as its read operation, whose state is the stream's own fields
+// (mode, rt, delim, rerr, n, scanned, resOff, resLen).
+type streamRead Stream
+
+func (o *streamRead) stream() *Stream   { return (*Stream)(o) }
+func (o *streamRead) tasklet() *Tasklet { return o.rt }
+func (o *streamRead) abandon()          { o.c.fd.withdraw(o) }
+func (o *streamRead) fail(err error) {
+	o.resLen, o.rerr = -1, opError("read", &o.c.fd, err)
 }
 
-func (o *streamReadOp) tasklet() *Tasklet { return o.t }
-func (o *streamReadOp) abandon()          { o.s.c.fd.withdraw(o) }
-func (o *streamReadOp) fail(err error) {
-	o.resLen, o.err, o.done = -1, opError("read", &o.s.c.fd, err), true
-}
-
-func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
-	s := o.s
-	o.t, o.resLen, o.err, o.done = t, -1, nil, false
+func (o *streamRead) Start(t *Tasklet, timeout time.Duration) bool {
+	s := o.stream()
+	o.rt, o.resLen, o.rerr = t, -1, errPending
 	if t.begin() {
 		return true
 	}
@@ -188,29 +185,30 @@ func (o *streamReadOp) Start(t *Tasklet, timeout time.Duration) bool {
 }
 
 // scan tries to complete the operation from the buffered bytes.
-func (o *streamReadOp) scan() bool {
-	s := o.s
+func (o *streamRead) scan() bool {
+	s := o.stream()
 	if s.rb == nil {
 		return o.mode == readFull && o.n == 0 && o.finish(0, 0)
 	}
 	buf := (*s.rb)[s.r:s.w]
-	start := s.r
+	start := int(s.r)
+	maxToken := int(s.maxToken)
 	switch o.mode {
 	case readLine:
 		if i := bytes.IndexByte(buf[o.scanned:], '\n'); i >= 0 {
 			i += int(o.scanned)
-			if i > s.maxToken {
+			if i > maxToken {
 				return o.tooLong()
 			}
 			n := i
 			if n > 0 && buf[n-1] == '\r' {
 				n--
 			}
-			s.r += i + 1
+			s.r += int32(i + 1)
 			return o.finish(start, n)
 		}
 		o.scanned = int32(len(buf))
-		if len(buf) > s.maxToken {
+		if len(buf) > maxToken {
 			return o.tooLong()
 		}
 	case readUntil:
@@ -218,19 +216,19 @@ func (o *streamReadOp) scan() bool {
 		from := max(0, int(o.scanned)-len(delim)+1)
 		if i := bytes.Index(buf[from:], delim); i >= 0 {
 			end := from + i + len(delim)
-			if end > s.maxToken+len(delim) {
+			if end > maxToken+len(delim) {
 				return o.tooLong()
 			}
-			s.r += end
+			s.r += int32(end)
 			return o.finish(start, end)
 		}
 		o.scanned = int32(len(buf))
-		if len(buf) > s.maxToken+len(delim) {
+		if len(buf) > maxToken+len(delim) {
 			return o.tooLong()
 		}
 	case readFull:
 		if n := int(o.n); len(buf) >= n {
-			s.r += n
+			s.r += int32(n)
 			return o.finish(start, n)
 		}
 	case readSome:
@@ -243,39 +241,38 @@ func (o *streamReadOp) scan() bool {
 }
 
 // tooLong fails the operation with ErrTooLong, leaving the buffered bytes unread.
-func (o *streamReadOp) tooLong() bool {
-	o.resLen, o.err, o.done = -1, ErrTooLong, true
+func (o *streamRead) tooLong() bool {
+	o.resLen, o.rerr = -1, ErrTooLong
 	return true
 }
 
 // finish completes the operation with the n bytes at off in the read buffer.
-func (o *streamReadOp) finish(off, n int) bool {
-	o.resOff, o.resLen, o.done = int32(off), int32(n), true
+func (o *streamRead) finish(off, n int) bool {
+	o.resOff, o.resLen, o.rerr = int32(off), int32(n), nil
 	return true
 }
 
 // atEOF completes the operation when the peer has closed and the buffer cannot satisfy it.
-func (o *streamReadOp) atEOF() {
-	s := o.s
-	off, n := s.r, s.w-s.r
+func (o *streamRead) atEOF() {
+	s := o.stream()
+	off, n := int(s.r), int(s.w-s.r)
 	s.r = s.w
 	switch {
 	case n == 0:
-		o.finish(0, 0)
-		o.resLen, o.err = -1, io.EOF
+		o.resLen, o.rerr = -1, io.EOF
 	case o.mode == readLine:
 		o.finish(off, n)
 	case o.mode == readFull:
 		o.finish(off, n)
-		o.err = io.ErrUnexpectedEOF
+		o.rerr = io.ErrUnexpectedEOF
 	default:
 		o.finish(off, n)
-		o.err = io.EOF
+		o.rerr = io.EOF
 	}
 }
 
-func (o *streamReadOp) attempt() bool {
-	s := o.s
+func (o *streamRead) attempt() bool {
+	s := o.stream()
 	for {
 		if o.scan() {
 			return true
@@ -307,14 +304,14 @@ func (s *Stream) fill() (int, error) {
 	fd := &s.c.fd
 	if s.rb != nil {
 		buf := *s.rb
-		if s.r > 0 && len(buf)-s.w < minDirect {
+		if s.r > 0 && len(buf)-int(s.w) < minDirect {
 			// Move the unread bytes to the front.
-			s.w = copy(buf, buf[s.r:s.w])
+			s.w = int32(copy(buf, buf[s.r:s.w]))
 			s.r = 0
 		}
-		if len(buf)-s.w >= minDirect {
+		if len(buf)-int(s.w) >= minDirect {
 			m, err := fd.read(buf[s.w:])
-			s.w += m
+			s.w += int32(m)
 			return m, err
 		}
 	}
@@ -332,16 +329,16 @@ func (s *Stream) fill() (int, error) {
 
 // appendRead adds p to the unread bytes, moving them to a bigger buffer if needed.
 func (s *Stream) appendRead(p []byte) {
-	unread := s.w - s.r
-	if s.rb == nil || len(*s.rb)-s.w < len(p) {
+	unread := int(s.w - s.r)
+	if s.rb == nil || len(*s.rb)-int(s.w) < len(p) {
 		nb := getBuf(unread + len(p))
 		if s.rb != nil {
 			copy(*nb, (*s.rb)[s.r:s.w])
 			putBuf(s.rb)
 		}
-		s.rb, s.r, s.w = nb, 0, unread
+		s.rb, s.r, s.w = nb, 0, int32(unread)
 	}
-	s.w += copy((*s.rb)[s.w:], p)
+	s.w += int32(copy((*s.rb)[s.w:], p))
 }
 
 func (s *Stream) releaseRead() {
@@ -351,44 +348,51 @@ func (s *Stream) releaseRead() {
 	}
 }
 
-func (o *streamReadOp) Result(t *Tasklet) ([]byte, error) {
-	err, done := o.err, o.done
-	o.err, o.t, o.delim, o.done = nil, nil, "", false
-	if !done {
+func (o *streamRead) Result(t *Tasklet) ([]byte, error) {
+	err := o.rerr
+	o.rerr, o.rt, o.delim = nil, nil, ""
+	if err == errPending {
 		return nil, t.Err()
 	}
-	if o.resLen < 0 || o.s.rb == nil {
+	if o.resLen < 0 || o.rb == nil {
 		return nil, err
 	}
-	off := int(o.resOff)
-	return (*o.s.rb)[off : off+int(o.resLen) : off+int(o.resLen)], err
+	off, end := int(o.resOff), int(o.resOff)+int(o.resLen)
+	return (*o.rb)[off:end:end], err
 }
 
 // Write adds p to the stream's write buffer; Flush sends it. It never blocks and never fails
 // (the error is for io.Writer, so fmt.Fprintf works on a stream).
 func (s *Stream) Write(p []byte) (int, error) {
 	s.grow(len(p))
-	s.wn += copy((*s.wb)[s.wn:], p)
+	s.wn += int32(copy((*s.wb)[s.wn:], p))
 	return len(p), nil
 }
 
 // WriteString adds str to the stream's write buffer.
 func (s *Stream) WriteString(str string) (int, error) {
 	s.grow(len(str))
-	s.wn += copy((*s.wb)[s.wn:], str)
+	s.wn += int32(copy((*s.wb)[s.wn:], str))
 	return len(str), nil
 }
 
+// maxWriteBuf bounds what a stream buffers between flushes.
+const maxWriteBuf = math.MaxInt32
+
 func (s *Stream) grow(n int) {
+	if n > maxWriteBuf-int(s.wn) {
+		panic("tskrt: more than 2 GiB written to a stream without a Flush")
+	}
 	if s.wb == nil {
 		s.wb = getBuf(n)
 		s.wn = 0
 		return
 	}
-	if s.wn+n <= len(*s.wb) {
+	need := int(s.wn) + n
+	if need <= len(*s.wb) {
 		return
 	}
-	nb := getBuf(max(2*len(*s.wb), s.wn+n))
+	nb := getBuf(min(max(2*len(*s.wb), need), maxWriteBuf))
 	copy(*nb, (*s.wb)[:s.wn])
 	putBuf(s.wb)
 	s.wb = nb
@@ -408,22 +412,21 @@ func (s *Stream) Flush() Op[struct{}] {
 }
 
 type flushOp struct {
-	s    *Stream
-	off  int
-	t    *Tasklet
-	done bool
-	err  error
+	s   *Stream
+	t   *Tasklet
+	off int
+	err error // errPending until the flush completes or fails
 }
 
 func (o *flushOp) tasklet() *Tasklet { return o.t }
 func (o *flushOp) abandon()          { o.s.c.fd.withdraw(o) }
 func (o *flushOp) fail(err error) {
-	o.err, o.done = opError("write", &o.s.c.fd, err), true
+	o.err = opError("write", &o.s.c.fd, err)
 	o.s.dropWritten(o.off)
 }
 
 func (o *flushOp) Start(t *Tasklet, timeout time.Duration) bool {
-	o.t, o.err, o.done = t, nil, false
+	o.t, o.err = t, errPending
 	if t.begin() {
 		return true
 	}
@@ -436,7 +439,7 @@ func (o *flushOp) Start(t *Tasklet, timeout time.Duration) bool {
 
 func (o *flushOp) attempt() bool {
 	s := o.s
-	for o.off < s.wn {
+	for o.off < int(s.wn) {
 		m, err := s.c.fd.write((*s.wb)[o.off:s.wn])
 		if err != nil && isEAGAIN(err) {
 			return false
@@ -448,7 +451,7 @@ func (o *flushOp) attempt() bool {
 		o.off += m
 	}
 	s.dropWritten(o.off)
-	o.done = true
+	o.err = nil
 	return true
 }
 
@@ -458,8 +461,8 @@ func (s *Stream) dropWritten(n int) {
 	if s.wb == nil {
 		return
 	}
-	if n < s.wn {
-		s.wn = copy(*s.wb, (*s.wb)[n:s.wn])
+	if n < int(s.wn) {
+		s.wn = int32(copy(*s.wb, (*s.wb)[n:s.wn]))
 		return
 	}
 	putBuf(s.wb)
@@ -467,9 +470,9 @@ func (s *Stream) dropWritten(n int) {
 }
 
 func (o *flushOp) Result(t *Tasklet) (struct{}, error) {
-	err, done := o.err, o.done
-	o.err, o.t, o.done = nil, nil, false
-	if !done {
+	err := o.err
+	o.err, o.t = nil, nil
+	if err == errPending {
 		// Cut short by a timeout or kill: keep what was not sent, drop what was.
 		o.s.dropWritten(o.off)
 		return struct{}{}, t.Err()

@@ -126,6 +126,7 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write a heap profile to this file on SIGUSR1")
 	flag.Parse()
 	if *memProfile != "" {
+		runtime.MemProfileRate = 1 // every allocation, for an exact account of idle memory
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGUSR1)
 		go func() {

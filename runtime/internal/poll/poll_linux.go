@@ -35,8 +35,8 @@ const maxEvents = 1024
 type Poller struct {
 	epfd   int
 	evfd   int
-	hs     []Handler // by descriptor
-	n      int       // registered descriptors
+	hs     handlers // by descriptor
+	n      int      // registered descriptors
 	events []unix.EpollEvent
 	closed bool
 	busy   bool // the last Wait found descriptors ready
@@ -93,14 +93,51 @@ func (p *Poller) Register(fd int, ev Events, h Handler) error {
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &e); err != nil {
 		return fmt.Errorf("poll: epoll_ctl add %d: %w", fd, err)
 	}
-	if fd >= len(p.hs) {
-		p.hs = append(p.hs, make([]Handler, fd+1-len(p.hs)+len(p.hs)/2)...)
-	}
-	if p.hs[fd] == nil {
+	if p.hs.set(fd, h) {
 		p.n++
 	}
-	p.hs[fd] = h
 	return nil
+}
+
+// handlers is a table of handlers indexed by descriptor, in pages that are allocated as
+// descriptors reach them and never moved: a server that accepts thousands of connections
+// grows it without copying (and without leaving the old copies as garbage).
+type handlers struct {
+	pages []*[pageSize]Handler
+}
+
+const pageSize = 256
+
+// get returns the handler of fd, or nil.
+func (hs *handlers) get(fd int) Handler {
+	if i := fd / pageSize; uint(i) < uint(len(hs.pages)) {
+		if pg := hs.pages[i]; pg != nil {
+			return pg[fd%pageSize]
+		}
+	}
+	return nil
+}
+
+// set makes h the handler of fd (fd >= 0; h nil removes it) and reports whether fd had none.
+func (hs *handlers) set(fd int, h Handler) (added bool) {
+	i := fd / pageSize
+	if i >= len(hs.pages) {
+		if h == nil {
+			return false
+		}
+		hs.pages = append(hs.pages, make([]*[pageSize]Handler, i+1-len(hs.pages))...)
+	}
+	pg := hs.pages[i]
+	if pg == nil {
+		if h == nil {
+			return false
+		}
+		pg = new([pageSize]Handler)
+		hs.pages[i] = pg
+	}
+	added = pg[fd%pageSize] == nil
+	pg[fd%pageSize] = h
+	return added
 }
 
 // Modify changes the events watched on a registered fd.
@@ -114,8 +151,8 @@ func (p *Poller) Modify(fd int, ev Events) error {
 
 // Unregister stops watching fd. Call it before closing fd.
 func (p *Poller) Unregister(fd int) error {
-	if fd >= 0 && fd < len(p.hs) && p.hs[fd] != nil {
-		p.hs[fd] = nil
+	if fd >= 0 && p.hs.get(fd) != nil {
+		p.hs.set(fd, nil)
 		p.n--
 	}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
@@ -194,8 +231,8 @@ func (p *Poller) dispatch(n int) int {
 			unix.Read(int(e.Fd), buf[:]) // reset the counter; EAGAIN means another read got it
 			continue
 		}
-		if fd := int(e.Fd); fd < len(p.hs) && p.hs[fd] != nil {
-			p.hs[fd].PollReady(Events(e.Events))
+		if h := p.hs.get(int(e.Fd)); h != nil {
+			h.PollReady(Events(e.Events))
 			called++
 		}
 	}
