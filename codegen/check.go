@@ -180,6 +180,7 @@ func (c *checker) stmt(s grammar.Stmt) {
 		for _, cc := range s.Cases {
 			c.list(cc.Body)
 		}
+		c.caseCalls(s.Cases)
 	case *grammar.TypeSwitchStmt:
 		for _, cc := range s.Cases {
 			c.list(cc.Body)
@@ -330,41 +331,32 @@ func (c *checker) expr(n ast.Node) {
 				c.suppress(c.f.offset(x.Pos()), c.f.end(x))
 				return false
 			}
-		case *ast.CallExpr:
-			if tk, _ := c.g.taskletCallee(x); tk != nil && c.isTaskletRef(x.Fun) && !c.statementCall(x) {
-				c.suppress(c.f.offset(x.Pos()), c.f.end(x))
-				c.errorAt(x, "call of tasklet %s inside an expression: a tasklet call is a statement of its own (x := %s(...), %s(...) or return %s(...); spawn runs it concurrently)", tk.decl.Name.Name, tk.decl.Name.Name, tk.decl.Name.Name, tk.decl.Name.Name)
-			}
 		}
 		return true
 	})
 }
 
-// statementCall reports whether call is a tasklet call in one of its
-// statement forms or the call of a spawn.
-func (c *checker) statementCall(call *ast.CallExpr) bool {
-	found := false
-	walkList(c.decl.Body.List, func(s grammar.Stmt) {
-		switch s := s.(type) {
-		case *grammar.SimpleStmt:
-			if _, x := c.g.inlineCall(s.S); x == call {
-				found = true
-			}
-		case *grammar.ReturnStmt:
-			if len(s.Results) == 1 && s.Results[0] == call {
-				found = true
-			}
-		case *grammar.SpawnStmt:
-			if s.Call == call {
-				found = true
-			}
-		case *grammar.DeferStmt:
-			if s.Call == call {
-				found = true
-			}
+// caseCalls reports the tasklet calls in the case expressions of a switch:
+// Go evaluates them one by one only until a case matches, which hoisting
+// cannot keep.
+func (c *checker) caseCalls(cs []*grammar.CaseClause) {
+	for _, cc := range cs {
+		for _, e := range cc.List {
+			ast.Inspect(e, func(x ast.Node) bool {
+				switch x := x.(type) {
+				case *ast.FuncLit:
+					return false
+				case *ast.CallExpr:
+					if tk, _ := c.g.taskletCallee(x); tk != nil && c.isTaskletRef(x.Fun) {
+						c.errorAt(x, "call of tasklet %s in a switch case: Go evaluates case expressions only until one matches (call it before the switch: v := %s(...), then case v:)", tk.decl.Name.Name, tk.decl.Name.Name)
+						c.suppress(c.f.offset(x.Pos()), c.f.end(x))
+						return false
+					}
+				}
+				return true
+			})
 		}
-	})
-	return found
+	}
 }
 
 // checkSelf reports self outside tasklets.

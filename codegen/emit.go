@@ -85,6 +85,11 @@ func (l *lowerer) timeName() string { return l.imp.timeName(true) }
 // rewrite renders locals as frame fields or their hoisted names and the
 // predeclared names as the runtime's.
 func (l *lowerer) rewrite(n ast.Node, stack []ast.Node) (string, bool) {
+	if e, ok := n.(ast.Expr); ok && e != l.raw {
+		if h := l.hoist[e]; h != nil {
+			return l.hoistedText(h), true
+		}
+	}
 	if fl, ok := n.(*ast.FuncLit); ok {
 		if len(l.inCell) == 0 {
 			return l.closure(fl)
@@ -1093,6 +1098,10 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		if (v.field || v.flat) && v.obj != nil {
 			if name := localType(v.typ, g.info.pkg); name != "" {
 				g.errorf(f, v.decl, "%s has type %s, declared inside tasklet %s, which suspends: the state machine keeps its variables outside the body (declare %s at package level)", v.obj.Name(), name, d.Name.Name, name)
+			}
+		} else if v.obj == nil && v.decl.IsValid() {
+			if name := localType(v.typ, g.info.pkg); name != "" {
+				g.errorf(f, v.decl, "this value has type %s, declared inside tasklet %s, and must be kept across a tasklet call: the state machine keeps it outside the body (declare %s at package level)", name, d.Name.Name, name)
 			}
 		}
 	}

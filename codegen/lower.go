@@ -101,6 +101,8 @@ type lowerer struct {
 	usesRecover bool // a deferred call may recover: the frame takes panics itself
 	labels      map[string]bool
 	userLabels  map[string]string
+	hoist       map[ast.Expr]*hoisted // hoisted expressions: tasklet calls and what Go evaluates before them
+	raw         ast.Expr              // the hoisted expression being rendered itself (exprRaw)
 }
 
 func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSet, frame string) *lowerer {
@@ -115,6 +117,7 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 		labels:     map[string]bool{},
 		userLabels: map[string]string{},
 		inCell:     map[*variable]bool{},
+		hoist:      map[ast.Expr]*hoisted{},
 		rt:         imp.rtName,
 	}
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
@@ -512,6 +515,15 @@ func (l *lowerer) refs(nodes ...ast.Node) []*variable {
 			continue
 		}
 		ast.Inspect(n, func(c ast.Node) bool {
+			if e, ok := c.(ast.Expr); ok && l.hoist[e] != nil {
+				for _, v := range l.hoist[e].vars {
+					if !seen[v] {
+						seen[v] = true
+						vs = append(vs, v)
+					}
+				}
+				return false
+			}
 			if id, ok := c.(*ast.Ident); ok {
 				if obj := l.ti.object(l.f, id.Pos()); obj != nil {
 					if v := l.byObj[obj]; v != nil && !seen[v] {
@@ -588,7 +600,7 @@ func (l *lowerer) suspends(s grammar.Stmt) bool {
 	case *grammar.IfStmt:
 		r = l.suspends(s.Init) || l.suspends(s.Then) || l.suspends(s.Else)
 	case *grammar.ForStmt:
-		r = l.suspends(s.Init) || l.suspends(s.Post) || l.suspends(s.Body)
+		r = l.suspends(s.Init) || l.suspends(s.Post) || l.suspends(s.Body) || l.hasTaskletCall(s.Cond)
 	case *grammar.RangeStmt:
 		r = l.suspends(s.Body)
 	case *grammar.SwitchStmt:
@@ -605,6 +617,11 @@ func (l *lowerer) suspends(s grammar.Stmt) bool {
 		r = l.suspends(s.Stmt)
 	case *grammar.DeadlineStmt:
 		r = l.suspends(s.Body)
+	}
+	if !r {
+		if _, loop := s.(*grammar.ForStmt); !loop {
+			r = l.headCalls(s)
+		}
 	}
 	l.susp[s] = r
 	return r
@@ -692,6 +709,7 @@ func (l *lowerer) flatStmt(s grammar.Stmt, label string) {
 	case *grammar.TypeSwitchStmt:
 		l.flatTypeSwitch(s, label)
 	case *grammar.DeadlineStmt:
+		l.hoistHead(s)
 		l.code(l.refs(s.Duration), nil, func(w *fnWriter) {
 			w.at(s.Pos)
 			w.printf("%s.PushDeadline(%s)\n", l.tname, l.expr(s.Duration))
@@ -704,16 +722,47 @@ func (l *lowerer) flatStmt(s grammar.Stmt, label string) {
 			w.printf("%s.PopDeadline()\n", l.tname)
 		})
 	case *grammar.ReceiveSwitchStmt:
+		l.hoistHead(s)
 		l.receiveSwitch(s, label)
 	case *grammar.SelectStmt:
+		l.hoistHead(s)
 		l.selectStmt(s, label)
 	case *grammar.ReturnStmt:
-		l.returnCall(s)
+		l.hoistHead(s)
+		if len(s.Results) == 1 {
+			if c, ok := s.Results[0].(*ast.CallExpr); ok && l.taskletCall(c) != nil {
+				l.returnCall(s)
+				return
+			}
+		}
+		l.structuredItem(s, label)
 	case *grammar.SimpleStmt:
-		l.inlineCallStmt(s)
+		l.hoistHead(s)
+		if _, c := l.g.inlineCall(s.S); c != nil {
+			l.inlineCallStmt(s)
+			return
+		}
+		l.structuredItem(s, label)
 	default:
-		l.op(s)
+		l.hoistHead(s)
+		if isOperation(s) {
+			l.op(s)
+			return
+		}
+		l.structuredItem(s, label)
 	}
+}
+
+// isOperation reports whether s is a tasklet statement that may suspend.
+func isOperation(s grammar.Stmt) bool {
+	switch s.(type) {
+	case *grammar.YieldStmt, *grammar.SleepStmt, *grammar.SendStmt, *grammar.CallStmt,
+		*grammar.ReplyStmt, *grammar.ReceiveStmt, *grammar.ReceiveBatchStmt,
+		*grammar.ChanSendStmt, *grammar.ChanRecvStmt,
+		*grammar.JoinStmt, *grammar.AwaitStmt, *grammar.KillStmt:
+		return true
+	}
+	return false
 }
 
 // structuredItem adds a statement without suspension points as one code item.
@@ -853,6 +902,7 @@ func (l *lowerer) flatIf(s *grammar.IfStmt) {
 	if s.Init != nil {
 		l.flatStmt(s.Init, "")
 	}
+	l.hoistHead(s)
 	elseL, endL := l.newLabel("else"), l.newLabel("endif")
 	if s.Else == nil {
 		elseL = endL
@@ -882,6 +932,10 @@ func (l *lowerer) flatFor(s *grammar.ForStmt, label string) {
 	}
 	top, cont, end := l.newLabel("for"), l.newLabel("continue"), l.newLabel("break")
 	l.label(top)
+	if l.hasTaskletCall(s.Cond) {
+		// The condition's tasklet calls run again on every iteration.
+		l.hoistSeq([]ast.Expr{s.Cond})
+	}
 	if s.Cond != nil {
 		l.add(&item{uses: l.refs(s.Cond), jumps: []string{end}, code: func(w *fnWriter) {
 			w.at(s.Pos)
@@ -919,6 +973,7 @@ func (l *lowerer) flatRange(s *grammar.RangeStmt, label string) {
 		return
 	}
 	xt := ts[0]
+	l.hoistHead(s)
 	under := xt.Underlying()
 	if p, ok := under.(*types.Pointer); ok {
 		if a, ok := p.Elem().Underlying().(*types.Array); ok {
@@ -1066,6 +1121,7 @@ func (l *lowerer) flatSwitch(s *grammar.SwitchStmt, label string) {
 	if s.Init != nil {
 		l.flatStmt(s.Init, "")
 	}
+	l.hoistHead(s)
 	end := l.newLabel("endswitch")
 	labels := make([]string, len(s.Cases))
 	hasDefault := false
@@ -1138,6 +1194,7 @@ func (l *lowerer) flatTypeSwitch(s *grammar.TypeSwitchStmt, label string) {
 	if s.Init != nil {
 		l.flatStmt(s.Init, "")
 	}
+	l.hoistHead(s)
 	end := l.newLabel("endswitch")
 	labels := make([]string, len(s.Cases))
 	bound := make([]*variable, len(s.Cases))
@@ -1235,6 +1292,9 @@ func (l *lowerer) negate(cond ast.Expr) string {
 			}
 			return l.expr(c.X) + " " + op + " " + l.expr(c.Y)
 		}
+	}
+	if h := l.hoist[cond]; h != nil && len(h.vars) == 1 {
+		return "!" + l.vexpr(h.vars[0])
 	}
 	return "!(" + l.expr(cond) + ")"
 }

@@ -111,6 +111,13 @@ type shadowWriter struct {
 	// binds maps the names of receive-case bindings in scope to the
 	// message type expression they were bound with.
 	binds []map[string]ast.Expr
+	// inBody is set while a tasklet body is written: a tasklet call in
+	// it (outside func literals) is an inline call, typed by the body
+	// function.
+	inBody bool
+	// keep is the call of the spawn, defer or go statement being written:
+	// its tasklet stays the constructor.
+	keep *ast.CallExpr
 }
 
 // shadow renders the shadow Go file of f. withStubs adds the declarations
@@ -201,7 +208,8 @@ func (w *shadowWriter) render(n ast.Node) string {
 }
 
 // rewrite renames what the shadow must see differently: calls of tasklets
-// in statements (typed by their body function) and Channel[T]().
+// in tasklet bodies (inline calls, typed by their body function) and
+// Channel[T]().
 func (w *shadowWriter) rewrite(n ast.Node, stack []ast.Node) (string, bool) {
 	id, ok := n.(*ast.Ident)
 	if !ok {
@@ -210,7 +218,22 @@ func (w *shadowWriter) rewrite(n ast.Node, stack []ast.Node) (string, bool) {
 	if id.Name == "Channel" && isChannelMake(id, stack) {
 		return "tskMakeChannel", true
 	}
+	if w.inBody && w.g.tasklets[id.Name] != nil && len(stack) > 0 {
+		if c, ok := stack[len(stack)-1].(*ast.CallExpr); ok && c.Fun == id && c != w.keep && !inFuncLit(stack) {
+			return bodyPrefix + id.Name, true
+		}
+	}
 	return "", false
+}
+
+// inFuncLit reports whether a func literal is among the ancestors.
+func inFuncLit(stack []ast.Node) bool {
+	for _, n := range stack {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // isChannelMake reports whether id is the Channel of Channel[T](), given
@@ -326,7 +349,9 @@ func (w *shadowWriter) tasklet(d *grammar.TaskletDecl) {
 	}
 	w.printf(" {\n")
 	w.binds = nil
+	w.inBody = true
 	w.stmts(d.Body.List)
+	w.inBody = false
 	w.at(d.Body.Rbrace)
 	w.printf("}\n")
 }
@@ -398,27 +423,11 @@ func (g *generator) inlineCall(s ast.Stmt) (*taskletInfo, *ast.CallExpr) {
 	return nil, nil
 }
 
-// renderCallAsBody renders node n with the call c's function renamed to
-// the tasklet's body function.
-func (w *shadowWriter) renderCallAsBody(n ast.Node, c *ast.CallExpr) string {
-	id := c.Fun.(*ast.Ident)
-	return w.f.render(n, func(x ast.Node, stack []ast.Node) (string, bool) {
-		if x == id {
-			return bodyPrefix + id.Name, true
-		}
-		return w.rewrite(x, stack)
-	}, w.timeFn, true)
-}
-
 func (w *shadowWriter) stmt(s grammar.Stmt) {
 	f := w.f
 	switch s := s.(type) {
 	case *grammar.SimpleStmt:
 		w.at(s.Pos)
-		if _, c := w.g.inlineCall(s.S); c != nil {
-			w.printf("%s", w.renderCallAsBody(s.S, c))
-			return
-		}
 		w.printf("%s", w.render(s.S))
 	case *grammar.DeclStmt:
 		w.at(s.Pos)
@@ -426,12 +435,6 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 	case *grammar.ReturnStmt:
 		w.at(s.Pos)
 		w.printf("return ")
-		if len(s.Results) == 1 {
-			if _, c := w.g.taskletCallee(s.Results[0]); c != nil {
-				w.printf("%s%s", f.directive(f.offset(c.Pos())), w.renderCallAsBody(c, c))
-				return
-			}
-		}
 		for i, e := range s.Results {
 			if i > 0 {
 				w.printf(", ")
@@ -449,11 +452,15 @@ func (w *shadowWriter) stmt(s grammar.Stmt) {
 	case *grammar.DeferStmt:
 		w.at(s.Pos)
 		w.printf("defer ")
+		w.keep = s.Call
 		w.expr(s.Call)
+		w.keep = nil
 	case *grammar.GoStmt:
 		w.at(s.Pos)
 		w.printf("go ")
+		w.keep = s.Call
 		w.expr(s.Call)
+		w.keep = nil
 	case *grammar.BlockStmt:
 		w.block(s)
 	case *grammar.IfStmt:
@@ -804,6 +811,8 @@ func (w *shadowWriter) spawn(s *grammar.SpawnStmt) {
 	}
 	// The call, with the time or message argument the runtime supplies.
 	c := s.Call
+	w.keep = c
+	defer func() { w.keep = nil }()
 	switch s.Kind {
 	case grammar.SpawnRate, grammar.SpawnReceiver:
 		w.expr(c.Fun)

@@ -26,10 +26,20 @@ type typeInfo struct {
 	uses      map[posKey]types.Object
 	stubs     map[stubKey]types.Instance
 	implicits map[posKey]types.Object
+	// calls holds the types of call expressions (keyed by their left
+	// parenthesis) and of binary expressions (keyed by their operator):
+	// what the temporaries of hoisted calls are declared with.
+	calls map[posKey]exprType
 	// predeclared maps the shadow's predeclared objects to their names.
 	predeclared map[types.Object]string
 	// imports maps import paths to the packages the package imports.
 	imports map[string]*types.Package
+}
+
+// exprType is the type of a call or binary expression.
+type exprType struct {
+	tv   types.TypeAndValue
+	conv bool // a conversion T(x), not a call
 }
 
 // stubKey identifies the call of a stub at a .tsk position.
@@ -231,10 +241,14 @@ func (g *generator) recordErrors(pkg *packages.Package) {
 		if strings.HasPrefix(e.Msg, "\t") {
 			continue // "other declaration of": the first error says it
 		}
-		if strings.Contains(e.Msg, bodyPrefix) {
-			continue // repeats of errors of the tasklet itself
-		}
 		p := e.Fset.Position(e.Pos)
+		if strings.Contains(e.Msg, bodyPrefix) {
+			if strings.HasSuffix(p.Filename, glueSuffix) {
+				continue // repeats of errors of the tasklet's declaration
+			}
+			// An inline tasklet call, typed by the body function.
+			e.Msg = strings.ReplaceAll(e.Msg, bodyPrefix, "")
+		}
 		g.addError(p.Filename, p.Line, p.Column, e.Msg)
 	}
 }
@@ -307,6 +321,7 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 		uses:        map[posKey]types.Object{},
 		stubs:       map[stubKey]types.Instance{},
 		implicits:   map[posKey]types.Object{},
+		calls:       map[posKey]exprType{},
 		predeclared: map[types.Object]string{},
 		imports:     map[string]*types.Package{},
 	}
@@ -336,6 +351,14 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 			continue
 		}
 		ti.uses[k] = obj
+	}
+	for e, tv := range info.Types {
+		switch e := e.(type) {
+		case *ast.CallExpr:
+			ti.calls[key(e.Lparen)] = exprType{tv, info.Types[e.Fun].IsType()}
+		case *ast.BinaryExpr:
+			ti.calls[key(e.OpPos)] = exprType{tv: tv}
+		}
 	}
 	for n, obj := range info.Implicits {
 		if cc, ok := n.(*ast.CaseClause); ok {

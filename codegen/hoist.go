@@ -1,0 +1,451 @@
+package codegen
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"github.com/tskc-lang/tskc/grammar"
+)
+
+// Tasklet calls inside expressions (fmt.Println(Add(1, 2)), x := F(a) +
+// G(b), if Ready(x) {, for Check() {) are lowered by hoisting: before the
+// statement, each call runs as a suspension point of its own and leaves its
+// result in a temporary, and the statement reads the temporaries. Go's
+// order of evaluation is kept: the calls of an expression run left to
+// right, so an ordinary call that Go evaluates before a tasklet call (a()
+// in a() + F()) is hoisted into a temporary too, just before it; operands
+// that are not calls (names, fields, index expressions) are read when the
+// statement runs, after the calls, which the Go specification leaves
+// open. The right operand of && and || runs only when the left one does
+// not decide: a && F() becomes a conditional jump around F's call. A loop
+// condition is re-evaluated, calls included, on every iteration.
+
+// hoisted is the temporary (or two, for a (T, error) call spread over
+// the arguments of a call) standing for a hoisted expression.
+type hoisted struct {
+	vars []*variable
+}
+
+// taskletCall returns the tasklet c calls inline, if c calls one: a call
+// of a tasklet of the package, outside func literals.
+func (l *lowerer) taskletCall(c *ast.CallExpr) *taskletInfo {
+	tk, _ := l.g.taskletCallee(c)
+	if tk == nil {
+		return nil
+	}
+	obj := l.ti.object(l.f, c.Fun.Pos())
+	if obj == nil || obj.Parent() != l.ti.pkg.Scope() {
+		return nil
+	}
+	return tk
+}
+
+// hasTaskletCall reports whether n holds a tasklet call outside func
+// literals that is not hoisted yet.
+func (l *lowerer) hasTaskletCall(n ast.Node) bool {
+	if n == nil || isNilNode(n) {
+		return false
+	}
+	found := false
+	ast.Inspect(n, func(x ast.Node) bool {
+		if found {
+			return false
+		}
+		switch x := x.(type) {
+		case *ast.FuncLit:
+			return false
+		case ast.Expr:
+			if l.hoist[x] != nil {
+				return false
+			}
+			if c, ok := x.(*ast.CallExpr); ok && l.taskletCall(c) != nil {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// headExprs returns the expressions a statement evaluates when it starts,
+// in Go's order, leaving out the tasklet call of the statement forms
+// (x := F(args), F(args), return F(args)): its arguments are listed
+// instead. Compound statements list only their own header (if and
+// switch conditions, range operand); loop conditions are lowered apart.
+func (l *lowerer) headExprs(s grammar.Stmt) []ast.Expr {
+	switch s := s.(type) {
+	case *grammar.SimpleStmt:
+		if _, c := l.g.inlineCall(s.S); c != nil && l.taskletCall(c) != nil {
+			return c.Args
+		}
+		switch x := s.S.(type) {
+		case *ast.ExprStmt:
+			return []ast.Expr{x.X}
+		case *ast.AssignStmt:
+			var es []ast.Expr
+			for _, e := range x.Lhs {
+				if _, ok := e.(*ast.Ident); !ok {
+					es = append(es, e)
+				}
+			}
+			return append(es, x.Rhs...)
+		case *ast.IncDecStmt:
+			return []ast.Expr{x.X}
+		case *ast.SendStmt:
+			return []ast.Expr{x.Chan, x.Value}
+		}
+	case *grammar.DeclStmt:
+		var es []ast.Expr
+		for _, sp := range s.Decl.Specs {
+			if vs, ok := sp.(*ast.ValueSpec); ok && s.Decl.Tok == token.VAR {
+				es = append(es, vs.Values...)
+			}
+		}
+		return es
+	case *grammar.ReturnStmt:
+		if len(s.Results) == 1 {
+			if c, ok := s.Results[0].(*ast.CallExpr); ok && l.taskletCall(c) != nil {
+				return c.Args
+			}
+		}
+		return s.Results
+	case *grammar.DeferStmt:
+		return append([]ast.Expr{s.Call.Fun}, s.Call.Args...)
+	case *grammar.IfStmt:
+		return []ast.Expr{s.Cond}
+	case *grammar.RangeStmt:
+		return []ast.Expr{s.X}
+	case *grammar.SwitchStmt:
+		return nonNil(s.Tag)
+	case *grammar.TypeSwitchStmt:
+		return []ast.Expr{s.X}
+	case *grammar.SleepStmt:
+		return []ast.Expr{s.Duration}
+	case *grammar.SpawnStmt:
+		return append(nonNil(s.Arg), s.Call.Args...)
+	case *grammar.SendStmt:
+		return []ast.Expr{s.Target, s.Msg}
+	case *grammar.CallStmt:
+		return nonNil(s.Target, s.Msg, s.Timeout)
+	case *grammar.ReplyStmt:
+		return []ast.Expr{s.Value}
+	case *grammar.ReceiveStmt:
+		return nonNil(s.Timeout)
+	case *grammar.ReceiveBatchStmt:
+		return nonNil(s.N, s.Timeout)
+	case *grammar.ReceiveSwitchStmt:
+		var es []ast.Expr
+		for _, c := range s.Cases {
+			es = append(es, nonNil(c.After)...)
+		}
+		return es
+	case *grammar.ChanSendStmt:
+		return nonNil(s.Chan, s.Value, s.Timeout)
+	case *grammar.ChanRecvStmt:
+		return nonNil(s.Chan, s.Timeout)
+	case *grammar.JoinStmt:
+		return nonNil(s.X, s.Timeout)
+	case *grammar.AwaitStmt:
+		return nonNil(s.Op, s.Timeout)
+	case *grammar.KillStmt:
+		return []ast.Expr{s.X}
+	case *grammar.DeadlineStmt:
+		return []ast.Expr{s.Duration}
+	case *grammar.QuitStmt:
+		return nonNil(s.Code)
+	case *grammar.SelectStmt:
+		var es []ast.Expr
+		for _, c := range s.Cases {
+			es = append(es, nonNil(c.Chan, c.Value, c.After)...)
+		}
+		return es
+	}
+	return nil
+}
+
+// headCalls reports whether the head expressions of s hold tasklet calls.
+func (l *lowerer) headCalls(s grammar.Stmt) bool {
+	for _, e := range l.headExprs(s) {
+		if l.hasTaskletCall(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// hoistHead hoists the tasklet calls of the head expressions of s.
+func (l *lowerer) hoistHead(s grammar.Stmt) {
+	if l.headCalls(s) {
+		l.hoistSeq(l.headExprs(s))
+	}
+}
+
+// hoistSeq hoists the tasklet calls of operands Go evaluates left to
+// right, and the ordinary calls of the operands before the last one that
+// holds a tasklet call.
+func (l *lowerer) hoistSeq(es []ast.Expr) {
+	last := -1
+	for i, e := range es {
+		if l.hasTaskletCall(e) {
+			last = i
+		}
+	}
+	for i := 0; i <= last; i++ {
+		if l.hasTaskletCall(es[i]) {
+			l.hoistIn(es[i])
+		} else {
+			l.hoistOrdered(es[i])
+		}
+	}
+}
+
+// hoistIn hoists the tasklet calls of e, which holds at least one.
+func (l *lowerer) hoistIn(e ast.Expr) {
+	switch e := e.(type) {
+	case *ast.ParenExpr:
+		l.hoistIn(e.X)
+	case *ast.CallExpr:
+		if l.taskletCall(e) != nil {
+			l.hoistSeq(e.Args)
+			l.hoistCall(e, false)
+			return
+		}
+		if len(e.Args) == 1 {
+			if c, ok := unparen(e.Args[0]).(*ast.CallExpr); ok && l.taskletCall(c) != nil {
+				if value, hasErr, _ := l.calleeResults(l.taskletCall(c)); value != nil && hasErr {
+					// g(F(x)) of a (T, error) tasklet F: both results
+					// are g's arguments.
+					l.hoistSeq([]ast.Expr{e.Fun})
+					l.hoistSeq(c.Args)
+					l.hoistCall(c, true)
+					return
+				}
+			}
+		}
+		l.hoistSeq(append([]ast.Expr{e.Fun}, e.Args...))
+	case *ast.BinaryExpr:
+		if (e.Op == token.LAND || e.Op == token.LOR) && l.hasTaskletCall(e.Y) {
+			l.hoistShortCircuit(e)
+			return
+		}
+		l.hoistSeq([]ast.Expr{e.X, e.Y})
+	case *ast.UnaryExpr:
+		l.hoistIn(e.X)
+	case *ast.StarExpr:
+		l.hoistIn(e.X)
+	case *ast.SelectorExpr:
+		l.hoistIn(e.X)
+	case *ast.IndexExpr:
+		l.hoistSeq([]ast.Expr{e.X, e.Index})
+	case *ast.IndexListExpr:
+		l.hoistSeq(append([]ast.Expr{e.X}, e.Indices...))
+	case *ast.SliceExpr:
+		l.hoistSeq(nonNil(e.X, e.Low, e.High, e.Max))
+	case *ast.TypeAssertExpr:
+		l.hoistIn(e.X)
+	case *ast.CompositeLit:
+		l.hoistSeq(e.Elts)
+	case *ast.KeyValueExpr:
+		l.hoistSeq([]ast.Expr{e.Key, e.Value})
+	}
+}
+
+func unparen(e ast.Expr) ast.Expr {
+	for {
+		p, ok := e.(*ast.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
+// hoistOrdered hoists the calls of e that Go evaluates before a tasklet
+// call after e: each outermost call that is not a conversion or constant,
+// and each && or || holding a call (as a whole, so its right operand stays
+// conditional). e holds no tasklet call.
+func (l *lowerer) hoistOrdered(e ast.Expr) {
+	if e == nil {
+		return
+	}
+	var found []ast.Expr
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			et, ok := l.ti.calls[l.f.keyOf(x.Lparen)]
+			if !ok || et.conv || et.tv.Value != nil {
+				return true
+			}
+			if _, tuple := et.tv.Type.(*types.Tuple); tuple || et.tv.Type == nil {
+				return true
+			}
+			found = append(found, x)
+			return false
+		case *ast.BinaryExpr:
+			if (x.Op == token.LAND || x.Op == token.LOR) && hasCall(x.Y) {
+				found = append(found, x)
+				return false
+			}
+		}
+		return true
+	})
+	for _, x := range found {
+		var typ types.Type
+		switch x := x.(type) {
+		case *ast.CallExpr:
+			typ = l.ti.calls[l.f.keyOf(x.Lparen)].tv.Type
+		case *ast.BinaryExpr:
+			typ = l.binaryType(x)
+		}
+		v := l.synth("v", types.Default(typ), fmt.Sprintf("value of %s, evaluated before a tasklet call", l.describe(x)))
+		v.decl = l.posOf(x.Pos())
+		at := v.decl
+		l.code(l.refs(x), []*variable{v}, func(w *fnWriter) {
+			w.at(at)
+			w.printf("%s = %s\n", l.vexpr(v), l.exprRaw(x))
+		})
+		l.hoist[x] = &hoisted{vars: []*variable{v}}
+	}
+}
+
+// hasCall reports whether e holds a call outside func literals.
+func hasCall(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// binaryType is the type of a binary expression (bool when unknown).
+func (l *lowerer) binaryType(x *ast.BinaryExpr) types.Type {
+	if et, ok := l.ti.calls[l.f.keyOf(x.OpPos)]; ok && et.tv.Type != nil {
+		return types.Default(et.tv.Type)
+	}
+	return types.Typ[types.Bool]
+}
+
+// describe names an expression in a comment: its source text, shortened.
+func (l *lowerer) describe(e ast.Expr) string {
+	s := strings.Join(strings.Fields(string(l.f.src[l.f.offset(e.Pos()):l.f.end(e)])), " ")
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	p := l.posOf(e.Pos())
+	return fmt.Sprintf("%s (%s:%d:%d)", s, l.f.base, p.Line, p.Column)
+}
+
+// hoistCall lowers tasklet call c (its arguments hoisted already) into a
+// suspension point whose result goes into temporaries; spread is set when
+// a (T, error) call is the whole argument list of a call.
+func (l *lowerer) hoistCall(c *ast.CallExpr, spread bool) {
+	tk := l.taskletCall(c)
+	name := tk.decl.Name.Name
+	at := l.posOf(c.Pos())
+	depth := l.depth
+	l.suspend(at, "call of tasklet "+name, l.refs(exprNodes(c.Args)...), func() string {
+		return fmt.Sprintf("%s.Enter(%s)", l.tname, l.callText(c))
+	})
+	value, hasErr, _ := l.calleeResults(tk)
+	what := fmt.Sprintf("result of %s", l.describe(c))
+	h := &hoisted{}
+	var v, e *variable
+	if value != nil {
+		v = l.synth("r", value, what)
+		v.decl = at
+		h.vars = append(h.vars, v)
+	}
+	if hasErr && (value == nil || spread) {
+		e = l.synth("err", types.Universe.Lookup("error").Type(), "error "+what)
+		e.decl = at
+		h.vars = append(h.vars, e)
+	}
+	l.code(nil, h.vars, func(w *fnWriter) {
+		w.gen()
+		t := l.tname
+		if e == nil {
+			l.failIfErr(w, depth)
+		}
+		if v != nil {
+			w.printf("%s, _ = %s.Value().(%s)\n", l.vexpr(v), t, l.typeString(value))
+		}
+		if e != nil {
+			w.printf("%s = %s.Err()\n", l.vexpr(e), t)
+		}
+	})
+	l.hoist[c] = h
+}
+
+// callText renders a tasklet call with its arguments (whose tasklet calls
+// are temporaries by now).
+func (l *lowerer) callText(c *ast.CallExpr) string {
+	var args []string
+	for _, a := range c.Args {
+		args = append(args, l.expr(a))
+	}
+	ell := ""
+	if c.Ellipsis.IsValid() {
+		ell = "..."
+	}
+	return l.expr(c.Fun) + "(" + strings.Join(args, ", ") + ell + ")"
+}
+
+// hoistShortCircuit lowers x && y (or x || y) whose y holds a tasklet
+// call: y, calls included, runs only when x does not decide.
+func (l *lowerer) hoistShortCircuit(e *ast.BinaryExpr) {
+	b := l.synth("cond", l.binaryType(e), "value of "+l.describe(e))
+	b.decl = l.posOf(e.Pos())
+	if l.hasTaskletCall(e.X) {
+		l.hoistIn(e.X)
+	}
+	skip := l.newLabel("skip")
+	at := l.posOf(e.X.Pos())
+	l.code(l.refs(e.X), []*variable{b}, func(w *fnWriter) {
+		w.at(at)
+		w.printf("%s = %s\n", l.vexpr(b), l.expr(e.X))
+	})
+	l.add(&item{uses: []*variable{b}, jumps: []string{skip}, code: func(w *fnWriter) {
+		w.gen()
+		if e.Op == token.LAND {
+			w.printf("if !%s {\ngoto %s\n}\n", l.vexpr(b), skip)
+		} else {
+			w.printf("if %s {\ngoto %s\n}\n", l.vexpr(b), skip)
+		}
+	}})
+	l.hoistIn(e.Y)
+	aty := l.posOf(e.Y.Pos())
+	l.code(l.refs(e.Y), []*variable{b}, func(w *fnWriter) {
+		w.at(aty)
+		w.printf("%s = %s\n", l.vexpr(b), l.expr(e.Y))
+	})
+	l.label(skip)
+	l.hoist[e] = &hoisted{vars: []*variable{b}}
+}
+
+// exprRaw renders e itself, not the temporary it was hoisted into.
+func (l *lowerer) exprRaw(e ast.Expr) string {
+	l.raw = e
+	defer func() { l.raw = nil }()
+	return l.expr(e)
+}
+
+// hoistedText renders the temporaries standing for a hoisted expression.
+func (l *lowerer) hoistedText(h *hoisted) string {
+	var names []string
+	for _, v := range h.vars {
+		names = append(names, l.vexpr(v))
+	}
+	return strings.Join(names, ", ")
+}
