@@ -57,7 +57,8 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if w := c.recvq.popFront(); w != nil {
+	if w := c.recvq.head; w != nil {
+		c.recvq.remove(w)
 		r := w.tasklet()
 		if w.elem != nil {
 			*(*T)(w.elem) = v
@@ -68,16 +69,30 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 			t.d.selected(w)
 		} // else r.err is nil since Recv parked
 		t.d.readyFront(r)
-		t.err = nil
+		if t.err != nil {
+			t.err = nil
+		}
 		t.requeue()
 		return false
 	}
-	p := c.slot()
+	// Park with the value in a slot: the channel's own while no other sender is parked.
+	var p *T
+	if c.sendq.head == nil {
+		p = &c.one
+		c.oneUsed = true
+	} else {
+		p = c.slot()
+	}
 	*p = v
 	t.w.elem = unsafe.Pointer(p)
 	c.sendq.push(&t.w)
-	t.err = nil // the outcome if a receiver takes the value (takeFrom leaves it alone)
-	t.park(waitChanSend, timeout)
+	if t.err != nil {
+		t.err = nil // the outcome if a receiver takes the value (takeFrom leaves it alone)
+	}
+	t.state, t.wait = stWaiting, waitChanSend // t.park, by hand
+	if t.needsTimer(timeout) {
+		t.setTimer(timeout)
+	}
 	return false
 }
 
@@ -87,24 +102,51 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if w := c.sendq.popFront(); w != nil {
+	if w := c.sendq.head; w != nil {
+		c.sendq.remove(w)
 		if w.flags != 0 {
 			c.takeFromSlow(w, t, dst)
 			return true
 		}
-		// Inline takeFrom for an ordinary parked sender: the round trip's hot path.
+		// takeFrom, inlined by hand for an ordinary parked sender: the round trip's hot path.
+		// (The sender's w.elem is left as it is: it is read only while the sender is parked.)
 		p := (*T)(w.elem)
 		*dst = *p
-		c.release(p)
-		w.elem = nil
-		t.err = nil
-		t.d.readyBack(w.owner()) // its err register is nil since it parked
+		if p == &c.one {
+			var zero T
+			c.one = zero
+			c.oneUsed = false
+		} else {
+			c.release(p)
+		}
+		if t.err != nil {
+			t.err = nil
+		}
+		// t.d.readyBack(sender), inlined by hand. Its err register is nil since it parked.
+		s := w.owner()
+		d := t.d
+		if s.tidx >= 0 {
+			d.timers.remove(s)
+		}
+		s.state, s.wait = stRunnable, waitNone
+		q := &d.runq
+		if q.n == len(q.buf) {
+			q.grow()
+		}
+		buf := q.buf
+		buf[(q.head+q.n)&(len(buf)-1)] = s
+		q.n++
 		return true
 	}
 	t.w.elem = unsafe.Pointer(dst)
 	c.recvq.push(&t.w)
-	t.err = nil // the outcome if a sender hands a value over (Send leaves it alone)
-	t.park(waitChanRecv, timeout)
+	if t.err != nil {
+		t.err = nil // the outcome if a sender hands a value over (Send leaves it alone)
+	}
+	t.state, t.wait = stWaiting, waitChanRecv // t.park, by hand
+	if t.needsTimer(timeout) {
+		t.setTimer(timeout)
+	}
 	return false
 }
 

@@ -189,9 +189,12 @@ func (d *Dispatcher) Run() int {
 // loop is the dispatcher's main loop. It works in rounds: a round resumes, in FIFO order, as
 // many tasklets as the run queue held when it began (tasklets that become runnable meanwhile run
 // in the next round, unless handed a value: those run next). Between rounds the dispatcher fires
-// due timers and takes what other goroutines posted, so timers fire fairly even when the run
-// queue never empties. A panic in a frame fails its tasklet and returns ok == false; Run then
-// calls loop again. (Recovering here, once, keeps a defer off the path of every switch.)
+// due timers, so timers fire fairly even when the run queue never empties, and it takes what
+// other goroutines posted, SIGINT and IO readiness. While no timer is pending, those outside
+// checks are made every outsideEvery rounds only (and whenever the run queue empties): nothing
+// in the dispatcher orders them against the rounds, and a round is often a single switch.
+// A panic in a frame fails its tasklet and returns ok == false; Run then calls loop again.
+// (Recovering here, once, keeps a defer off the path of every switch.)
 func (d *Dispatcher) loop() (code int, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -202,14 +205,23 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			code, ok = 0, false
 		}
 	}()
+	skip := 0 // rounds left before the next look at the outside world
 	for {
-		for n := d.runq.n; n > 0 && d.runq.n > 0; n-- {
-			t := d.runq.popFront()
+		q := &d.runq
+		for n := q.n; n > 0; n-- {
+			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
+			// ever taken here, so the queue holds at least the n runs left in the round.)
+			buf := q.buf
+			h := q.head
+			t := buf[h]
+			buf[h] = nil
+			q.head = (h + 1) & (len(buf) - 1)
+			q.n--
 			if t.state != stRunnable {
 				continue // a stale entry: killed before it ever ran
 			}
 			// d.run(t), inlined by hand for the common case of a frame that suspends in an
-			// operation: this is the path of every switch.
+			// operation.
 			d.cur = t
 			d.fronts = 0
 			t.state = stRunning
@@ -222,13 +234,21 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 				}
 			}
 		}
-		d.cur = nil
-		d.fronts = 0 // (endRun, for the last run of the round)
 		if d.quitting {
+			d.cur = nil
 			d.quitting = false
 			return d.code, true
 		}
-		d.runq.shrink()
+		if q.n > 0 && d.timers.len() == 0 {
+			if skip > 0 {
+				skip--
+				continue // (d.cur is cleared below, once in outsideEvery rounds)
+			}
+			skip = outsideEvery - 1
+		}
+		d.cur = nil
+		d.fronts = 0 // (endRun, for the last run of the round)
+		q.shrink()
 		if d.hasPosts.Load() {
 			d.takePosts()
 		}
@@ -239,7 +259,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		if d.timers.len() > 0 {
 			d.fireTimers(d.nanos())
 		}
-		if d.runq.n > 0 {
+		if q.n > 0 {
 			if d.poller != nil {
 				d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
 			}
@@ -254,6 +274,10 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		}
 	}
 }
+
+// outsideEvery is how many rounds may pass, while no timer is pending, between two looks at
+// what other goroutines posted, SIGINT and IO readiness.
+const outsideEvery = 64
 
 // resumed finishes the run of t after its frame f returned st, when that was not a plain
 // suspension in an operation: the frame finished (its caller frame resumes at once, or t ends),
@@ -448,6 +472,13 @@ func (t *Tasklet) park(kind waitKind, timeout time.Duration) {
 	if timeout != NoTimeout || t.ext != nil {
 		t.setTimer(timeout)
 	}
+}
+
+// needsTimer reports whether a wait with timeout may need a timer: a timeout, or deadlines
+// pushed at some time (a deadline stack, once pushed, stays non-nil: setTimer checks its length).
+// The hot operations park by hand with it, as park itself must stay small enough to inline.
+func (t *Tasklet) needsTimer(timeout time.Duration) bool {
+	return timeout != NoTimeout || t.ext != nil && t.ext.deadlines != nil
 }
 
 // setTimer starts the timer of a wait with the given timeout, shortened by the enclosing
