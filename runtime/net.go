@@ -262,8 +262,19 @@ func Listen(network, address string) Op[*Listener] {
 	return &listenOp{network: network, address: address}
 }
 
+// ListenShared is Listen for a TCP address that several listeners share (SO_REUSEPORT):
+// typically one per dispatcher, each accepting on its own thread (see StartDispatcher). The
+// kernel spreads incoming connections among the listeners by a hash of the connection's
+// addresses, and a connection accepted by one dispatcher is served by that one alone. Every
+// listener on the address must be made by ListenShared, by the same user. Port 0 gives each
+// listener a port of its own: listen on a chosen port, or on the first listener's Addr().
+func ListenShared(network, address string) Op[*Listener] {
+	return &listenOp{network: network, address: address, shared: true}
+}
+
 type listenOp struct {
 	network, address string
+	shared           bool
 	ln               *Listener
 	err              error
 }
@@ -273,7 +284,7 @@ func (o *listenOp) Start(t *Tasklet, timeout time.Duration) bool {
 		o.err = t.Err()
 		return true
 	}
-	sysfd, sa, err := listenSocket(o.network, o.address)
+	sysfd, sa, err := listenSocket(o.network, o.address, o.shared)
 	if err != nil {
 		o.err = &net.OpError{Op: "listen", Net: o.network, Err: err}
 		return true

@@ -627,7 +627,7 @@ func TestAcceptEMFILE(t *testing.T) {
 // not complete; the dial's timeout ends it with ErrTimeout and releases the socket.
 func TestDialTimeout(t *testing.T) {
 	// A raw listener with the smallest backlog that is never accepted from.
-	fd, _, err := listenSocket("tcp", "127.0.0.1:0")
+	fd, _, err := listenSocket("tcp", "127.0.0.1:0", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1027,4 +1027,101 @@ func TestNoDelayByDefault(t *testing.T) {
 		t.Fatalf("Run = %d; stderr: %s", code, stderr)
 	}
 	e.check(t)
+}
+
+// TestSharedListenersOnDispatchers: two dispatchers (the second from StartDispatcher) listen on
+// one address with ListenShared; the kernel spreads 64 connections between them, each
+// connection is answered by the dispatcher that accepted it, and closing the listeners (Do,
+// from the test goroutine) ends both.
+func TestSharedListenersOnDispatchers(t *testing.T) {
+	const conns = 64
+	var e errs
+	lns := make([]*Listener, 2)
+	ready := make(chan string, 2)
+	server := func(idx int, addr func() string) *netProg {
+		var ln *Listener
+		var c *Conn
+		buf := make([]byte, 1)
+		var p *netProg
+		p = prog(fmt.Sprint("server", idx),
+			aw(NoTimeout, func() Op[*Listener] { return ListenShared("tcp", addr()) }, func(v *Listener, err error) {
+				if err != nil {
+					e.add("listen %d: %v", idx, err)
+					ready <- ""
+					p.jump("end")
+					return
+				}
+				ln, lns[idx] = v, v
+				ready <- v.Addr().String()
+			}),
+			label("accept"),
+			aw(NoTimeout, func() Op[*Conn] { return ln.Accept() }, func(v *Conn, err error) {
+				c = v
+				if err != nil {
+					p.jump("end") // the listener was closed
+				}
+			}),
+			aw(5*time.Second, func() Op[int] { return c.Read(buf) }, func(n int, err error) {
+				if err != nil {
+					e.add("read %d: %v", idx, err)
+				}
+			}),
+			aw(5*time.Second, func() Op[int] { return c.Write([]byte{buf[0], byte('0' + idx)}) }, func(n int, err error) {
+				if err != nil {
+					e.add("write %d: %v", idx, err)
+				}
+				c.Close()
+				p.jump("accept")
+			}),
+			label("end"),
+			do(func(t *Tasklet) {}),
+		)
+		return p
+	}
+	d0, stderr := newNetDispatcher()
+	d0.Spawn(server(0, func() string { return "127.0.0.1:0" }), Options{})
+	code0 := make(chan int, 1)
+	go func() { code0 <- d0.Run() }()
+	addr := <-ready
+	if addr == "" {
+		t.Fatal("first listener failed")
+	}
+	d1 := StartDispatcher(server(1, func() string { return addr }), WithStderr(io.Discard))
+	if <-ready == "" {
+		t.Fatal("second listener failed")
+	}
+	byIdx := map[byte]int{}
+	for i := range conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := make([]byte, 2)
+		conn.Write([]byte{byte('a' + i%26)})
+		if _, err := io.ReadFull(conn, reply); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if reply[0] != byte('a'+i%26) {
+			t.Errorf("connection %d: reply %q", i, reply)
+		}
+		byIdx[reply[1]]++
+		conn.Close()
+	}
+	d0.Do(func() { lns[0].Close() })
+	d1.Do(func() { lns[1].Close() })
+	select {
+	case code := <-code0:
+		if code != 0 {
+			t.Fatalf("Run = %d; stderr: %s", code, stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("first dispatcher did not end")
+	}
+	e.check(t)
+	if stderr.Len() > 0 {
+		t.Errorf("dispatcher log: %s", stderr)
+	}
+	if byIdx['0'] == 0 || byIdx['1'] == 0 || byIdx['0']+byIdx['1'] != conns {
+		t.Errorf("connections answered by dispatcher 0, 1: %d, %d; want both some, %d in all", byIdx['0'], byIdx['1'], conns)
+	}
 }

@@ -128,11 +128,14 @@ func setNoDelay(fd, family int, on bool) error {
 	return os.NewSyscallError("setsockopt", unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v))
 }
 
-// listenSocket creates, binds and listens on a non-blocking socket.
-func listenSocket(network, address string) (fd int, sa sockAddr, err error) {
+// listenSocket creates, binds and listens on a non-blocking socket; shared sets SO_REUSEPORT.
+func listenSocket(network, address string, shared bool) (fd int, sa sockAddr, err error) {
 	sa, err = resolveAddr(network, address, true)
 	if err != nil {
 		return -1, sa, err
+	}
+	if shared && sa.family == unix.AF_UNIX {
+		return -1, sa, errors.New("a unix socket cannot be shared (SO_REUSEPORT is for TCP)")
 	}
 	fd, err = newSocket(sa.family)
 	if err != nil {
@@ -142,6 +145,12 @@ func listenSocket(network, address string) (fd int, sa sockAddr, err error) {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			unix.Close(fd)
 			return -1, sa, os.NewSyscallError("setsockopt", err)
+		}
+		if shared {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+				unix.Close(fd)
+				return -1, sa, os.NewSyscallError("setsockopt", err)
+			}
 		}
 		if sa.family == unix.AF_INET6 && network == "tcp" {
 			// Dual stack, as Go's net does for "tcp" on the unspecified address.

@@ -21,7 +21,7 @@ var ErrTooLong = errors.New("tskrt: line or token too long")
 // An idle connection holds none. A socket is read into a shared scratch buffer when the
 // stream holds no room, and what came is copied into a buffer of the right class; so a burst
 // of readiness on thousands of sockets borrows small buffers, not a big one each.
-var bufClasses = [...]int{256, 1024, 4096, 16 << 10, 64 << 10}
+var bufClasses = [...]int{64, 256, 1024, 4096, 16 << 10, 64 << 10}
 
 var bufPools [len(bufClasses)]sync.Pool
 

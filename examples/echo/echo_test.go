@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tskc-lang/tskc/examples/internal/servertest"
 )
@@ -113,5 +114,45 @@ func TestEchoOutOfDescriptors(t *testing.T) {
 	}
 	if !strings.Contains(srv.Stderr(), "too many open files") {
 		t.Errorf("the server never ran out of descriptors; stderr:\n%s", srv.Stderr())
+	}
+}
+
+// TestEchoLoops: with -loops 3 the server runs three event loops on one address (the extra
+// ones listen on the first one's port, here chosen by the kernel); every client is echoed,
+// whichever loop accepted it.
+func TestEchoLoops(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0", "-loops", "3")
+	want := "listening on " + srv.Addr
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		n := 0
+		for _, l := range srv.Output() {
+			if l == want {
+				n++
+			}
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the two extra loops did not listen on %s: output %q, stderr %s", srv.Addr, srv.Output(), srv.Stderr())
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 30 {
+		c := srv.Dial(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := []byte(fmt.Sprintf("message %d\n", i))
+			c.Write(msg)
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+				t.Errorf("client %d: got %q, %v; want %q", i, got, err, msg)
+			}
+		}()
+	}
+	wg.Wait()
+	if code := srv.Stop(t); code != 130 {
+		t.Errorf("exit code after SIGINT: %d, want 130; stderr: %s", code, srv.Stderr())
 	}
 }

@@ -16,16 +16,19 @@ var _ = tskrt.ABI1
 
 // Serve accepts connections on addr and spawns an Echo tasklet for each.
 // When the process runs out of file descriptors, accept fails: Serve says
-// so, waits a little and goes on accepting.
-func Serve(addr string) tskrt.Frame {
-	return &serveFrame{addr: addr}
+// so, waits a little and goes on accepting. It serves with loops event
+// loops: its own and loops-1 more that it starts (0: it is one of the
+// loops another Serve started; see loops.go).
+func Serve(addr string, loops int) tskrt.Frame {
+	return &serveFrame{addr: addr, loops: loops}
 }
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
 	pc     int                       // resume point to continue at; 0 starts the body
-	addr   string                    // parameter addr, echo.tsk:21:15
-	ln     *tskrt.Listener           // local ln, echo.tsk:22:2
+	addr   string                    // parameter addr, echo.tsk:23:15
+	loops  int                       // parameter loops, echo.tsk:23:28
+	ln     *tskrt.Listener           // local ln, echo.tsk:24:2
 	op     tskrt.Op[*tskrt.Listener] // the awaited operation
 	op1    tskrt.Op[*tskrt.Conn]     // the awaited operation
 	defers []func()                  // deferred calls, run on return, failure and kill
@@ -51,70 +54,72 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 3:
 		goto resume3
 	}
-//line echo.tsk:22:2
-	f.op = tskrt.Listen("tcp", f.addr)
-//line echo_tsk.go:57
-	f.pc = 1 // resume point 1: await at echo.tsk:22:2
-//line echo.tsk:22:2
+//line echo.tsk:24:2
+	f.op = listen(f.addr, f.loops != 1)
+//line echo_tsk.go:60
+	f.pc = 1 // resume point 1: await at echo.tsk:24:2
+//line echo.tsk:24:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:61
+//line echo_tsk.go:64
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
-//line echo.tsk:23:2
+//line echo.tsk:25:2
 	if err != nil {
-//line echo.tsk:24:3
+//line echo.tsk:26:3
 		return f.ret(t, err)
 	}
-//line echo.tsk:26:2
+//line echo.tsk:28:2
 	{
 		fn := f.ln.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-//line echo.tsk:27:2
+//line echo.tsk:29:2
 	fmt.Println("listening on", f.ln.Addr())
-//line echo_tsk.go:80
+//line echo.tsk:30:2
+	startLoops(f.ln.Addr().String(), f.loops-1)
+//line echo_tsk.go:85
 for1:
-//line echo.tsk:29:3
+//line echo.tsk:32:3
 	f.op1 = f.ln.Accept()
-//line echo_tsk.go:84
-	f.pc = 2 // resume point 2: await at echo.tsk:29:3
-//line echo.tsk:29:3
+//line echo_tsk.go:89
+	f.pc = 2 // resume point 2: await at echo.tsk:32:3
+//line echo.tsk:32:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:88
+//line echo_tsk.go:93
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
-//line echo.tsk:30:3
+//line echo.tsk:33:3
 	if err1 == nil {
-//line echo_tsk.go:96
+//line echo_tsk.go:101
 		goto endif5
 	}
-//line echo.tsk:31:4
+//line echo.tsk:34:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
-//line echo_tsk.go:101
-	f.pc = 3 // resume point 3: sleep at echo.tsk:32:4
-//line echo.tsk:32:4
+//line echo_tsk.go:106
+	f.pc = 3 // resume point 3: sleep at echo.tsk:35:4
+//line echo.tsk:35:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line echo_tsk.go:105
+//line echo_tsk.go:110
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-//line echo.tsk:33:4
+//line echo.tsk:36:4
 	goto continue2
-//line echo_tsk.go:114
+//line echo_tsk.go:119
 endif5:
-//line echo.tsk:35:3
+//line echo.tsk:38:3
 	t.Spawn(Echo(c), tskrt.Options{})
-//line echo_tsk.go:118
+//line echo_tsk.go:123
 continue2:
 	goto for1
 }
@@ -164,8 +169,8 @@ func Echo(c *tskrt.Conn) tskrt.Frame {
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
 	pc     int              // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn      // parameter c, echo.tsk:40:14
-	s      *tskrt.Stream    // local s, echo.tsk:41:2
+	c      *tskrt.Conn      // parameter c, echo.tsk:43:14
+	s      *tskrt.Stream    // local s, echo.tsk:44:2
 	op     tskrt.Op[[]byte] // the awaited operation
 	op1    tskrt.Op[int]    // the awaited operation
 	defers []func()         // deferred calls, run on return, failure and kill
@@ -188,50 +193,50 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 2:
 		goto resume2
 	}
-//line echo.tsk:41:2
+//line echo.tsk:44:2
 	f.s = tskrt.NewStream(f.c)
-//line echo.tsk:42:2
+//line echo.tsk:45:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-//line echo_tsk.go:199
+//line echo_tsk.go:204
 for1:
-//line echo.tsk:44:3
+//line echo.tsk:47:3
 	f.op = f.s.ReadSome()
-//line echo_tsk.go:203
-	f.pc = 1 // resume point 1: await at echo.tsk:44:3
-//line echo.tsk:44:3
+//line echo_tsk.go:208
+	f.pc = 1 // resume point 1: await at echo.tsk:47:3
+//line echo.tsk:47:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:207
+//line echo_tsk.go:212
 		return tskrt.Suspended
 	}
 resume1:
 	data, err = f.op.Result(t)
 	f.op = nil
-//line echo.tsk:45:3
+//line echo.tsk:48:3
 	if err != nil {
-//line echo.tsk:46:4
+//line echo.tsk:49:4
 		return f.ret(t)
 	}
-//line echo.tsk:48:3
+//line echo.tsk:51:3
 	f.op1 = f.c.Write(data)
-//line echo_tsk.go:220
-	f.pc = 2 // resume point 2: await at echo.tsk:48:3
-//line echo.tsk:48:3
+//line echo_tsk.go:225
+	f.pc = 2 // resume point 2: await at echo.tsk:51:3
+//line echo.tsk:51:3
 	if !f.op1.Start(t, (10 * time.Second)) {
-//line echo_tsk.go:224
+//line echo_tsk.go:229
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-//line echo.tsk:49:3
+//line echo.tsk:52:3
 	if err != nil {
-//line echo.tsk:50:4
+//line echo.tsk:53:4
 		return f.ret(t)
 	}
-//line echo_tsk.go:235
+//line echo_tsk.go:240
 	goto for1
 }
 
@@ -277,10 +282,10 @@ func Client(addr string, words []string) tskrt.Frame {
 // clientFrame is the state of tasklet Client between resumes.
 type clientFrame struct {
 	pc     int                   // resume point to continue at; 0 starts the body
-	addr   string                // parameter addr, echo.tsk:56:16
-	words  []string              // parameter words, echo.tsk:56:29
-	c      *tskrt.Conn           // local c, echo.tsk:57:2
-	s      *tskrt.Stream         // local s, echo.tsk:61:2
+	addr   string                // parameter addr, echo.tsk:59:16
+	words  []string              // parameter words, echo.tsk:59:29
+	c      *tskrt.Conn           // local c, echo.tsk:60:2
+	s      *tskrt.Stream         // local s, echo.tsk:64:2
 	op     tskrt.Op[*tskrt.Conn] // the awaited operation
 	xs     []string              // ranged slice
 	i      int                   // range index
@@ -312,91 +317,91 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 4:
 		goto resume4
 	}
-//line echo.tsk:57:2
+//line echo.tsk:60:2
 	f.op = tskrt.Dial("tcp", f.addr)
-//line echo_tsk.go:318
-	f.pc = 1 // resume point 1: await at echo.tsk:57:2
-//line echo.tsk:57:2
+//line echo_tsk.go:323
+	f.pc = 1 // resume point 1: await at echo.tsk:60:2
+//line echo.tsk:60:2
 	if !f.op.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:322
+//line echo_tsk.go:327
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.c, err = f.op.Result(t)
 	f.op = nil
-//line echo.tsk:58:2
+//line echo.tsk:61:2
 	if err != nil {
-//line echo.tsk:59:3
+//line echo.tsk:62:3
 		return f.ret(t, err)
 	}
-//line echo.tsk:61:2
+//line echo.tsk:64:2
 	f.s = tskrt.NewStream(f.c)
-//line echo.tsk:62:2
+//line echo.tsk:65:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-//line echo.tsk:63:2
+//line echo.tsk:66:2
 	f.xs, f.i = f.words, 0
-//line echo_tsk.go:343
+//line echo_tsk.go:348
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
 	}
 	w = f.xs[f.i]
-//line echo.tsk:64:3
+//line echo.tsk:67:3
 	f.s.WriteString(w + "\n")
-//line echo.tsk:65:3
+//line echo.tsk:68:3
 	f.op1 = f.s.Flush()
-//line echo_tsk.go:353
-	f.pc = 2 // resume point 2: await at echo.tsk:65:3
-//line echo.tsk:65:3
+//line echo_tsk.go:358
+	f.pc = 2 // resume point 2: await at echo.tsk:68:3
+//line echo.tsk:68:3
 	if !f.op1.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:357
+//line echo_tsk.go:362
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume2:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-//line echo.tsk:66:3
+//line echo.tsk:69:3
 	if err != nil {
-//line echo.tsk:67:4
+//line echo.tsk:70:4
 		return f.ret(t, err)
 	}
-//line echo.tsk:69:3
+//line echo.tsk:72:3
 	f.op2 = f.s.ReadLine()
-//line echo_tsk.go:371
-	f.pc = 3 // resume point 3: await at echo.tsk:69:3
-//line echo.tsk:69:3
+//line echo_tsk.go:376
+	f.pc = 3 // resume point 3: await at echo.tsk:72:3
+//line echo.tsk:72:3
 	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:375
+//line echo_tsk.go:380
 		return tskrt.Suspended
 	}
 resume3:
 	line, err1 = f.op2.Result(t)
 	f.op2 = nil
-//line echo.tsk:70:3
+//line echo.tsk:73:3
 	if err1 != nil {
-//line echo.tsk:71:4
+//line echo.tsk:74:4
 		return f.ret(t, err1)
 	}
-//line echo.tsk:73:3
+//line echo.tsk:76:3
 	fmt.Println("echo:", string(line))
-//line echo_tsk.go:388
+//line echo_tsk.go:393
 	f.i++
 	goto range1
 break3:
-//line echo.tsk:75:2
+//line echo.tsk:78:2
 	f.c.CloseWrite()
-//line echo.tsk:76:2
+//line echo.tsk:79:2
 	f.op2 = f.s.ReadSome()
-//line echo_tsk.go:396
-	f.pc = 4 // resume point 4: await at echo.tsk:76:2
-//line echo.tsk:76:2
+//line echo_tsk.go:401
+	f.pc = 4 // resume point 4: await at echo.tsk:79:2
+//line echo.tsk:79:2
 	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:400
+//line echo_tsk.go:405
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -406,9 +411,9 @@ break3:
 resume4:
 	_, err = f.op2.Result(t)
 	f.op2 = nil
-//line echo.tsk:77:2
+//line echo.tsk:80:2
 	fmt.Println("server closed:", err)
-//line echo.tsk:78:2
+//line echo.tsk:81:2
 	return f.ret(t, nil)
 }
 
@@ -449,7 +454,7 @@ func (f *clientFrame) runDefers() {
 	}
 }
 
-// Main returns a new frame of tasklet Main (echo.tsk:81:1).
+// Main returns a new frame of tasklet Main (echo.tsk:84:1).
 func Main() tskrt.Frame {
 	return &mainFrame{}
 }
@@ -457,7 +462,7 @@ func Main() tskrt.Frame {
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
 	pc    int       // resume point to continue at; 0 starts the body
-	start time.Time // local start, echo.tsk:85:2
+	start time.Time // local start, echo.tsk:89:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -468,6 +473,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		addr    *string
 		connect *string
+		loops   *int
 		err     error
 	)
 	switch f.pc {
@@ -476,48 +482,50 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-//line echo.tsk:82:2
-	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
-//line echo.tsk:83:2
-	connect = flag.String("connect", "", "run the client against this address")
-//line echo.tsk:84:2
-	flag.Parse()
 //line echo.tsk:85:2
-	f.start = time.Now()
+	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
 //line echo.tsk:86:2
-	err = nil
+	connect = flag.String("connect", "", "run the client against this address")
 //line echo.tsk:87:2
+	loops = flag.Int("loops", 1, "event loops serving connections: dispatchers, each on its own thread with its own listener on -addr")
+//line echo.tsk:88:2
+	flag.Parse()
+//line echo.tsk:89:2
+	f.start = time.Now()
+//line echo.tsk:90:2
+	err = nil
+//line echo.tsk:91:2
 	if *connect == "" {
-//line echo_tsk.go:492
+//line echo_tsk.go:500
 		goto else1
 	}
-	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:88:3
-//line echo.tsk:88:3
+	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:92:3
+//line echo.tsk:92:3
 	if !t.Enter(Client(*connect, flag.Args())) {
-//line echo_tsk.go:498
+//line echo_tsk.go:506
 		return tskrt.Suspended
 	}
 resume1:
 	err = t.Err()
 	goto endif2
 else1:
-	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:90:3
-//line echo.tsk:90:3
-	if !t.Enter(Serve(*addr)) {
-//line echo_tsk.go:508
+	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:94:3
+//line echo.tsk:94:3
+	if !t.Enter(Serve(*addr, max(*loops, 1))) {
+//line echo_tsk.go:516
 		return tskrt.Suspended
 	}
 resume2:
 	err = t.Err()
 endif2:
-//line echo.tsk:92:2
+//line echo.tsk:96:2
 	if err != nil {
-//line echo.tsk:93:3
+//line echo.tsk:97:3
 		fmt.Fprintln(os.Stderr, "echo:", err, "after", time.Since(f.start).Round(time.Millisecond))
-//line echo.tsk:94:3
+//line echo.tsk:98:3
 		return t.Quit(1)
 	}
-//line echo.tsk:96:1
+//line echo.tsk:100:1
 	return t.Return(nil)
 }
 

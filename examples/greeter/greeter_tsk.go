@@ -15,15 +15,18 @@ import (
 var _ = tskrt.ABI1
 
 // Serve accepts connections on addr and spawns a Greet tasklet for each.
-func Serve(addr string) tskrt.Frame {
-	return &serveFrame{addr: addr}
+// It serves with loops event loops: its own and loops-1 more that it starts
+// (0: it is one of the loops another Serve started; see loops.go).
+func Serve(addr string, loops int) tskrt.Frame {
+	return &serveFrame{addr: addr, loops: loops}
 }
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
 	pc     int                       // resume point to continue at; 0 starts the body
-	addr   string                    // parameter addr, greeter.tsk:18:15
-	ln     *tskrt.Listener           // local ln, greeter.tsk:19:2
+	addr   string                    // parameter addr, greeter.tsk:20:15
+	loops  int                       // parameter loops, greeter.tsk:20:28
+	ln     *tskrt.Listener           // local ln, greeter.tsk:21:2
 	op     tskrt.Op[*tskrt.Listener] // the awaited operation
 	op1    tskrt.Op[*tskrt.Conn]     // the awaited operation
 	defers []func()                  // deferred calls, run on return, failure and kill
@@ -49,70 +52,72 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 3:
 		goto resume3
 	}
-//line greeter.tsk:19:2
-	f.op = tskrt.Listen("tcp", f.addr)
-//line greeter_tsk.go:55
-	f.pc = 1 // resume point 1: await at greeter.tsk:19:2
-//line greeter.tsk:19:2
+//line greeter.tsk:21:2
+	f.op = listen(f.addr, f.loops != 1)
+//line greeter_tsk.go:58
+	f.pc = 1 // resume point 1: await at greeter.tsk:21:2
+//line greeter.tsk:21:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:59
+//line greeter_tsk.go:62
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	f.ln, err = f.op.Result(t)
 	f.op = nil
-//line greeter.tsk:20:2
+//line greeter.tsk:22:2
 	if err != nil {
-//line greeter.tsk:21:3
+//line greeter.tsk:23:3
 		return f.ret(t, err)
 	}
-//line greeter.tsk:23:2
+//line greeter.tsk:25:2
 	{
 		fn := f.ln.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-//line greeter.tsk:24:2
+//line greeter.tsk:26:2
 	fmt.Println("listening on", f.ln.Addr())
-//line greeter_tsk.go:78
+//line greeter.tsk:27:2
+	startLoops(f.ln.Addr().String(), f.loops-1)
+//line greeter_tsk.go:83
 for1:
-//line greeter.tsk:26:3
+//line greeter.tsk:29:3
 	f.op1 = f.ln.Accept()
-//line greeter_tsk.go:82
-	f.pc = 2 // resume point 2: await at greeter.tsk:26:3
-//line greeter.tsk:26:3
+//line greeter_tsk.go:87
+	f.pc = 2 // resume point 2: await at greeter.tsk:29:3
+//line greeter.tsk:29:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:86
+//line greeter_tsk.go:91
 		return tskrt.Suspended
 	}
 resume2:
 	c, err1 = f.op1.Result(t)
 	f.op1 = nil
-//line greeter.tsk:27:3
+//line greeter.tsk:30:3
 	if err1 == nil {
-//line greeter_tsk.go:94
+//line greeter_tsk.go:99
 		goto endif5
 	}
-//line greeter.tsk:28:4
+//line greeter.tsk:31:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
-//line greeter_tsk.go:99
-	f.pc = 3 // resume point 3: sleep at greeter.tsk:29:4
-//line greeter.tsk:29:4
+//line greeter_tsk.go:104
+	f.pc = 3 // resume point 3: sleep at greeter.tsk:32:4
+//line greeter.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line greeter_tsk.go:103
+//line greeter_tsk.go:108
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-//line greeter.tsk:30:4
+//line greeter.tsk:33:4
 	goto continue2
-//line greeter_tsk.go:112
+//line greeter_tsk.go:117
 endif5:
-//line greeter.tsk:32:3
+//line greeter.tsk:35:3
 	t.Spawn(Greet(c), tskrt.Options{})
-//line greeter_tsk.go:116
+//line greeter_tsk.go:121
 continue2:
 	goto for1
 }
@@ -164,9 +169,9 @@ func Greet(c *tskrt.Conn) tskrt.Frame {
 // greetFrame is the state of tasklet Greet between resumes.
 type greetFrame struct {
 	pc     int                // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn        // parameter c, greeter.tsk:39:15
-	s      *tskrt.Stream      // local s, greeter.tsk:40:2
-	req    request            // local req, greeter.tsk:47:3
+	c      *tskrt.Conn        // parameter c, greeter.tsk:42:15
+	s      *tskrt.Stream      // local s, greeter.tsk:43:2
+	req    request            // local req, greeter.tsk:50:3
 	op     tskrt.Op[[]byte]   // the awaited operation
 	op1    tskrt.Op[struct{}] // the awaited operation
 	defers []func()           // deferred calls, run on return, failure and kill
@@ -193,49 +198,49 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 4:
 		goto resume4
 	}
-//line greeter.tsk:40:2
+//line greeter.tsk:43:2
 	f.s = tskrt.NewStream(f.c)
-//line greeter.tsk:41:2
+//line greeter.tsk:44:2
 	{
 		fn := f.s.Close
 		f.defers = append(f.defers, func() { fn() })
 	}
-//line greeter_tsk.go:204
+//line greeter_tsk.go:209
 for1:
-//line greeter.tsk:43:3
+//line greeter.tsk:46:3
 	f.op = f.s.ReadUntil("\r\n\r\n")
-//line greeter_tsk.go:208
-	f.pc = 1 // resume point 1: await at greeter.tsk:43:3
-//line greeter.tsk:43:3
+//line greeter_tsk.go:213
+	f.pc = 1 // resume point 1: await at greeter.tsk:46:3
+//line greeter.tsk:46:3
 	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:212
+//line greeter_tsk.go:217
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
 	head, err = f.op.Result(t)
 	f.op = nil
-//line greeter.tsk:44:3
+//line greeter.tsk:47:3
 	if err != nil {
-//line greeter.tsk:45:4
+//line greeter.tsk:48:4
 		return f.ret(t)
 	}
-//line greeter.tsk:47:3
+//line greeter.tsk:50:3
 	f.req, err = parseRequest(head)
-//line greeter.tsk:48:3
+//line greeter.tsk:51:3
 	if err == nil {
-//line greeter_tsk.go:228
+//line greeter_tsk.go:233
 		goto endif5
 	}
-//line greeter.tsk:49:4
+//line greeter.tsk:52:4
 	f.s.WriteString(badRequest)
-//line greeter.tsk:50:4
+//line greeter.tsk:53:4
 	f.op1 = f.s.Flush()
-//line greeter_tsk.go:235
-	f.pc = 2 // resume point 2: await at greeter.tsk:50:4
-//line greeter.tsk:50:4
+//line greeter_tsk.go:240
+	f.pc = 2 // resume point 2: await at greeter.tsk:53:4
+//line greeter.tsk:53:4
 	if !f.op1.Start(t, (5 * time.Second)) {
-//line greeter_tsk.go:239
+//line greeter_tsk.go:244
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -245,59 +250,59 @@ resume2:
 		return f.fail(t, err2)
 	}
 	f.op1 = nil
-//line greeter.tsk:51:4
+//line greeter.tsk:54:4
 	return f.ret(t)
-//line greeter_tsk.go:251
+//line greeter_tsk.go:256
 endif5:
-//line greeter.tsk:53:3
+//line greeter.tsk:56:3
 	if !(f.req.bodyLen > 0) {
-//line greeter_tsk.go:255
+//line greeter_tsk.go:260
 		goto endif7
 	}
-//line greeter.tsk:54:4
+//line greeter.tsk:57:4
 	f.op = f.s.ReadFull(f.req.bodyLen)
-//line greeter_tsk.go:260
-	f.pc = 3 // resume point 3: await at greeter.tsk:54:4
-//line greeter.tsk:54:4
+//line greeter_tsk.go:265
+	f.pc = 3 // resume point 3: await at greeter.tsk:57:4
+//line greeter.tsk:57:4
 	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:264
+//line greeter_tsk.go:269
 		return tskrt.Suspended
 	}
 resume3:
 	_, err = f.op.Result(t)
 	f.op = nil
-//line greeter.tsk:55:4
+//line greeter.tsk:58:4
 	if err != nil {
-//line greeter.tsk:56:5
+//line greeter.tsk:59:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:275
+//line greeter_tsk.go:280
 endif7:
-//line greeter.tsk:59:3
+//line greeter.tsk:62:3
 	writeHello(f.s, f.req)
-//line greeter.tsk:60:3
+//line greeter.tsk:63:3
 	if !(f.req.close || f.s.Buffered() == 0) {
-//line greeter_tsk.go:281
+//line greeter_tsk.go:286
 		goto endif9
 	}
-//line greeter.tsk:61:4
+//line greeter.tsk:64:4
 	f.op1 = f.s.Flush()
-//line greeter_tsk.go:286
-	f.pc = 4 // resume point 4: await at greeter.tsk:61:4
-//line greeter.tsk:61:4
+//line greeter_tsk.go:291
+	f.pc = 4 // resume point 4: await at greeter.tsk:64:4
+//line greeter.tsk:64:4
 	if !f.op1.Start(t, (10 * time.Second)) {
-//line greeter_tsk.go:290
+//line greeter_tsk.go:295
 		return tskrt.Suspended
 	}
 resume4:
 	_, err = f.op1.Result(t)
 	f.op1 = nil
-//line greeter.tsk:62:4
+//line greeter.tsk:65:4
 	if err != nil || f.req.close {
-//line greeter.tsk:63:5
+//line greeter.tsk:66:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:301
+//line greeter_tsk.go:306
 endif9:
 	goto for1
 }
@@ -336,7 +341,7 @@ func (f *greetFrame) runDefers() {
 	}
 }
 
-// Main returns a new frame of tasklet Main (greeter.tsk:69:1).
+// Main returns a new frame of tasklet Main (greeter.tsk:72:1).
 func Main() tskrt.Frame {
 	return &mainFrame{}
 }
@@ -352,34 +357,37 @@ func (*mainFrame) Name() string { return "Main" }
 // Resume runs tasklet Main until it suspends or ends.
 func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
-		addr *string
-		err  error
+		addr  *string
+		loops *int
+		err   error
 	)
 	switch f.pc {
 	case 1:
 		goto resume1
 	}
-//line greeter.tsk:70:2
+//line greeter.tsk:73:2
 	addr = flag.String("addr", "127.0.0.1:8080", "address to listen on")
-//line greeter.tsk:71:2
+//line greeter.tsk:74:2
+	loops = flag.Int("loops", 1, "event loops serving connections: dispatchers, each on its own thread with its own listener on -addr")
+//line greeter.tsk:75:2
 	flag.Parse()
-//line greeter_tsk.go:367
-	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:72:2
-//line greeter.tsk:72:2
-	if !t.Enter(Serve(*addr)) {
-//line greeter_tsk.go:371
+//line greeter_tsk.go:375
+	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:76:2
+//line greeter.tsk:76:2
+	if !t.Enter(Serve(*addr, max(*loops, 1))) {
+//line greeter_tsk.go:379
 		return tskrt.Suspended
 	}
 resume1:
 	err = t.Err()
-//line greeter.tsk:73:2
+//line greeter.tsk:77:2
 	if err != nil {
-//line greeter.tsk:74:3
+//line greeter.tsk:78:3
 		fmt.Fprintln(os.Stderr, "greeter:", err)
-//line greeter.tsk:75:3
+//line greeter.tsk:79:3
 		return t.Quit(1)
 	}
-//line greeter.tsk:77:1
+//line greeter.tsk:81:1
 	return t.Return(nil)
 }
 
