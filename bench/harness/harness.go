@@ -40,9 +40,11 @@ var Servers = []Server{
 	{Name: "gnet-1", Kind: "echo", Dir: ".", Pkg: "./servers/gnetecho", Args: []string{"-loops", "1"}, About: "gnet/v2 v2.9.7, one event loop"},
 	{Name: "tskc-rt", Kind: "echo", Dir: ".", Pkg: "./servers/tskecho", About: "tskc runtime, hand-written frames (the shape tskc generates), one dispatcher thread"},
 	{Name: "tskc", Kind: "echo", Dir: "..", Pkg: "./examples/echo", About: "examples/echo (.tsk compiled by tskc), one dispatcher thread"},
+	{Name: "tskc-2", Kind: "echo", Dir: "..", Pkg: "./examples/echo", Args: []string{"-loops", "2"}, About: "examples/echo -loops 2: two dispatchers, each with its own SO_REUSEPORT listener"},
 	{Name: "net/http", Kind: "http", Dir: ".", Pkg: "./servers/nethttp", About: "Go net/http hello server"},
 	{Name: "tskc-rt-http", Kind: "http", Dir: ".", Pkg: "./servers/tskgreeter", About: "tskc runtime, hand-written frames of examples/greeter, one dispatcher thread"},
 	{Name: "greeter", Kind: "http", Dir: "..", Pkg: "./examples/greeter", About: "examples/greeter (.tsk compiled by tskc), one dispatcher thread"},
+	{Name: "greeter-2", Kind: "http", Dir: "..", Pkg: "./examples/greeter", Args: []string{"-loops", "2"}, About: "examples/greeter -loops 2: two dispatchers"},
 }
 
 // Lookup returns the server called name.

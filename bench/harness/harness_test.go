@@ -74,8 +74,8 @@ func TestMeasure(t *testing.T) {
 
 // benchServers are the echo and http servers the benchmarks compare, side by side.
 var (
-	echoServers = []string{"goroutine", "gnet", "gnet-1", "tskc-rt", "tskc"}
-	httpServers = []string{"net/http", "tskc-rt-http", "greeter"}
+	echoServers = []string{"goroutine", "gnet", "gnet-1", "tskc-rt", "tskc", "tskc-2"}
+	httpServers = []string{"net/http", "tskc-rt-http", "greeter", "greeter-2"}
 )
 
 // BenchmarkEcho measures each echo server under each workload; b.N is the number of round

@@ -36,7 +36,7 @@ type result struct {
 
 func main() {
 	var (
-		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc-rt,tskc,net/http,tskc-rt-http,greeter", "servers to run (comma-separated; see -list)")
+		serverList = flag.String("servers", "goroutine,gnet,gnet-1,tskc-rt,tskc,tskc-2,net/http,tskc-rt-http,greeter,greeter-2", "servers to run (comma-separated; see -list)")
 		connList   = flag.String("conns", "100,1000,10000", "echo connection counts")
 		httpConns  = flag.String("http-conns", "100,1000", "http connection counts")
 		depth      = flag.Int("depth", 16, "messages in flight per connection in the pipelined workloads")

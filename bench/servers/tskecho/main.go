@@ -123,18 +123,20 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "TCP address to listen on")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first -profile-time to this file")
 	profileTime := flag.Duration("profile-time", 10*time.Second, "how long to profile")
-	memProfile := flag.String("memprofile", "", "write a heap profile to this file on SIGUSR1")
+	memProfile := flag.String("memprofile", "", "on SIGUSR1, print memory statistics and write a heap profile to this file (GODEBUG=memprofilerate=1 records every allocation)")
 	flag.Parse()
 	if *memProfile != "" {
-		runtime.MemProfileRate = 1 // every allocation, for an exact account of idle memory
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGUSR1)
 		go func() {
 			for range sig {
-				runtime.GC()
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
-				fmt.Fprintf(os.Stderr, "heap in use %d, objects %d, sys %d\n", ms.HeapInuse, ms.HeapObjects, ms.Sys)
+				fmt.Fprintf(os.Stderr, "before GC: heap in use %d, alloc %d, objects %d, sys %d, stacks %d, mspan %d, gc sys %d, other %d, released %d, next GC %d, GCs %d\n",
+					ms.HeapInuse, ms.HeapAlloc, ms.HeapObjects, ms.Sys, ms.StackInuse, ms.MSpanInuse, ms.GCSys, ms.OtherSys, ms.HeapReleased, ms.NextGC, ms.NumGC)
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				fmt.Fprintf(os.Stderr, "after GC: heap in use %d, alloc %d, objects %d, sys %d\n", ms.HeapInuse, ms.HeapAlloc, ms.HeapObjects, ms.Sys)
 				if f, err := os.Create(*memProfile); err == nil {
 					pprof.WriteHeapProfile(f)
 					f.Close()
