@@ -32,11 +32,22 @@ func (t *Tasklet) Yield() bool {
 	if t.begin() {
 		return true
 	}
-	if d := t.d; d.runq.n == 0 && d.alone(t) {
+	d := t.d
+	q := &d.runq
+	if q.n == 0 && d.alone(t) {
 		return t.ok()
 	}
-	t.err = nil
-	t.requeue()
+	if t.err != nil {
+		t.err = nil
+	}
+	// t.requeue(), inlined by hand: this is the path of every yield.
+	t.state, t.wait = stRunnable, waitNone
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 	return false
 }
 
