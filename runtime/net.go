@@ -34,7 +34,8 @@ var ErrBusy = errors.New("tskrt: another tasklet is already reading (or writing)
 // to the buffer's size), and known to be full after a write got EAGAIN; until the next event,
 // operations park at once instead of trying a system call that would fail.
 //
-// It is laid out small (48 bytes), as every idle connection carries one.
+// It is laid out small (32 bytes), as every idle connection carries one. A parked tasklet's
+// operation is its wait state (t.value, see ioPark), so the netFD records only the tasklets.
 type netFD struct {
 	d      *Dispatcher
 	sysfd  int32    // the descriptor, -1 once closed
@@ -42,8 +43,8 @@ type netFD struct {
 	rdHint bool     // a read may find data (no short read or EAGAIN since the last event)
 	wrHint bool     // a write may find room
 	hup    bool     // the peer closed (or an error is pending): reads never block again
-	rd     ioWaiter // the operation waiting to read (or accept, or for connect to finish)
-	wr     ioWaiter // the operation waiting to write
+	rdT    *Tasklet // the tasklet parked reading (or accepting, or waiting for connect to finish)
+	wrT    *Tasklet // the tasklet parked writing
 }
 
 // closed reports whether the socket has been closed.
@@ -61,8 +62,6 @@ type ioWaiter interface {
 	// attempt retries the operation's system call; it reports whether the operation is
 	// complete (successfully or with an error recorded in the operation).
 	attempt() bool
-	// tasklet is the tasklet waiting.
-	tasklet() *Tasklet
 	// fail ends the operation with err (the socket was closed under it).
 	fail(err error)
 	// abandon withdraws the operation from its socket (timeout or kill).
@@ -97,48 +96,55 @@ func (fd *netFD) PollReady(ev poll.Events) {
 	if out {
 		fd.wrHint = true
 	}
-	if in && fd.rd != nil {
-		w := fd.rd
-		if w.attempt() {
-			fd.rd = nil
-			fd.d.ioDone(w.tasklet(), w)
-		}
+	if in && fd.rdT != nil {
+		fd.retry(&fd.rdT)
 	}
-	if out && fd.wr != nil {
-		w := fd.wr
-		if w.attempt() {
-			fd.wr = nil
-			fd.d.ioDone(w.tasklet(), w)
-		}
+	if out && fd.wrT != nil {
+		fd.retry(&fd.wrT)
+	}
+}
+
+// retry retries the operation of the tasklet parked in *slot, and wakes the tasklet if the
+// operation completed.
+func (fd *netFD) retry(slot **Tasklet) {
+	t := *slot
+	w, ok := t.value.(ioWaiter)
+	if !ok {
+		*slot = nil // not parked here any more (cannot happen: withdraw clears the slot)
+		return
+	}
+	if w.attempt() {
+		*slot = nil
+		fd.d.ioDone(t, w)
 	}
 }
 
 // wait parks t in the operation w until the socket is ready (in: readable, else writable).
 func (fd *netFD) wait(t *Tasklet, w ioWaiter, in bool, timeout time.Duration) {
 	if in {
-		fd.rd = w
+		fd.rdT = t
 	} else {
-		fd.wr = w
+		fd.wrT = t
 	}
 	fd.d.ioPark(t, w, timeout)
 }
 
-// withdraw takes w (timed out or killed) off the socket.
+// withdraw takes w (timed out or killed; still its tasklet's wait state) off the socket.
 func (fd *netFD) withdraw(w ioWaiter) {
-	if fd.rd == w {
-		fd.rd = nil
+	if fd.rdT != nil && fd.rdT.value == w {
+		fd.rdT = nil
 	}
-	if fd.wr == w {
-		fd.wr = nil
+	if fd.wrT != nil && fd.wrT.value == w {
+		fd.wrT = nil
 	}
 }
 
 // busy reports whether another operation already waits in the direction.
 func (fd *netFD) busy(in bool) bool {
 	if in {
-		return fd.rd != nil
+		return fd.rdT != nil
 	}
-	return fd.wr != nil
+	return fd.wrT != nil
 }
 
 // close closes the socket and wakes its waiters with net.ErrClosed.
@@ -150,13 +156,16 @@ func (fd *netFD) close() error {
 	fd.sysfd = -1
 	fd.d.pollDel(sysfd)
 	err := unix.Close(sysfd)
-	for _, w := range []ioWaiter{fd.rd, fd.wr} {
-		if w != nil {
+	for _, t := range [...]*Tasklet{fd.rdT, fd.wrT} {
+		if t == nil {
+			continue
+		}
+		if w, ok := t.value.(ioWaiter); ok {
 			w.fail(net.ErrClosed)
-			fd.d.ioDone(w.tasklet(), w)
+			fd.d.ioDone(t, w)
 		}
 	}
-	fd.rd, fd.wr = nil, nil
+	fd.rdT, fd.wrT = nil, nil
 	if err != nil {
 		return os.NewSyscallError("close", err)
 	}
@@ -236,12 +245,12 @@ type Conn struct {
 	fd  netFD
 	rop *readOp // allocated on first use (a Stream over the Conn has its own)
 
-	// The write operation (see connWrite) lives in the Conn: an echo-style server, which
-	// writes on every connection, carries no separate operation object per connection.
-	wt   *Tasklet // the writing tasklet
-	wp   []byte   // what to write
-	wn   int      // bytes written
-	werr error    // the outcome: errPending until the write completes or fails
+	// The write operation (see connWrite, and a Stream's Flush) lives in the Conn: an
+	// echo-style server, which writes on every connection, carries no separate operation
+	// object per connection.
+	wp   []byte // what to write
+	wn   int    // bytes written
+	werr error  // the outcome: errPending until the write completes or fails
 }
 
 func (fd *netFD) addr(get func(int) (unix.Sockaddr, error)) net.Addr {
@@ -329,21 +338,19 @@ func (ln *Listener) Accept() Op[*Conn] {
 
 type acceptOp struct {
 	ln   *Listener
-	t    *Tasklet
 	done bool // completed by the operation itself (not by a timeout or kill)
 	c    *Conn
 	err  error
 }
 
-func (o *acceptOp) tasklet() *Tasklet { return o.t }
-func (o *acceptOp) abandon()          { o.ln.fd.withdraw(o) }
+func (o *acceptOp) abandon() { o.ln.fd.withdraw(o) }
 func (o *acceptOp) fail(err error) {
 	o.c, o.err, o.done = nil, opError("accept", &o.ln.fd, err), true
 }
 
 func (o *acceptOp) Start(t *Tasklet, timeout time.Duration) bool {
 	fd := &o.ln.fd
-	o.t, o.c, o.err, o.done = t, nil, nil, false
+	o.c, o.err, o.done = nil, nil, false
 	if t.begin() {
 		return true
 	}
@@ -390,7 +397,7 @@ func (o *acceptOp) attempt() bool {
 
 func (o *acceptOp) Result(t *Tasklet) (*Conn, error) {
 	c, err, done := o.c, o.err, o.done
-	o.c, o.err, o.t, o.done = nil, nil, nil, false
+	o.c, o.err, o.done = nil, nil, false
 	if !done {
 		return nil, t.Err()
 	}
@@ -435,19 +442,17 @@ type dialOp struct {
 	network, address string
 	viaGo            Op[net.Conn] // dialing a host name on the offload pool
 	c                *Conn        // the connecting socket
-	t                *Tasklet
 	done             bool
 	err              error
 }
 
-func (o *dialOp) tasklet() *Tasklet { return o.t }
-func (o *dialOp) abandon()          { o.c.fd.withdraw(o) }
+func (o *dialOp) abandon() { o.c.fd.withdraw(o) }
 func (o *dialOp) fail(err error) {
 	o.err, o.done = &net.OpError{Op: "dial", Net: o.network, Err: err}, true
 }
 
 func (o *dialOp) Start(t *Tasklet, timeout time.Duration) bool {
-	o.t, o.done = t, false
+	o.done = false
 	if t.begin() {
 		return true
 	}
@@ -594,17 +599,15 @@ func (c *Conn) Read(p []byte) Op[int] {
 type readOp struct {
 	c   *Conn
 	p   []byte
-	t   *Tasklet
 	n   int
 	err error // errPending until the read completes or fails
 }
 
-func (o *readOp) tasklet() *Tasklet { return o.t }
-func (o *readOp) abandon()          { o.c.fd.withdraw(o) }
-func (o *readOp) fail(err error)    { o.err = opError("read", &o.c.fd, err) }
+func (o *readOp) abandon()       { o.c.fd.withdraw(o) }
+func (o *readOp) fail(err error) { o.err = opError("read", &o.c.fd, err) }
 
 func (o *readOp) Start(t *Tasklet, timeout time.Duration) bool {
-	o.t, o.n, o.err = t, 0, errPending
+	o.n, o.err = 0, errPending
 	if t.begin() {
 		return true
 	}
@@ -629,7 +632,7 @@ func (o *readOp) attempt() bool {
 
 func (o *readOp) Result(t *Tasklet) (int, error) {
 	n, err := o.n, o.err
-	o.n, o.err, o.t, o.p = 0, nil, nil, nil
+	o.n, o.err, o.p = 0, nil, nil
 	if err == errPending {
 		return n, t.Err()
 	}
@@ -650,12 +653,11 @@ func (c *Conn) Write(p []byte) Op[int] {
 // connWrite is a Conn seen as its write operation, whose state is the Conn's w fields.
 type connWrite Conn
 
-func (o *connWrite) tasklet() *Tasklet { return o.wt }
-func (o *connWrite) abandon()          { o.fd.withdraw(o) }
-func (o *connWrite) fail(err error)    { o.werr = opError("write", &o.fd, err) }
+func (o *connWrite) abandon()       { o.fd.withdraw(o) }
+func (o *connWrite) fail(err error) { o.werr = opError("write", &o.fd, err) }
 
 func (o *connWrite) Start(t *Tasklet, timeout time.Duration) bool {
-	o.wt, o.wn, o.werr = t, 0, errPending
+	o.wn, o.werr = 0, errPending
 	if t.begin() {
 		return true
 	}
@@ -684,7 +686,7 @@ func (o *connWrite) attempt() bool {
 
 func (o *connWrite) Result(t *Tasklet) (int, error) {
 	n, err := o.wn, o.werr
-	o.wn, o.werr, o.wt, o.wp = 0, nil, nil, nil
+	o.wn, o.werr, o.wp = 0, nil, nil
 	if err == errPending {
 		return n, t.Err()
 	}

@@ -66,16 +66,14 @@ type Stream struct {
 	c        *Conn
 	rb       *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
 	wb       *[]byte // borrowed write buffer, or nil
-	fop      *flushOp
 	r, w     int32
 	wn       int32 // bytes in (*wb)[:wn]
 	maxToken int32
 	eof      bool // the peer closed its side: no more data will come
 
 	// The read operation (see streamRead) lives in the stream, which an idle connection
-	// thus carries in one 112-byte object.
+	// thus carries in one 96-byte object; Flush uses the Conn's write operation fields.
 	mode    readMode
-	rt      *Tasklet // the reading tasklet
 	delim   string
 	rerr    error // errPending until the read completes or fails
 	n       int32 // ReadFull's count
@@ -157,19 +155,18 @@ func (s *Stream) read(mode readMode, delim string, n int) Op[[]byte] {
 }
 
 // streamRead is a Stream seen as its read operation, whose state is the stream's own fields
-// (mode, rt, delim, rerr, n, scanned, resOff, resLen).
+// (mode, delim, rerr, n, scanned, resOff, resLen).
 type streamRead Stream
 
-func (o *streamRead) stream() *Stream   { return (*Stream)(o) }
-func (o *streamRead) tasklet() *Tasklet { return o.rt }
-func (o *streamRead) abandon()          { o.c.fd.withdraw(o) }
+func (o *streamRead) stream() *Stream { return (*Stream)(o) }
+func (o *streamRead) abandon()        { o.c.fd.withdraw(o) }
 func (o *streamRead) fail(err error) {
 	o.resLen, o.rerr = -1, opError("read", &o.c.fd, err)
 }
 
 func (o *streamRead) Start(t *Tasklet, timeout time.Duration) bool {
 	s := o.stream()
-	o.rt, o.resLen, o.rerr = t, -1, errPending
+	o.resLen, o.rerr = -1, errPending
 	if t.begin() {
 		return true
 	}
@@ -350,7 +347,7 @@ func (s *Stream) releaseRead() {
 
 func (o *streamRead) Result(t *Tasklet) ([]byte, error) {
 	err := o.rerr
-	o.rerr, o.rt, o.delim = nil, nil, ""
+	o.rerr, o.delim = nil, ""
 	if err == errPending {
 		return nil, t.Err()
 	}
@@ -404,43 +401,38 @@ func (s *Stream) Flush() Op[struct{}] {
 	if s.c.fd.busy(false) {
 		return &failedOp[struct{}]{opError("write", &s.c.fd, ErrBusy)}
 	}
-	if s.fop == nil {
-		s.fop = &flushOp{s: s}
-	}
-	s.fop.off = 0
-	return s.fop
+	return (*streamFlush)(s)
 }
 
-type flushOp struct {
-	s   *Stream
-	t   *Tasklet
-	off int
-	err error // errPending until the flush completes or fails
+// streamFlush is a Stream seen as its flush operation, whose state is the write operation
+// fields of the stream's Conn (wn: bytes of the buffer sent, werr): a flush and a Conn.Write
+// never run at once (see netFD.busy).
+type streamFlush Stream
+
+func (o *streamFlush) stream() *Stream { return (*Stream)(o) }
+func (o *streamFlush) abandon()        { o.c.fd.withdraw(o) }
+func (o *streamFlush) fail(err error) {
+	o.c.werr = opError("write", &o.c.fd, err)
+	o.stream().dropWritten(o.c.wn)
+	o.c.wn = 0
 }
 
-func (o *flushOp) tasklet() *Tasklet { return o.t }
-func (o *flushOp) abandon()          { o.s.c.fd.withdraw(o) }
-func (o *flushOp) fail(err error) {
-	o.err = opError("write", &o.s.c.fd, err)
-	o.s.dropWritten(o.off)
-}
-
-func (o *flushOp) Start(t *Tasklet, timeout time.Duration) bool {
-	o.t, o.err = t, errPending
+func (o *streamFlush) Start(t *Tasklet, timeout time.Duration) bool {
+	o.c.wn, o.c.werr = 0, errPending
 	if t.begin() {
 		return true
 	}
 	if o.attempt() {
 		return true
 	}
-	o.s.c.fd.wait(t, o, false, timeout)
+	o.c.fd.wait(t, o, false, timeout)
 	return false
 }
 
-func (o *flushOp) attempt() bool {
-	s := o.s
-	for o.off < int(s.wn) {
-		m, err := s.c.fd.write((*s.wb)[o.off:s.wn])
+func (o *streamFlush) attempt() bool {
+	s, c := o.stream(), o.c
+	for c.wn < int(s.wn) {
+		m, err := c.fd.write((*s.wb)[c.wn:s.wn])
 		if err != nil && isEAGAIN(err) {
 			return false
 		}
@@ -448,10 +440,10 @@ func (o *flushOp) attempt() bool {
 			o.fail(err)
 			return true
 		}
-		o.off += m
+		c.wn += m
 	}
-	s.dropWritten(o.off)
-	o.err = nil
+	s.dropWritten(c.wn)
+	c.wn, c.werr = 0, nil
 	return true
 }
 
@@ -469,12 +461,14 @@ func (s *Stream) dropWritten(n int) {
 	s.wb, s.wn = nil, 0
 }
 
-func (o *flushOp) Result(t *Tasklet) (struct{}, error) {
-	err := o.err
-	o.err, o.t = nil, nil
+func (o *streamFlush) Result(t *Tasklet) (struct{}, error) {
+	c := o.c
+	err := c.werr
+	c.werr = nil
 	if err == errPending {
 		// Cut short by a timeout or kill: keep what was not sent, drop what was.
-		o.s.dropWritten(o.off)
+		o.stream().dropWritten(c.wn)
+		c.wn = 0
 		return struct{}{}, t.Err()
 	}
 	return struct{}{}, err
