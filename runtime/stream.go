@@ -63,29 +63,28 @@ func putBuf(p *[]byte) {
 // The slices the read operations return point into the stream's buffer: they are valid until
 // the next read operation on the stream. Copy what must live longer (string(line) does).
 type Stream struct {
-	c        *Conn
-	rb       *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
-	wb       *[]byte // borrowed write buffer, or nil
-	r, w     int32
-	wn       int32 // bytes in (*wb)[:wn]
-	maxToken int32
+	c      *Conn
+	rb     *[]byte // borrowed read buffer, or nil; unread data is (*rb)[r:w]
+	wb     *[]byte // borrowed write buffer, or nil
+	delim  *byte   // ReadUntil's delimiter: the delimLen bytes of the caller's string
+	rerr   error   // the read operation's outcome: errPending until it completes or fails
+	r, w   int32
+	wn     int32 // bytes in (*wb)[:wn]
+	maxTok int32
+	// The read operation (see streamRead) lives in the stream, which an idle connection thus
+	// carries in one 80-byte object; Flush uses the Conn's write operation fields. While the
+	// operation runs, n is ReadFull's count and off the bytes of (*rb)[r:w] already searched
+	// for the delimiter; once it is complete, its result is (*rb)[off:off+n] (nil if n < 0).
+	n, off   int32
+	delimLen uint16
+	mode     readMode
 	eof      bool // the peer closed its side: no more data will come
-
-	// The read operation (see streamRead) lives in the stream, which an idle connection
-	// thus carries in one 96-byte object; Flush uses the Conn's write operation fields.
-	mode    readMode
-	delim   string
-	rerr    error // errPending until the read completes or fails
-	n       int32 // ReadFull's count
-	scanned int32 // bytes of (*rb)[r:w] already searched for the delimiter
-	resOff  int32 // the result is (*rb)[resOff:resOff+resLen], nil when resLen is -1
-	resLen  int32
 }
 
 // NewStream returns a buffered stream over c. The stream reads and writes c; do not use c's
 // own Read alongside the stream's read operations.
 func NewStream(c *Conn) *Stream {
-	return &Stream{c: c, maxToken: 64 << 10}
+	return &Stream{c: c, maxTok: 64 << 10}
 }
 
 // Conn returns the stream's connection.
@@ -103,7 +102,7 @@ func (s *Stream) Close() error {
 
 // SetMaxToken sets the longest line (or token, for ReadUntil) the stream accepts, 64 KiB by
 // default; a longer one fails with ErrTooLong.
-func (s *Stream) SetMaxToken(n int) { s.maxToken = int32(min(max(n, 1), math.MaxInt32/2)) }
+func (s *Stream) SetMaxToken(n int) { s.maxTok = int32(min(max(n, 1), math.MaxInt32/2)) }
 
 // Buffered returns the number of bytes received and not yet read.
 func (s *Stream) Buffered() int { return int(s.w - s.r) }
@@ -124,8 +123,8 @@ func (s *Stream) ReadLine() Op[[]byte] { return s.read(readLine, "", 0) }
 // ReadUntil returns the operation that reads up to and including delim. If the peer closes
 // first, it completes with what came (possibly nothing) and io.EOF.
 func (s *Stream) ReadUntil(delim string) Op[[]byte] {
-	if delim == "" {
-		return &failedOp[[]byte]{errors.New("tskrt: ReadUntil with an empty delimiter")}
+	if delim == "" || len(delim) > math.MaxUint16 {
+		return &failedOp[[]byte]{errors.New("tskrt: ReadUntil with an empty delimiter, or one of 64 KiB or more")}
 	}
 	return s.read(readUntil, delim, 0)
 }
@@ -150,23 +149,24 @@ func (s *Stream) read(mode readMode, delim string, n int) Op[[]byte] {
 	if n > math.MaxInt32 {
 		return &failedOp[[]byte]{errors.New("tskrt: ReadFull of 2 GiB or more")}
 	}
-	s.mode, s.delim, s.n, s.scanned = mode, delim, int32(n), 0
+	s.mode, s.n, s.off = mode, int32(n), 0
+	s.delim, s.delimLen = unsafe.StringData(delim), uint16(len(delim))
 	return (*streamRead)(s)
 }
 
 // streamRead is a Stream seen as its read operation, whose state is the stream's own fields
-// (mode, delim, rerr, n, scanned, resOff, resLen).
+// (mode, delim, delimLen, rerr, n, off).
 type streamRead Stream
 
 func (o *streamRead) stream() *Stream { return (*Stream)(o) }
 func (o *streamRead) abandon()        { o.c.fd.withdraw(o) }
 func (o *streamRead) fail(err error) {
-	o.resLen, o.rerr = -1, opError("read", &o.c.fd, err)
+	o.n, o.rerr = -1, opError("read", &o.c.fd, err)
 }
 
 func (o *streamRead) Start(t *Tasklet, timeout time.Duration) bool {
 	s := o.stream()
-	o.resLen, o.rerr = -1, errPending
+	o.rerr = errPending
 	if t.begin() {
 		return true
 	}
@@ -189,11 +189,11 @@ func (o *streamRead) scan() bool {
 	}
 	buf := (*s.rb)[s.r:s.w]
 	start := int(s.r)
-	maxToken := int(s.maxToken)
+	maxToken := int(s.maxTok)
 	switch o.mode {
 	case readLine:
-		if i := bytes.IndexByte(buf[o.scanned:], '\n'); i >= 0 {
-			i += int(o.scanned)
+		if i := bytes.IndexByte(buf[o.off:], '\n'); i >= 0 {
+			i += int(o.off)
 			if i > maxToken {
 				return o.tooLong()
 			}
@@ -204,13 +204,13 @@ func (o *streamRead) scan() bool {
 			s.r += int32(i + 1)
 			return o.finish(start, n)
 		}
-		o.scanned = int32(len(buf))
+		o.off = int32(len(buf))
 		if len(buf) > maxToken {
 			return o.tooLong()
 		}
 	case readUntil:
-		delim := unsafe.Slice(unsafe.StringData(o.delim), len(o.delim)) // read only
-		from := max(0, int(o.scanned)-len(delim)+1)
+		delim := unsafe.Slice(o.delim, o.delimLen) // the caller's string: read only
+		from := max(0, int(o.off)-len(delim)+1)
 		if i := bytes.Index(buf[from:], delim); i >= 0 {
 			end := from + i + len(delim)
 			if end > maxToken+len(delim) {
@@ -219,7 +219,7 @@ func (o *streamRead) scan() bool {
 			s.r += int32(end)
 			return o.finish(start, end)
 		}
-		o.scanned = int32(len(buf))
+		o.off = int32(len(buf))
 		if len(buf) > maxToken+len(delim) {
 			return o.tooLong()
 		}
@@ -239,13 +239,13 @@ func (o *streamRead) scan() bool {
 
 // tooLong fails the operation with ErrTooLong, leaving the buffered bytes unread.
 func (o *streamRead) tooLong() bool {
-	o.resLen, o.rerr = -1, ErrTooLong
+	o.n, o.rerr = -1, ErrTooLong
 	return true
 }
 
 // finish completes the operation with the n bytes at off in the read buffer.
 func (o *streamRead) finish(off, n int) bool {
-	o.resOff, o.resLen, o.rerr = int32(off), int32(n), nil
+	o.off, o.n, o.rerr = int32(off), int32(n), nil
 	return true
 }
 
@@ -256,7 +256,7 @@ func (o *streamRead) atEOF() {
 	s.r = s.w
 	switch {
 	case n == 0:
-		o.resLen, o.rerr = -1, io.EOF
+		o.n, o.rerr = -1, io.EOF
 	case o.mode == readLine:
 		o.finish(off, n)
 	case o.mode == readFull:
@@ -347,14 +347,14 @@ func (s *Stream) releaseRead() {
 
 func (o *streamRead) Result(t *Tasklet) ([]byte, error) {
 	err := o.rerr
-	o.rerr, o.delim = nil, ""
+	o.rerr, o.delim, o.delimLen = nil, nil, 0
 	if err == errPending {
 		return nil, t.Err()
 	}
-	if o.resLen < 0 || o.rb == nil {
+	if o.n < 0 || o.rb == nil {
 		return nil, err
 	}
-	off, end := int(o.resOff), int(o.resOff)+int(o.resLen)
+	off, end := int(o.off), int(o.off)+int(o.n)
 	return (*o.rb)[off:end:end], err
 }
 

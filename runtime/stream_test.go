@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // dribble writes s to c in pieces of at most n bytes, pausing between them, so the reading
@@ -335,4 +336,35 @@ func randText(rng *rand.Rand, n int) string {
 		b[n-1] = 'r'
 	}
 	return string(b)
+}
+
+// TestIdleConnectionObjects: what every idle connection of a stream server carries stays
+// within the memory budget of the network benchmarks (≤ 500 bytes of RSS per idle
+// connection, tasklet and frame included): the Conn (with its write operation) and the
+// Stream (with its read operation) fit the 96- and 80-byte size classes, and an operation
+// parked on a socket costs the socket one pointer.
+func TestIdleConnectionObjects(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		size, most uintptr
+	}{
+		{"netFD", unsafe.Sizeof(netFD{}), 32},
+		{"Conn", unsafe.Sizeof(Conn{}), 96},
+		{"Stream", unsafe.Sizeof(Stream{}), 80},
+	} {
+		if c.size > c.most {
+			t.Errorf("%s is %d bytes, over its budget of %d", c.name, c.size, c.most)
+		}
+	}
+}
+
+// TestReadUntilDelimiterLimits: an empty delimiter, or one of 64 KiB or more, fails at once.
+func TestReadUntilDelimiterLimits(t *testing.T) {
+	s := NewStream(&Conn{})
+	for _, delim := range []string{"", strings.Repeat("x", 1<<16)} {
+		_, err := s.ReadUntil(delim).Result(nil)
+		if err == nil {
+			t.Errorf("ReadUntil with a %d-byte delimiter: no error", len(delim))
+		}
+	}
 }
