@@ -334,39 +334,20 @@ func (d *Dispatcher) panicked(t *Tasklet, r any) {
 		panic(r) // after the frame ended: a bug of the runtime itself
 	}
 	pe := &PanicError{Value: r, Stack: debug.Stack(), Pos: panicPos()}
-	d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
 	if t.state == stWaiting {
 		d.withdraw(t)
 	}
 	t.state = stRunning
-	d.unwindCallers(t)
+	if d.unwindOrRecover(t, r) { // recover.go: a calling frame's deferred call stopped it
+		d.cur = nil
+		return
+	}
+	d.logf("tasklet %s panicked: %v\n%s", t.Name(), r, pe.Stack)
 	t.unwindFrames()
 	t.value, t.err = nil, pe
 	d.finish(t)
 	d.endRun(t)
 	d.cur = nil
-}
-
-// unwindCallers lets the calling frames of t's innermost frame run their deferred calls
-// (Unwinder), innermost first, as a panic unwinds a Go call stack. A panic inside one of them is
-// logged and the unwinding goes on.
-func (d *Dispatcher) unwindCallers(t *Tasklet) {
-	if t.ext == nil {
-		return
-	}
-	s := t.ext.stack
-	for i := len(s) - 1; i >= 0; i-- {
-		if u, ok := s[i].(Unwinder); ok {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						d.logf("tasklet %s: panic while unwinding: %v", t.Name(), r)
-					}
-				}()
-				u.Unwind(t)
-			}()
-		}
-	}
 }
 
 // unwindFrames drops every outer frame (keeping the outermost as t.frame, for the name) and the
