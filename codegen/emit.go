@@ -691,6 +691,12 @@ func (l *lowerer) branch(w *fnWriter, s *grammar.BranchStmt, ctx []*target, dept
 	for i := tg.depth; i < depth; i++ {
 		w.printf("%s.PopDeadline()\n", l.tname)
 	}
+	// Leaving ranges over function iterators stops them, innermost first.
+	for i := len(ctx) - 1; i >= 0 && ctx[i] != tg; i-- {
+		if ctx[i].stop != nil {
+			l.writeStop(w, ctx[i].stop, ctx[i].keepDefer)
+		}
+	}
 	if s.Tok == token.BREAK {
 		w.jump(tg.brk)
 	} else {
@@ -1132,6 +1138,9 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		}
 		w.printf("}\n")
 	}
+	if l.usesRecover && l.hasDefer {
+		w.printf("%s.deadlineDepth = %s.DeadlineDepth() // a recovered panic drops the deadlines pushed since\n", l.fname, l.tname)
+	}
 	for _, it := range l.items {
 		if it.code == nil {
 			w.gen()
@@ -1197,7 +1206,7 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 	if l.hasDefer {
 		fmt.Fprintf(b, "defers []func() // deferred calls, run on return, failure and kill\n")
 		if l.usesRecover {
-			fmt.Fprintf(b, "panicking  bool // a panic unwinds the frame and no deferred call recovered it yet\npanicValue any\n")
+			fmt.Fprintf(b, "panicking  bool // a panic unwinds the frame and no deferred call recovered it yet\npanicValue any // the value of that panic\ndeadlineDepth int // the deadlines in force when the tasklet started\n")
 		}
 	}
 	fmt.Fprintf(b, "}\n\n")
@@ -1252,6 +1261,14 @@ func (l *lowerer) prepare() {
 		case *grammar.ReplyStmt:
 			if v := l.bindVar(s.Msg); v != nil {
 				l.replied[v] = true
+			}
+		case *grammar.RangeStmt:
+			// A suspending range over a function iterator keeps the
+			// iterator's stop among the deferred calls.
+			if ts := l.ti.stub(l.f, s.Pos, "tskRange"); len(ts) == 1 && l.suspends(s) {
+				if _, ok := ts[0].Underlying().(*types.Signature); ok {
+					l.hasDefer = true
+				}
 			}
 		}
 	})
@@ -1319,7 +1336,23 @@ func (%[1]s *%[2]s) unwind(%[3]s *%[4]s.Tasklet, st *%[4]s.Status) {
 		panic(%[1]s.panicValue)
 	}
 	%[1]s.panicValue = nil
+	%[3]s.DropDeadlines(%[1]s.deadlineDepth)
 	*st = %[5]s // recovered: the tasklet returns
+}
+
+// Recover runs the deferred calls for a panic raised in a tasklet this one
+// called; when one of them recovers it, the tasklet returns (tskrt.Recoverer).
+func (%[1]s *%[2]s) Recover(%[3]s *%[4]s.Tasklet, r any) bool {
+	%[1]s.panicValue, %[1]s.panicking = r, true
+	%[1]s.runDefers()
+	%[1]s.panicValue = nil
+	if %[1]s.panicking {
+		%[1]s.panicking = false
+		return false
+	}
+	%[3]s.DropDeadlines(%[1]s.deadlineDepth)
+	%[5]s
+	return true
 }
 
 // recover is the builtin recover of the tasklet's deferred calls.

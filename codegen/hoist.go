@@ -449,3 +449,137 @@ func (l *lowerer) hoistedText(h *hoisted) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// iterYield returns the parameter types of the yield function of a
+// function iterator type (func(yield func(K, V) bool)), and whether sig is
+// one.
+func iterYield(sig *types.Signature) ([]types.Type, bool) {
+	if sig.Params().Len() != 1 || sig.Results().Len() != 0 {
+		return nil, false
+	}
+	y, ok := sig.Params().At(0).Type().Underlying().(*types.Signature)
+	if !ok || y.Results().Len() != 1 || y.Params().Len() > 2 {
+		return nil, false
+	}
+	if b, ok := y.Results().At(0).Type().Underlying().(*types.Basic); !ok || b.Kind() != types.Bool {
+		return nil, false
+	}
+	var ts []types.Type
+	for i := 0; i < y.Params().Len(); i++ {
+		ts = append(ts, y.Params().At(i).Type())
+	}
+	return ts, true
+}
+
+// rangeFunc lowers a range over a function iterator whose body suspends:
+// iter.Pull (or Pull2) turns the iterator into next and stop functions
+// kept in the frame. stop is also pushed on the frame's deferred calls,
+// so that a return, a failure, a kill or a panic inside the body stops the
+// iterator; leaving the loop normally (its end, break) calls stop at once
+// and takes it off again.
+func (l *lowerer) rangeFunc(s *grammar.RangeStmt, label string, xt types.Type, sig *types.Signature, top, cont, end string, assign func(w *fnWriter, e ast.Expr, val string)) bool {
+	ts, ok := iterYield(sig)
+	if !ok {
+		return false
+	}
+	iterPkg := l.imp.add("iter", "iter")
+	boolT := types.Typ[types.Bool]
+	var res []*types.Var
+	for _, t := range ts {
+		res = append(res, types.NewParam(token.NoPos, nil, "", t))
+	}
+	if len(ts) == 0 {
+		res = append(res, types.NewParam(token.NoPos, nil, "", types.NewStruct(nil, nil)))
+	}
+	res = append(res, types.NewParam(token.NoPos, nil, "", boolT))
+	nextT := types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(res...), false)
+	stopT := types.NewSignatureType(nil, nil, nil, nil, nil, false)
+	at := l.posOf(s.X.Pos())
+	next := l.synth("next", nextT, fmt.Sprintf("next value of the iterator ranged at %s:%d:%d (iter.Pull)", l.f.base, at.Line, at.Column))
+	stop := l.synth("stop", stopT, "stops that iterator")
+	l.code(append(l.refs(s.X), next, stop), []*variable{next, stop}, func(w *fnWriter) {
+		var seq string
+		switch len(ts) {
+		case 0:
+			seq = fmt.Sprintf("func(seq %s) %s.Seq[struct{}] {\nreturn func(yield func(struct{}) bool) { seq(func() bool { return yield(struct{}{}) }) }\n}(%s)", l.typeString(xt), iterPkg, l.expr(s.X))
+		case 1:
+			seq = fmt.Sprintf("%s.Seq[%s](%s)", iterPkg, l.typeString(ts[0]), l.expr(s.X))
+		case 2:
+			seq = fmt.Sprintf("%s.Seq2[%s, %s](%s)", iterPkg, l.typeString(ts[0]), l.typeString(ts[1]), l.expr(s.X))
+		}
+		pull := "Pull"
+		if len(ts) == 2 {
+			pull = "Pull2"
+		}
+		w.at(s.Pos)
+		w.printf("%s, %s = %s.%s(%s)\n", l.vexpr(next), l.vexpr(stop), iterPkg, pull, seq)
+		w.gen()
+		w.printf("%s.defers = append(%s.defers, %s) // a return, failure, kill or panic stops the iterator\n", l.fname, l.fname, l.vexpr(stop))
+	})
+	l.label(top)
+	lhsVars := l.refs(nonNilNodes(s.Key, s.Value)...)
+	l.add(&item{uses: []*variable{next}, defs: lhsVars, jumps: []string{end}, code: func(w *fnWriter) {
+		w.gen()
+		switch len(ts) {
+		case 2:
+			w.printf("{\nk, v, ok := %s()\n", l.vexpr(next))
+		case 1:
+			w.printf("{\nk, ok := %s()\n", l.vexpr(next))
+		default:
+			w.printf("{\n_, ok := %s()\n", l.vexpr(next))
+		}
+		w.printf("if !ok {\ngoto %s\n}\n", end)
+		if len(ts) > 0 {
+			if s.Key != nil && !isBlank(s.Key) {
+				assign(w, s.Key, "k")
+			} else {
+				w.printf("_ = k\n")
+			}
+		}
+		if len(ts) > 1 {
+			if s.Value != nil && !isBlank(s.Value) {
+				assign(w, s.Value, "v")
+			} else {
+				w.printf("_ = v\n")
+			}
+		}
+		w.printf("}\n")
+	}})
+	// A defer in the body comes after stop on the list: stop then stays
+	// there (calling it again is harmless).
+	deferInBody := false
+	walkStmt(s.Body, func(st grammar.Stmt) {
+		if _, ok := st.(*grammar.DeferStmt); ok {
+			deferInBody = true
+		}
+	})
+	l.ctx = append(l.ctx, &target{label: label, loop: true, flat: true, brk: end, cont: cont, depth: l.depth, stop: stop, keepDefer: deferInBody})
+	l.loops++
+	l.flatStmt(s.Body, "")
+	l.loops--
+	l.ctx = l.ctx[:len(l.ctx)-1]
+	l.label(cont)
+	l.jump(top)
+	l.label(end)
+	l.code([]*variable{stop}, []*variable{next, stop}, func(w *fnWriter) {
+		w.gen()
+		l.writeStop(w, stop, deferInBody)
+		w.printf("%s = nil\n", l.vexpr(next))
+	})
+	return true
+}
+
+// writeStop writes the call of a function iterator's stop when its loop
+// is left, and takes stop off the deferred calls unless keep is set.
+func (l *lowerer) writeStop(w *fnWriter, stop *variable, keep bool) {
+	w.printf("%s()\n", l.vexpr(stop))
+	if !keep {
+		w.printf("%s.defers = %s.defers[:len(%s.defers)-1]\n", l.fname, l.fname, l.fname)
+	}
+	w.printf("%s = nil\n", l.vexpr(stop))
+}
+
+func isBlank(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "_"
+}

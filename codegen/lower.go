@@ -61,6 +61,11 @@ type target struct {
 	flat      bool
 	brk, cont string // the labels of the flat statement
 	depth     int    // deadline depth outside the statement
+	// stop is the stop function of a range over a function iterator: a
+	// break or continue to an enclosing statement calls it on the way out.
+	stop *variable
+	// keepDefer: stop stays on the deferred calls (the body defers too).
+	keepDefer bool
 }
 
 // lowerer lowers one tasklet.
@@ -123,7 +128,7 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
 	l.fname = pick(ids, "f", "fr", "frame")
 	l.tname = pick(ids, "t", "tk", "task")
-	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind", "recover", "panicking", "panicValue"} {
+	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind", "recover", "panicking", "panicValue", "deadlineDepth", "Recover"} {
 		l.taken[n] = true
 	}
 	for n := range imp.taken {
@@ -1080,7 +1085,10 @@ func (l *lowerer) flatRange(s *grammar.RangeStmt, label string) {
 		l.rangeBody(s, label, top, cont, end, func(w *fnWriter) { w.printf("%s++\n", l.vexpr(i)) }, []*variable{i})
 		return
 	}
-	l.g.errorf(l.f, s.Pos, "a range over %s cannot hold a suspension point (range over a slice, array, string, map or integer, or collect the values first)", types.TypeString(xt, nil))
+	if sig, ok := under.(*types.Signature); ok && l.rangeFunc(s, label, xt, sig, top, cont, end, assign) {
+		return
+	}
+	l.g.errorf(l.f, s.Pos, "a range over %s cannot hold a suspension point (range over a slice, array, string, map, integer or function iterator, or collect the values first)", types.TypeString(xt, nil))
 }
 
 func nonNil(es ...ast.Expr) []ast.Expr {
