@@ -134,10 +134,8 @@ func runChaos(t *testing.T, seed uint64) (trace string, code int) {
 // checkInvariants verifies the dispatcher's structures after a run.
 func checkInvariants(t *testing.T, d *Dispatcher) {
 	t.Helper()
-	for i := range d.timers.a {
-		if e := d.timers.a[i]; int(e.t.tidx) != i {
-			t.Fatalf("timer %d: tasklet index %d", i, e.t.tidx)
-		}
+	if err := d.timers.check(); err != nil {
+		t.Fatal(err)
 	}
 	live := 0
 	for _, r := range d.roots.s {

@@ -1,13 +1,54 @@
 package runtime
 
+import (
+	"fmt"
+	"math/bits"
+)
+
 // timerHeap holds the pending timeouts of the dispatcher: at most one per tasklet (the timeout of
-// the operation it waits in, or its sleep). It is a 4-ary min-heap ordered by (when, seq), so
-// timers due at the same instant fire in the order they were set. Each tasklet records its index,
-// so cancelling is O(log n) and a cancelled timer leaves nothing behind.
+// the operation it waits in, or its sleep). Timers fire in (when, seq) order, so timers due at
+// the same instant fire in the order they were set, and a cancelled timer leaves nothing
+// behind.
+//
+// It is a bucketed heap. Time is cut into buckets of 2^wheelShift ns (about half a
+// millisecond). The buckets of the next wheelSize buckets from cur (about half a second) form a
+// wheel: unordered lists of fixed-size chunks, where setting a timer is an append and cancelling
+// it a move of the bucket's last timer into its place, both O(1). Every timer of a bucket before
+// cur is in near, a 4-ary min-heap; when near empties, the next bucket that has timers is poured
+// into it (a heap built in O(k)), so near stays about as small as one bucket, and in cache.
+// Timers beyond the wheel when they were set (long timeouts) go into far, another 4-ary heap
+// (O(log n)), from which they move to near when their bucket comes.
+//
+// Each tasklet records where its timer is in tidx (see the loc* constants), so cancelling never
+// searches. Memory is reused rather than given back at once: the heaps keep their capacity and
+// emptied chunks wait in a pool, so waves of timers that drain and come back allocate nothing;
+// trim gives back what stayed unused for trimEvery operations.
 type timerHeap struct {
-	a   []timerEntry
-	seq uint64
+	near []timerEntry // 4-ary heap: every timer of a bucket before cur
+	far  []timerEntry // 4-ary heap: timers set beyond the wheel, none of a bucket before cur
+	// wheel[b&wheelMask] holds the timers of bucket b, for cur <= b < cur+wheelSize.
+	wheel   [wheelSize]timerBucket
+	full    [wheelSize / 64]uint64 // bit b&wheelMask: wheel[b&wheelMask] has timers
+	cur     int64                  // the first bucket not poured into near
+	n       int                    // pending timers
+	inWheel int                    // pending timers in the wheel
+	seq     uint64
+
+	pool    []*timerChunk // emptied chunks
+	poolMin int           // the fewest pooled chunks since the last trim: not needed
+	poolOld int           // the same for the time between the two trims before
+	ops     int           // operations since the last trim
+	nearHW  int           // the most timers near held since the last trim
+	farHW   int           // the same for far
 }
+
+// timerBucket is the timers of one bucket, in no order: chunks[i/chunkLen][i%chunkLen].
+type timerBucket struct {
+	chunks []*timerChunk
+	n      int
+}
+
+type timerChunk [chunkLen]timerEntry
 
 type timerEntry struct {
 	when int64 // dispatcher nanoseconds (see Dispatcher.nanos)
@@ -15,19 +56,68 @@ type timerEntry struct {
 	t    *Tasklet
 }
 
+const (
+	wheelShift = 19 // a bucket is 2^19 ns (524 µs)
+	wheelSize  = 1024
+	wheelMask  = wheelSize - 1
+	chunkLen   = 128 // timers per chunk (3 KiB)
+
+	// Tasklet.tidx: -1 for no timer; else where the timer is.
+	locFar     = 1 << 29 // tidx-locFar is the index in far
+	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | index in the bucket
+	bucketBits = 20      // a bucket holds at most 2^20 timers; more go to far
+
+	trimEvery = 1 << 16 // operations between two trims
+	trimMin   = 4096    // heaps up to this capacity are never trimmed
+)
+
 func (e *timerEntry) less(o *timerEntry) bool {
 	return e.when < o.when || (e.when == o.when && e.seq < o.seq)
 }
 
-func (h *timerHeap) len() int { return len(h.a) }
+func (h *timerHeap) len() int { return h.n }
 
 // add sets t's timer to fire at when. t must have no timer.
 func (h *timerHeap) add(t *Tasklet, when int64) {
 	h.seq++
-	i := len(h.a)
-	h.a = append(h.a, timerEntry{when: when, seq: h.seq, t: t})
-	t.tidx = int32(i)
-	h.up(i)
+	h.n++
+	h.ops++
+	e := timerEntry{when: when, seq: h.seq, t: t}
+	b := when >> wheelShift
+	if len(h.near) == 0 && h.inWheel == 0 {
+		// Nothing before far: the wheel may start anywhere up to far's first bucket.
+		h.cur = b
+		if len(h.far) > 0 {
+			h.cur = min(b, h.far[0].when>>wheelShift)
+		}
+	}
+	switch {
+	case b < h.cur:
+		h.near = append(h.near, e)
+		h.nearHW = max(h.nearHW, len(h.near))
+		heapUp(h.near, len(h.near)-1, 0)
+	case b < h.cur+wheelSize && h.wheel[b&wheelMask].n < 1<<bucketBits:
+		slot := int(b & wheelMask)
+		k := &h.wheel[slot]
+		i := k.n
+		if i%chunkLen == 0 {
+			if i == 0 {
+				h.full[slot/64] |= 1 << (slot % 64)
+			}
+			k.chunks = append(k.chunks, h.chunk())
+		}
+		k.chunks[i/chunkLen][i%chunkLen] = e
+		k.n++
+		h.inWheel++
+		t.tidx = int32(locWheel | slot<<bucketBits | i)
+	default:
+		h.far = append(h.far, e)
+		h.farHW = max(h.farHW, len(h.far))
+		heapUp(h.far, len(h.far)-1, locFar)
+	}
+	if h.ops >= trimEvery {
+		h.trim()
+	}
 }
 
 // remove cancels t's timer, if it has one.
@@ -37,50 +127,178 @@ func (h *timerHeap) remove(t *Tasklet) {
 		return
 	}
 	t.tidx = -1
-	last := len(h.a) - 1
-	if i != last {
-		h.a[i] = h.a[last]
-		h.a[i].t.tidx = int32(i)
+	h.n--
+	h.ops++
+	switch {
+	case i >= locWheel:
+		slot, j := (i-locWheel)>>bucketBits, i&(1<<bucketBits-1)
+		k := &h.wheel[slot]
+		last := k.n - 1
+		lc := k.chunks[last/chunkLen]
+		if j != last {
+			e := &k.chunks[j/chunkLen][j%chunkLen]
+			*e = lc[last%chunkLen]
+			e.t.tidx = int32(locWheel | slot<<bucketBits | j)
+		}
+		lc[last%chunkLen] = timerEntry{}
+		k.n--
+		h.inWheel--
+		if last%chunkLen == 0 {
+			k.chunks[len(k.chunks)-1] = nil
+			k.chunks = k.chunks[:len(k.chunks)-1]
+			h.pool = append(h.pool, lc)
+			if last == 0 {
+				h.full[slot/64] &^= 1 << (slot % 64)
+			}
+		}
+	case i >= locFar:
+		h.far = heapRemove(h.far, i-locFar, locFar)
+	default:
+		h.near = heapRemove(h.near, i, 0)
 	}
-	h.a[last] = timerEntry{}
-	h.a = h.a[:last]
-	if i != last {
-		h.down(i)
-		h.up(i)
+	if h.ops >= trimEvery {
+		h.trim()
 	}
-	h.shrink()
 }
 
 // peek returns the time of the earliest timer; ok is false when there is none.
 func (h *timerHeap) peek() (when int64, ok bool) {
-	if len(h.a) == 0 {
+	if len(h.near) == 0 && !h.pour(1<<62) {
 		return 0, false
 	}
-	return h.a[0].when, true
+	return h.near[0].when, true
 }
 
 // popDue removes and returns the earliest timer's tasklet if it is due at now.
 func (h *timerHeap) popDue(now int64) *Tasklet {
-	if len(h.a) == 0 || h.a[0].when > now {
+	if len(h.near) == 0 && !h.pour(now>>wheelShift) {
 		return nil
 	}
-	t := h.a[0].t
-	h.remove(t)
+	if h.near[0].when > now {
+		return nil
+	}
+	t := h.near[0].t
+	t.tidx = -1
+	h.n--
+	h.ops++
+	h.near = heapRemove(h.near, 0, 0)
 	return t
 }
 
-// shrink releases the backing array when the heap has emptied out a lot, so a burst of timers
-// does not pin memory forever.
-func (h *timerHeap) shrink() {
-	if c := cap(h.a); c > 1024 && len(h.a) < c/4 {
-		na := make([]timerEntry, len(h.a), c/2)
-		copy(na, h.a)
-		h.a = na
+// pour moves the earliest bucket that has timers, if it is not after bucket limit, into near
+// (which is empty), with the far timers of that bucket or before. It reports whether near now
+// has timers. When no timer is due by the end of bucket limit, the wheel moves on to start
+// after it (so that it keeps covering the time ahead).
+func (h *timerHeap) pour(limit int64) bool {
+	b, ok := h.nextBucket()
+	if len(h.far) > 0 {
+		if fb := h.far[0].when >> wheelShift; !ok || fb < b {
+			b, ok = fb, true
+		}
+	}
+	if !ok || b > limit {
+		if limit < 1<<62 && limit >= h.cur {
+			h.cur = limit + 1
+		}
+		return false
+	}
+	h.cur = b + 1
+	slot := int(b & wheelMask)
+	if k := &h.wheel[slot]; k.n > 0 && k.chunks[0][0].when>>wheelShift == b {
+		h.inWheel -= k.n
+		h.full[slot/64] &^= 1 << (slot % 64)
+		for c, ch := range k.chunks {
+			m := min(k.n-c*chunkLen, chunkLen)
+			h.near = append(h.near, ch[:m]...)
+			clear(ch[:m])
+			h.pool = append(h.pool, ch)
+			k.chunks[c] = nil
+		}
+		k.chunks, k.n = k.chunks[:0], 0
+		heapify(h.near)
+	}
+	for len(h.far) > 0 && h.far[0].when>>wheelShift <= b {
+		e := h.far[0]
+		h.far = heapRemove(h.far, 0, locFar)
+		h.near = append(h.near, e)
+		heapUp(h.near, len(h.near)-1, 0)
+	}
+	h.nearHW = max(h.nearHW, len(h.near))
+	return len(h.near) > 0
+}
+
+// nextBucket returns the first bucket from cur that holds timers in the wheel.
+func (h *timerHeap) nextBucket() (int64, bool) {
+	if h.inWheel == 0 {
+		return 0, false
+	}
+	start := int(h.cur & wheelMask)
+	for k := 0; k <= len(h.full); k++ {
+		w := (start/64 + k) % len(h.full)
+		bitsw := h.full[w]
+		if k == 0 {
+			bitsw &^= 1<<(start%64) - 1 // the slots before start, in this word, come last
+		} else if k == len(h.full) {
+			bitsw &= 1<<(start%64) - 1
+		}
+		if bitsw != 0 {
+			slot := w*64 + bits.TrailingZeros64(bitsw)
+			return h.cur + int64((slot-start)&wheelMask), true
+		}
+	}
+	return 0, false
+}
+
+// chunk returns an empty chunk, from the pool if it has one.
+func (h *timerHeap) chunk() *timerChunk {
+	if n := len(h.pool); n > 0 {
+		c := h.pool[n-1]
+		h.pool[n-1] = nil
+		h.pool = h.pool[:n-1]
+		h.poolMin = min(h.poolMin, n-1)
+		return c
+	}
+	return new(timerChunk)
+}
+
+// trim runs every trimEvery operations. It gives back the capacity of near and far beyond four
+// times the most they held since the last trim, and the pooled chunks that were not needed
+// since the trim before (and the chunk lists of large buckets that emptied). So a steady flow of timers reuses its memory, and a burst that is over
+// gives it back after at most three trims.
+func (h *timerHeap) trim() {
+	h.ops = 0
+	h.near = trimmed(h.near, h.nearHW)
+	h.far = trimmed(h.far, h.farHW)
+	h.nearHW, h.farHW = len(h.near), len(h.far)
+	if k := min(h.poolMin, h.poolOld); k > 0 {
+		n := copy(h.pool, h.pool[k:])
+		clear(h.pool[n:])
+		h.pool = h.pool[:n]
+		if cap(h.pool) > 4*max(n, 64) {
+			h.pool = append([]*timerChunk(nil), h.pool...)
+		}
+	}
+	h.poolOld = h.poolMin - min(h.poolMin, h.poolOld)
+	h.poolMin = len(h.pool)
+	for i := range h.wheel {
+		if k := &h.wheel[i]; k.n == 0 && cap(k.chunks) > 16 {
+			k.chunks = nil
+		}
 	}
 }
 
-func (h *timerHeap) up(i int) {
-	a := h.a
+func trimmed(a []timerEntry, hw int) []timerEntry {
+	if cap(a) <= trimMin || cap(a) <= 4*hw {
+		return a
+	}
+	na := make([]timerEntry, len(a), max(2*hw, trimMin))
+	copy(na, a)
+	return na
+}
+
+// heapUp, heapDown, heapRemove and heapify keep a 4-ary min-heap and record each entry's index
+// (plus base) in its tasklet.
+func heapUp(a []timerEntry, i int, base int) {
 	e := a[i]
 	for i > 0 {
 		p := (i - 1) / 4
@@ -88,15 +306,14 @@ func (h *timerHeap) up(i int) {
 			break
 		}
 		a[i] = a[p]
-		a[i].t.tidx = int32(i)
+		a[i].t.tidx = int32(base + i)
 		i = p
 	}
 	a[i] = e
-	e.t.tidx = int32(i)
+	e.t.tidx = int32(base + i)
 }
 
-func (h *timerHeap) down(i int) {
-	a := h.a
+func heapDown(a []timerEntry, i int, base int) {
 	n := len(a)
 	e := a[i]
 	for {
@@ -114,9 +331,106 @@ func (h *timerHeap) down(i int) {
 			break
 		}
 		a[i] = a[m]
-		a[i].t.tidx = int32(i)
+		a[i].t.tidx = int32(base + i)
 		i = m
 	}
 	a[i] = e
-	e.t.tidx = int32(i)
+	e.t.tidx = int32(base + i)
+}
+
+// heapRemove removes entry i from the heap a and returns the shorter heap. It does not touch
+// the removed entry's tasklet.
+func heapRemove(a []timerEntry, i int, base int) []timerEntry {
+	last := len(a) - 1
+	if i != last {
+		a[i] = a[last]
+	}
+	a[last] = timerEntry{}
+	a = a[:last]
+	if i != last {
+		heapDown(a, i, base)
+		heapUp(a, i, base)
+	}
+	return a
+}
+
+// heapify makes a (near, base 0) a heap in O(len(a)), and records every index.
+func heapify(a []timerEntry) {
+	n := len(a)
+	for i := (n - 2) / 4; i >= 0 && n > 1; i-- {
+		e := a[i]
+		j := i
+		for {
+			c := 4*j + 1
+			if c >= n {
+				break
+			}
+			m := c
+			for k := c + 1; k < c+4 && k < n; k++ {
+				if a[k].less(&a[m]) {
+					m = k
+				}
+			}
+			if !a[m].less(&e) {
+				break
+			}
+			a[j] = a[m]
+			j = m
+		}
+		a[j] = e
+	}
+	for i := range a {
+		a[i].t.tidx = int32(i)
+	}
+}
+
+// check verifies the structure's invariants (for tests): heap order, each timer's bucket in the
+// part that should hold it, every tasklet's recorded place, the counts.
+func (h *timerHeap) check() error {
+	n, inWheel := len(h.near)+len(h.far), 0
+	for i := range h.near {
+		e := &h.near[i]
+		if i > 0 && e.less(&h.near[(i-1)/4]) {
+			return fmt.Errorf("near heap out of order at %d", i)
+		}
+		if e.when>>wheelShift >= h.cur {
+			return fmt.Errorf("near timer %d of bucket %d, not before %d", i, e.when>>wheelShift, h.cur)
+		}
+		if int(e.t.tidx) != i {
+			return fmt.Errorf("near timer %d: tasklet records %d", i, e.t.tidx)
+		}
+	}
+	for i := range h.far {
+		e := &h.far[i]
+		if i > 0 && e.less(&h.far[(i-1)/4]) {
+			return fmt.Errorf("far heap out of order at %d", i)
+		}
+		if e.when>>wheelShift < h.cur {
+			return fmt.Errorf("far timer %d of bucket %d, before %d", i, e.when>>wheelShift, h.cur)
+		}
+		if int(e.t.tidx) != locFar+i {
+			return fmt.Errorf("far timer %d: tasklet records %d", i, e.t.tidx)
+		}
+	}
+	for slot := range h.wheel {
+		k := &h.wheel[slot]
+		if (k.n > 0) != (h.full[slot/64]&(1<<(slot%64)) != 0) || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
+			return fmt.Errorf("wheel slot %d: %d timers in %d chunks, bit %v", slot, k.n, len(k.chunks), h.full[slot/64]&(1<<(slot%64)) != 0)
+		}
+		for i := range k.n {
+			e := &k.chunks[i/chunkLen][i%chunkLen]
+			b := e.when >> wheelShift
+			if b < h.cur || b >= h.cur+wheelSize || int(b&wheelMask) != slot {
+				return fmt.Errorf("wheel slot %d holds bucket %d (cur %d)", slot, b, h.cur)
+			}
+			if int(e.t.tidx) != locWheel|slot<<bucketBits|i {
+				return fmt.Errorf("wheel slot %d timer %d: tasklet records %d", slot, i, e.t.tidx)
+			}
+		}
+		inWheel += k.n
+	}
+	if n+inWheel != h.n || inWheel != h.inWheel {
+		return fmt.Errorf("counts: %d timers found, n %d; %d in the wheel, inWheel %d", n+inWheel, h.n, inWheel, h.inWheel)
+	}
+	return nil
 }

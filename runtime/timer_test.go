@@ -4,12 +4,20 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
-// The timer heap against a sorted reference: random inserts, cancels and pops keep (when, seq)
-// order, and cancelling everything leaves nothing behind.
+// The timer structure against a sorted reference: random inserts, cancels, peeks and pops keep
+// (when, seq) order, with timers in every part of it (near heap, wheel, far heap), and
+// cancelling everything leaves nothing behind.
 func TestTimerHeapRandom(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+	for seed := range uint64(12) {
+		testTimerHeap(t, seed)
+	}
+}
+
+func testTimerHeap(t *testing.T, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 2))
 	var h timerHeap
 	type ref struct {
 		when int64
@@ -18,78 +26,142 @@ func TestTimerHeapRandom(t *testing.T) {
 	}
 	var live []ref
 	seq := 0
-	for step := range 20000 {
-		switch op := r.IntN(10); {
-		case op < 5 || len(live) == 0: // add
+	now := int64(0)
+	sortLive := func() {
+		slices.SortFunc(live, func(a, b ref) int {
+			if a.when != b.when {
+				return int(a.when - b.when)
+			}
+			return a.seq - b.seq
+		})
+	}
+	// Timeouts from 0 to a few seconds, with many falling on the same instants; the seeds
+	// differ in scale, so some runs keep everything in one bucket and others reach far.
+	scale := []int64{1, 1000, int64(time.Millisecond), 1 << wheelShift, int64(10 * time.Millisecond)}[seed%5]
+	for step := range 30000 {
+		switch op := r.IntN(20); {
+		case op < 9 || len(live) == 0: // add
 			tk := &Tasklet{tidx: -1}
-			when := int64(r.IntN(1000))
+			when := now + int64(r.IntN(300))*scale
+			if r.IntN(50) == 0 {
+				when = now + int64(r.IntN(1000))*int64(time.Second) // far beyond the wheel
+			}
 			h.add(tk, when)
 			seq++
 			live = append(live, ref{when, seq, tk})
-		case op < 8: // cancel a random one
+		case op < 14: // cancel a random one
 			i := r.IntN(len(live))
 			h.remove(live[i].t)
 			if live[i].t.tidx != -1 {
 				t.Fatal("tidx not reset")
 			}
 			live = slices.Delete(live, i, i+1)
-		default: // pop everything due at some time
-			now := int64(r.IntN(1000))
-			slices.SortFunc(live, func(a, b ref) int {
-				if a.when != b.when {
-					return int(a.when - b.when)
-				}
-				return a.seq - b.seq
-			})
+		case op < 15: // peek
+			sortLive()
+			when, ok := h.peek()
+			if !ok || when != live[0].when {
+				t.Fatalf("seed %d step %d: peek %d %v, want %d", seed, step, when, ok, live[0].when)
+			}
+		default: // time passes: pop everything due
+			now += int64(r.IntN(40)) * scale
+			if r.IntN(100) == 0 {
+				now += int64(r.IntN(2000)) * int64(time.Second) // a long idle
+			}
+			sortLive()
 			for len(live) > 0 && live[0].when <= now {
 				got := h.popDue(now)
 				if got != live[0].t {
-					t.Fatalf("step %d: popped the wrong timer", step)
+					t.Fatalf("seed %d step %d: popped the wrong timer", seed, step)
+				}
+				if got.tidx != -1 {
+					t.Fatal("tidx not reset by popDue")
 				}
 				live = live[1:]
 			}
 			if h.popDue(now) != nil {
-				t.Fatalf("step %d: a timer due after %d popped", step, now)
+				t.Fatalf("seed %d step %d: a timer due after %d popped", seed, step, now)
 			}
 		}
 		if h.len() != len(live) {
-			t.Fatalf("step %d: heap has %d, want %d", step, h.len(), len(live))
+			t.Fatalf("seed %d step %d: heap has %d, want %d", seed, step, h.len(), len(live))
+		}
+		if step%97 == 0 {
+			if err := h.check(); err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
 		}
 	}
 	for _, x := range live {
 		h.remove(x.t)
 	}
-	if h.len() != 0 || cap(h.a) > 2048 {
-		t.Fatalf("after cancelling all: len %d cap %d", h.len(), cap(h.a))
+	if err := h.check(); err != nil {
+		t.Fatal(err)
+	}
+	if h.len() != 0 || h.peekOK() {
+		t.Fatalf("after cancelling all: len %d", h.len())
 	}
 }
 
-func TestRunQueue(t *testing.T) {
-	var q runQueue
-	ts := make([]*Tasklet, 3000)
-	for i := range ts {
-		ts[i] = &Tasklet{caseIdx: int32(i)}
+func (h *timerHeap) peekOK() bool { _, ok := h.peek(); return ok }
+
+// Same-instant timers fire in the order they were set, wherever they were kept: one set beyond
+// the wheel (far), one in the wheel, one after their bucket was poured into near.
+func TestTimerSameInstantOrder(t *testing.T) {
+	var h timerHeap
+	when := int64(5 * time.Second)
+	h.add(&Tasklet{tidx: -1}, 0) // the wheel starts at 0
+	a, b, c := &Tasklet{tidx: -1}, &Tasklet{tidx: -1}, &Tasklet{tidx: -1}
+	h.add(a, when)
+	if a.tidx < locFar || a.tidx >= locWheel {
+		t.Fatalf("a timer 5s ahead is not in far: %d", a.tidx)
 	}
-	for i := 10; i < 3000; i++ {
-		q.pushBack(ts[i])
+	if h.popDue(0) == nil || h.popDue(when-int64(100*time.Millisecond)) != nil {
+		t.Fatal("wrong timers due")
 	}
-	for i := 9; i >= 5; i-- {
-		q.pushFront(ts[i])
+	h.add(b, when)
+	if b.tidx < locWheel {
+		t.Fatalf("a timer 100ms ahead is not in the wheel: %d", b.tidx)
 	}
-	q.insertAt(0, ts[0])
-	q.insertAt(1, ts[1])
-	q.insertAt(2, ts[2])
-	q.insertAt(3, ts[3])
-	q.insertAt(4, ts[4])
-	for i := range 3000 {
-		if got := q.popFront(); got != ts[i] {
-			t.Fatalf("pop %d: got %d", i, got.caseIdx)
+	if w, ok := h.peek(); !ok || w != when { // pours when's bucket into near
+		t.Fatalf("peek %d", w)
+	}
+	h.add(c, when)
+	if c.tidx >= locFar {
+		t.Fatalf("a timer of a poured bucket is not in near: %d", c.tidx)
+	}
+	if err := h.check(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*Tasklet{a, b, c} {
+		if got := h.popDue(when); got != want {
+			t.Fatalf("timer %d fired out of order", i)
 		}
-		if i == 2900 {
-			q.shrink()
-		}
 	}
-	if q.n != 0 || len(q.buf) > 1024 {
-		t.Fatalf("n %d, len %d", q.n, len(q.buf))
+}
+
+// A wave of timers that drains and comes back reuses the structure's memory; once the waves
+// stop, trims give it back.
+func TestTimerHeapMemory(t *testing.T) {
+	var h timerHeap
+	ts := make([]Tasklet, 50000)
+	now := int64(0)
+	wave := func(k int) {
+		for i := range ts[:k] {
+			ts[i].tidx = -1
+			h.add(&ts[i], now+int64(1+i%50)*int64(time.Millisecond))
+		}
+		for h.popDue(now+int64(60*time.Millisecond)) != nil {
+		}
+		now += wheelSize << wheelShift // a turn of the wheel later: the same buckets again
+	}
+	wave(len(ts))
+	if a := testing.AllocsPerRun(3, func() { wave(len(ts)) }); a != 0 {
+		t.Fatalf("a wave of %d timers allocated %v times", len(ts), a)
+	}
+	for range 2 * trimEvery / 100 {
+		wave(100)
+	}
+	if cap(h.near) > trimMin || cap(h.far) > trimMin || len(h.pool) > 100 {
+		t.Fatalf("after the waves stopped: near cap %d, far cap %d, %d chunks pooled", cap(h.near), cap(h.far), len(h.pool))
 	}
 }
