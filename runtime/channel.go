@@ -130,6 +130,10 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		}
 		s.state, s.wait = stRunnable, waitNone
 		q := &d.runq
+		if q.n == 0 && q.next == nil {
+			q.next = s // the queue's fast lane
+			return true
+		}
 		if q.n == len(q.buf) {
 			q.grow()
 		}

@@ -206,17 +206,23 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		}
 	}()
 	skip := 0 // rounds left before the next look at the outside world
+	q := &d.runq
+	n := q.len() // runs left in the round
 	for {
-		q := &d.runq
-		for n := q.n; n > 0; n-- {
+		for ; n > 0; n-- {
 			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
 			// ever taken here, so the queue holds at least the n runs left in the round.)
-			buf := q.buf
-			h := q.head
-			t := buf[h]
-			buf[h] = nil
-			q.head = (h + 1) & (len(buf) - 1)
-			q.n--
+			t := q.next
+			if t != nil {
+				q.next = nil
+			} else {
+				buf := q.buf
+				h := q.head
+				t = buf[h]
+				buf[h] = nil
+				q.head = (h + 1) & (len(buf) - 1)
+				q.n--
+			}
 			if t.state != stRunnable {
 				continue // a stale entry: killed before it ever ran
 			}
@@ -230,24 +236,26 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			if st := f.Resume(t); st != Suspended || t.state == stRunning || t.flags&flKillWaited != 0 || d.quitting {
 				d.resumed(t, f, st)
 				if d.quitting {
-					break
+					d.cur = nil
+					d.quitting = false
+					return d.code, true
 				}
 			}
 		}
+		// The round is over.
+		n = q.len()
+		if n > 0 && skip > 0 && d.timers.len() == 0 && !d.quitting {
+			skip--
+			continue // (d.cur is cleared below, once in outsideEvery rounds)
+		}
+		skip = outsideEvery - 1
+		d.cur = nil
+		d.fronts = 0 // (endRun, for the last run of the round)
 		if d.quitting {
-			d.cur = nil
+			// Quit was called outside a run (by a Do callback), and nothing has run since.
 			d.quitting = false
 			return d.code, true
 		}
-		if q.n > 0 && d.timers.len() == 0 {
-			if skip > 0 {
-				skip--
-				continue // (d.cur is cleared below, once in outsideEvery rounds)
-			}
-			skip = outsideEvery - 1
-		}
-		d.cur = nil
-		d.fronts = 0 // (endRun, for the last run of the round)
 		q.shrink()
 		if d.hasPosts.Load() {
 			d.takePosts()
@@ -259,10 +267,11 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		if d.timers.len() > 0 {
 			d.fireTimers(d.nanos())
 		}
-		if q.n > 0 {
+		if q.len() > 0 {
 			if d.poller != nil {
 				d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
 			}
+			n = q.len()
 			continue
 		}
 		if d.live == 0 {
@@ -272,6 +281,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			d.reportDeadlock()
 			return 2, true
 		}
+		n = q.len() // (IO handlers may have readied tasklets while idle waited)
 	}
 }
 
@@ -508,10 +518,16 @@ func (d *Dispatcher) readyFront(r *Tasklet) {
 	}
 	r.state = stRunnable
 	r.wait = waitNone
-	if d.fronts > d.runq.n {
-		d.fronts = d.runq.n
+	q := &d.runq
+	if q.n == 0 && q.next == nil {
+		q.next = r // the queue is empty: r is its front
+		d.fronts = 1
+		return
 	}
-	d.runq.insertAt(d.fronts, r)
+	if n := q.len(); d.fronts > n {
+		d.fronts = n
+	}
+	q.insertAt(d.fronts, r)
 	d.fronts++
 }
 
@@ -523,6 +539,10 @@ func (d *Dispatcher) readyBack(r *Tasklet) {
 	r.state = stRunnable
 	r.wait = waitNone
 	q := &d.runq // pushBack, inlined by hand: this is on the path of every hand-over
+	if q.n == 0 && q.next == nil {
+		q.next = r
+		return
+	}
 	if q.n == len(q.buf) {
 		q.grow()
 	}

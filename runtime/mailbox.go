@@ -230,7 +230,7 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 		}
 		if idx >= 0 {
 			to.value, to.reply, to.caseIdx, to.err = m, c, int32(idx), nil
-			d.ready(to, true)
+			d.readyFront(to)
 			return true
 		}
 	case waitBatch:
@@ -289,13 +289,34 @@ func (d *Dispatcher) deliver(to *Tasklet, m any, c *call) bool {
 // handed m to a tasklet waiting for it, which then runs next while t goes to the back of the run
 // queue. A message sent to a finished tasklet is dropped and counted in its mailbox's Dropped.
 func (t *Tasklet) Send(to *Tasklet, m any) bool {
-	if t.d.deliver(to, m, nil) {
-		t.err = nil
-		t.requeue()
-		return false
+	d := t.d
+	if to.wait == waitReceive && to.value == nil {
+		// deliver and offer, inlined by hand for the common hand-over: to waits in a receive
+		// that takes any message (Receive(nil, …) left nil in its value register).
+		to.value, to.caseIdx = m, 0 // (its reply register is nil since it parked)
+		if to.err != nil {
+			to.err = nil
+		}
+		d.readyFront(to)
+	} else if !d.deliver(to, m, nil) {
+		if t.err != nil {
+			t.err = nil
+		}
+		return true
 	}
-	t.err = nil
-	return true
+	if t.err != nil {
+		t.err = nil
+	}
+	// t.requeue(), inlined by hand.
+	t.state, t.wait = stRunnable, waitNone
+	q := &d.runq
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
+	return false
 }
 
 // call is a message sent with Call, until its reply (or failure).
@@ -399,11 +420,16 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 	}
 	if match != nil {
 		t.value = match
-	} else {
+	} else if t.value != nil {
 		t.value = nil
 	}
-	t.reply = nil
-	t.park(waitReceive, timeout)
+	if t.reply != nil {
+		t.reply = nil
+	}
+	t.state, t.wait = stWaiting, waitReceive // t.park, by hand
+	if t.needsTimer(timeout) {
+		t.setTimer(timeout)
+	}
 	return false
 }
 

@@ -34,7 +34,7 @@ func (t *Tasklet) Yield() bool {
 	}
 	d := t.d
 	q := &d.runq
-	if q.n == 0 && d.alone(t) {
+	if q.n == 0 && q.next == nil && d.alone(t) {
 		return t.ok()
 	}
 	if t.err != nil {

@@ -1,0 +1,46 @@
+package runtime
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestRunQueueModel drives the run queue (ring and fast lane) with random pushes at the back,
+// pushes at the front, insertions and pops, and checks every pop and length against a slice.
+func TestRunQueueModel(t *testing.T) {
+	for seed := range uint64(50) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var q runQueue
+		var model []*Tasklet
+		for i := range 5000 {
+			x := &Tasklet{caseIdx: int32(i)}
+			switch op := rng.IntN(10); {
+			case op < 4:
+				q.pushBack(x)
+				model = append(model, x)
+			case op < 5:
+				q.pushFront(x)
+				model = slices.Insert(model, 0, x)
+			case op < 6:
+				k := rng.IntN(len(model) + 1)
+				q.insertAt(k, x)
+				model = slices.Insert(model, k, x)
+			default:
+				if len(model) == 0 {
+					continue
+				}
+				if got := q.popFront(); got != model[0] {
+					t.Fatalf("seed %d, op %d: popped %d, want %d", seed, i, got.caseIdx, model[0].caseIdx)
+				}
+				model = model[1:]
+			}
+			if q.len() != len(model) {
+				t.Fatalf("seed %d, op %d: len %d, want %d", seed, i, q.len(), len(model))
+			}
+			if rng.IntN(100) == 0 {
+				q.shrink()
+			}
+		}
+	}
+}
