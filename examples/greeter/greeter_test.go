@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tskc-lang/tskc/examples/internal/servertest"
 )
@@ -121,5 +123,29 @@ func TestSlowClients(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || string(body) != "Hello World!" {
 		t.Errorf("got %s %q", resp.Status, body)
+	}
+}
+
+// TestLoops: with -loops 2 the server runs two event loops on one address; separate
+// connections (spread between them by the kernel) all get their answers.
+func TestLoops(t *testing.T) {
+	srv := servertest.Start(t, "-addr", "127.0.0.1:0", "-loops", "2")
+	want := "listening on " + srv.Addr
+	for deadline := time.Now().Add(5 * time.Second); !slices.Contains(srv.Output(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second loop did not listen on %s: output %q, stderr %s", srv.Addr, srv.Output(), srv.Stderr())
+		}
+	}
+	for i := range 20 {
+		tr := &http.Transport{DisableKeepAlives: true}
+		resp, err := (&http.Client{Transport: tr}).Get("http://" + srv.Addr + "/")
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(body) != "Hello World!" {
+			t.Errorf("request %d: %d %q", i, resp.StatusCode, body)
+		}
 	}
 }
