@@ -214,23 +214,43 @@ func (f importerFunc) Import(path string) (*types.Package, error) { return f(pat
 // recordErrors turns the loader's errors into diagnostics at .tsk
 // positions, worded in the language's terms.
 func (g *generator) recordErrors(pkg *packages.Package) {
+	// The errors of imported packages come twice: positioned (go/types
+	// on the dependency) and as the go command's compiler output ("# path"
+	// and then "file:line:col: message" lines). The positioned ones are
+	// reported; of the compiler output, only lines that say more.
+	// (A repeat is known by its line, column and message: with an
+	// overlay, the compiler names a temporary copy of the file.)
+	type at struct {
+		line, col int
+		msg       string
+	}
+	seen := map[at]bool{}
 	for _, e := range pkg.Errors {
-		if e.Kind == packages.TypeError {
+		if e.Kind == packages.TypeError && e.Pos != "" {
+			g.addLoadError(e.Pos, e.Msg)
+			if e := g.typeErrs[len(g.typeErrs)-1]; e.Pos.Line > 0 {
+				seen[at{e.Pos.Line, e.Pos.Column, e.Msg}] = true
+			}
+		}
+	}
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.TypeError && e.Pos != "" {
 			continue
 		}
 		if strings.HasPrefix(e.Msg, "# ") {
-			// The compiler's report on the shadow (go list -export
-			// compiles it): go/types says the same, at exact positions.
-			if len(pkg.TypeErrors) > 0 {
-				continue
-			}
 			for _, ln := range strings.Split(e.Msg, "\n")[1:] {
-				if i := strings.Index(ln, ": "); i > 0 {
-					pos := ln[:i]
-					if !filepath.IsAbs(pos) {
-						pos = filepath.Join(g.dir, pos)
-					}
-					g.addLoadError(pos, ln[i+2:])
+				i := strings.Index(ln, ": ")
+				if i <= 0 {
+					continue
+				}
+				pos := ln[:i]
+				if !filepath.IsAbs(pos) {
+					pos = filepath.Join(g.dir, pos)
+				}
+				n := len(g.typeErrs)
+				g.addLoadError(pos, ln[i+2:])
+				if e := g.typeErrs[n]; seen[at{e.Pos.Line, e.Pos.Column, e.Msg}] {
+					g.typeErrs = g.typeErrs[:n] // a repeat
 				}
 			}
 			continue
@@ -284,6 +304,13 @@ func (g *generator) addError(file string, line, col int, msg string) {
 		if abs, err := filepath.Abs(g.dir); err == nil {
 			if rel, err := filepath.Rel(abs, file); err == nil && !strings.HasPrefix(rel, "..") {
 				name = filepath.Join(g.dir, rel)
+			}
+		}
+		// A file of another package below the current directory: relative
+		// to it, as the go command names files.
+		if wd, err := os.Getwd(); name == file && err == nil {
+			if rel, err := filepath.Rel(wd, file); err == nil && !strings.HasPrefix(rel, "..") {
+				name = rel
 			}
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -359,7 +358,7 @@ func Diagnostics(where string, err error) []Diagnostic {
 		for _, e := range list {
 			ds = append(ds, fromError(where, e))
 		}
-		return dropRepeats(ds)
+		return ds
 	}
 	var one *grammar.Error
 	if errors.As(err, &one) {
@@ -370,49 +369,6 @@ func Diagnostics(where string, err error) []Diagnostic {
 		ds = append(ds, Diagnostic{File: where, Message: line})
 	}
 	return ds
-}
-
-// dropRepeats drops the diagnostics without a position that only repeat
-// positioned ones: the go command's compiler output for a package ("# path"
-// and then "file:line:col: message" lines) when the same errors are also
-// reported at their positions.
-func dropRepeats(ds []Diagnostic) []Diagnostic {
-	type key struct {
-		base      string
-		line, col int
-	}
-	have := make(map[key]bool)
-	for _, d := range ds {
-		if d.Line > 0 {
-			have[key{filepath.Base(d.File), d.Line, d.Col}] = true
-		}
-	}
-	repeats := func(msg string) bool {
-		lines := strings.Split(strings.TrimSpace(msg), "\n")
-		if len(lines) < 2 || !strings.HasPrefix(lines[0], "# ") {
-			return false
-		}
-		for _, l := range lines[1:] {
-			parts := strings.SplitN(l, ":", 4)
-			if len(parts) < 4 {
-				return false
-			}
-			line, err1 := strconv.Atoi(parts[1])
-			col, err2 := strconv.Atoi(parts[2])
-			if err1 != nil || err2 != nil || !have[key{filepath.Base(parts[0]), line, col}] {
-				return false
-			}
-		}
-		return true
-	}
-	out := ds[:0]
-	for _, d := range ds {
-		if d.Line == 0 && repeats(d.Message) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 // fromError converts one positioned error; an error without a file is

@@ -271,16 +271,6 @@ func TestDiagnostics(t *testing.T) {
 		{Pos: grammar.Pos{Filename: "a.tsk", Line: 9, Column: 4}, Msg: "x"},
 	}
 	ds = SortDiagnostics(Diagnostics("dir", list))
-	// The go command's compiler output repeating positioned errors is dropped;
-	// output that says more is kept.
-	repeat := grammar.ErrorList{
-		{Pos: grammar.Pos{Filename: "p/a.tsk", Line: 6, Column: 14}, Msg: "undefined: x"},
-		{Msg: "# example.com/p\n./a.tsk:6:14: undefined: x"},
-		{Msg: "# example.com/p\n./a.tsk:9:1: something else"},
-	}
-	if got := Diagnostics("p", repeat); len(got) != 2 || got[1].Message != "# example.com/p\n./a.tsk:9:1: something else" {
-		t.Errorf("repeats: got %q", got)
-	}
 	if d := Diagnostics("dir", grammar.ErrorList{{Msg: "no position"}}); d[0].String() != "dir: no position" {
 		t.Errorf("error without a file: %v", d)
 	}
