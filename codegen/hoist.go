@@ -188,6 +188,15 @@ func (l *lowerer) hoistHead(s grammar.Stmt) {
 // right, and the ordinary calls of the operands before the last one that
 // holds a tasklet call.
 func (l *lowerer) hoistSeq(es []ast.Expr) {
+	if len(es) == 1 {
+		if c := l.spreadCall(es[0]); c != nil {
+			// F(G(x)), var a, b = G(x): a (T, error) call that is the
+			// whole list passes both results.
+			l.hoistSeq(c.Args)
+			l.hoistCall(c, true)
+			return
+		}
+	}
 	last := -1
 	for i, e := range es {
 		if l.hasTaskletCall(e) {
@@ -214,17 +223,12 @@ func (l *lowerer) hoistIn(e ast.Expr) {
 			l.hoistCall(e, false)
 			return
 		}
-		if len(e.Args) == 1 {
-			if c, ok := unparen(e.Args[0]).(*ast.CallExpr); ok && l.taskletCall(c) != nil {
-				if value, hasErr, _ := l.calleeResults(l.taskletCall(c)); value != nil && hasErr {
-					// g(F(x)) of a (T, error) tasklet F: both results
-					// are g's arguments.
-					l.hoistSeq([]ast.Expr{e.Fun})
-					l.hoistSeq(c.Args)
-					l.hoistCall(c, true)
-					return
-				}
-			}
+		if len(e.Args) == 1 && l.spreadCall(e.Args[0]) != nil {
+			// g(F(x)) of a (T, error) tasklet F: both results are g's
+			// arguments.
+			l.hoistOrdered(e.Fun)
+			l.hoistSeq(e.Args)
+			return
 		}
 		l.hoistSeq(append([]ast.Expr{e.Fun}, e.Args...))
 	case *ast.BinaryExpr:
@@ -252,6 +256,22 @@ func (l *lowerer) hoistIn(e ast.Expr) {
 	case *ast.KeyValueExpr:
 		l.hoistSeq([]ast.Expr{e.Key, e.Value})
 	}
+}
+
+// spreadCall returns e when it is a call of a (T, error) tasklet.
+func (l *lowerer) spreadCall(e ast.Expr) *ast.CallExpr {
+	c, ok := unparen(e).(*ast.CallExpr)
+	if !ok || l.hoist[c] != nil {
+		return nil
+	}
+	tk := l.taskletCall(c)
+	if tk == nil {
+		return nil
+	}
+	if value, hasErr, _ := l.calleeResults(tk); value != nil && hasErr {
+		return c
+	}
+	return nil
 }
 
 func unparen(e ast.Expr) ast.Expr {
