@@ -80,7 +80,15 @@ func (l *lowerer) headExprs(s grammar.Stmt) []ast.Expr {
 	switch s := s.(type) {
 	case *grammar.SimpleStmt:
 		if _, c := l.g.inlineCall(s.S); c != nil && l.taskletCall(c) != nil {
-			return c.Args
+			var es []ast.Expr
+			if a, ok := s.S.(*ast.AssignStmt); ok {
+				for _, e := range a.Lhs {
+					if _, ok := e.(*ast.Ident); !ok {
+						es = append(es, e)
+					}
+				}
+			}
+			return append(es, c.Args...)
 		}
 		switch x := s.S.(type) {
 		case *ast.ExprStmt:
