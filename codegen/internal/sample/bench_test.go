@@ -7,6 +7,7 @@ package sample
 //	go test -run '^$' -bench . ./codegen/internal/sample
 
 import (
+	"iter"
 	"syscall"
 	"testing"
 	"time"
@@ -229,4 +230,51 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.Run("goto", func(b *testing.B) { run(b, func(n int) tskrt.Frame { return &gotoFrame{n: n} }) })
 	b.Run("loop", func(b *testing.B) { run(b, func(n int) tskrt.Frame { return &loopFrame{n: n} }) })
+}
+
+// BenchmarkRangeOverFunc: what a range over a function iterator with a
+// suspension point costs (iter.Pull: a coroutine per loop, a coroutine
+// switch per value) against the same loop over a slice. "value" ops are one
+// iteration of one long loop; "loop" ops are a whole loop over one value
+// (setting up and stopping the iterator).
+func BenchmarkRangeOverFunc(b *testing.B) {
+	seq := func(n int) iter.Seq[int] {
+		return func(yield func(int) bool) {
+			for i := range n {
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
+	value := func(b *testing.B, f tskrt.Frame) {
+		d := tskrt.NewDispatcher()
+		d.Spawn(f, tskrt.Options{})
+		runCPU(b, d, b.N)
+	}
+	b.Run("value/slice", func(b *testing.B) { value(b, SumSlice(make([]int, b.N))) })
+	b.Run("value/func", func(b *testing.B) { value(b, SumSeq(seq(b.N))) })
+	loops := func(b *testing.B, mk func() tskrt.Frame) {
+		d := tskrt.NewDispatcher()
+		d.Spawn(&repeat{n: b.N, mk: mk}, tskrt.Options{})
+		runCPU(b, d, b.N)
+	}
+	one := []int{1}
+	b.Run("loop/slice", func(b *testing.B) { loops(b, func() tskrt.Frame { return SumSlice(one) }) })
+	b.Run("loop/func", func(b *testing.B) { loops(b, func() tskrt.Frame { return SumSeq(seq(1)) }) })
+}
+
+// repeat calls the frames mk makes n times, one after the other (Enter).
+type repeat struct {
+	n  int
+	mk func() tskrt.Frame
+}
+
+func (r *repeat) Resume(t *tskrt.Tasklet) tskrt.Status {
+	if r.n == 0 {
+		return t.Return(nil)
+	}
+	r.n--
+	t.Enter(r.mk())
+	return tskrt.Suspended
 }

@@ -6,6 +6,7 @@ package sample
 
 import (
 	tskrt "github.com/tskc-lang/tskc/runtime"
+	"iter"
 )
 
 var _ = tskrt.ABI1
@@ -18,7 +19,7 @@ func Yielder(n int) tskrt.Frame {
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
 	pc int // resume point to continue at; 0 starts the body
-	n  int // parameter n, sample.tsk:7:17
+	n  int // parameter n, sample.tsk:9:17
 }
 
 // Name returns the declared name of the tasklet.
@@ -31,18 +32,18 @@ func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 for1:
-//line sample.tsk:8:2
+//line sample.tsk:10:2
 	if !(f.n > 0) {
-//line sample_tsk.go:37
+//line sample_tsk.go:38
 		goto break3
 	}
-//line sample.tsk:9:3
+//line sample.tsk:11:3
 	f.n--
-//line sample_tsk.go:42
-	f.pc = 1 // resume point 1: yield at sample.tsk:10:3
-//line sample.tsk:10:3
+//line sample_tsk.go:43
+	f.pc = 1 // resume point 1: yield at sample.tsk:12:3
+//line sample.tsk:12:3
 	if !t.Yield() {
-//line sample_tsk.go:46
+//line sample_tsk.go:47
 		return tskrt.Suspended
 	}
 resume1:
@@ -51,7 +52,7 @@ resume1:
 	}
 	goto for1
 break3:
-//line sample.tsk:12:1
+//line sample.tsk:14:1
 	return t.Return(nil)
 }
 
@@ -63,10 +64,10 @@ func Pinger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 // pingerFrame is the state of tasklet Pinger between resumes.
 type pingerFrame struct {
 	pc   int                 // resume point to continue at; 0 starts the body
-	ping *tskrt.Channel[int] // parameter ping, sample.tsk:15:16
-	pong *tskrt.Channel[int] // parameter pong, sample.tsk:15:22
-	n    int                 // parameter n, sample.tsk:15:41
-	i    int                 // local i, sample.tsk:16:6
+	ping *tskrt.Channel[int] // parameter ping, sample.tsk:17:16
+	pong *tskrt.Channel[int] // parameter pong, sample.tsk:17:22
+	n    int                 // parameter n, sample.tsk:17:41
+	i    int                 // local i, sample.tsk:18:6
 	recv int                 // channel receive buffer
 }
 
@@ -81,29 +82,29 @@ func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-//line sample.tsk:16:6
+//line sample.tsk:18:6
 	f.i = 0
-//line sample_tsk.go:87
+//line sample_tsk.go:88
 for1:
-//line sample.tsk:16:2
+//line sample.tsk:18:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:91
+//line sample_tsk.go:92
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at sample.tsk:17:3
-//line sample.tsk:17:3
+	f.pc = 1 // resume point 1: channel send at sample.tsk:19:3
+//line sample.tsk:19:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
-//line sample_tsk.go:97
+//line sample_tsk.go:98
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at sample.tsk:18:3
-//line sample.tsk:18:3
+	f.pc = 2 // resume point 2: channel receive at sample.tsk:20:3
+//line sample.tsk:20:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:107
+//line sample_tsk.go:108
 		return tskrt.Suspended
 	}
 resume2:
@@ -111,12 +112,12 @@ resume2:
 		return t.Fail(err)
 	}
 	f.recv = 0
-//line sample.tsk:16:21
+//line sample.tsk:18:21
 	f.i++
-//line sample_tsk.go:117
+//line sample_tsk.go:118
 	goto for1
 break3:
-//line sample.tsk:20:1
+//line sample.tsk:22:1
 	return t.Return(nil)
 }
 
@@ -128,10 +129,10 @@ func Ponger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
 	pc   int                 // resume point to continue at; 0 starts the body
-	ping *tskrt.Channel[int] // parameter ping, sample.tsk:23:16
-	pong *tskrt.Channel[int] // parameter pong, sample.tsk:23:22
-	n    int                 // parameter n, sample.tsk:23:41
-	i    int                 // local i, sample.tsk:24:6
+	ping *tskrt.Channel[int] // parameter ping, sample.tsk:25:16
+	pong *tskrt.Channel[int] // parameter pong, sample.tsk:25:22
+	n    int                 // parameter n, sample.tsk:25:41
+	i    int                 // local i, sample.tsk:26:6
 	recv int                 // channel receive buffer
 }
 
@@ -149,19 +150,19 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-//line sample.tsk:24:6
+//line sample.tsk:26:6
 	f.i = 0
-//line sample_tsk.go:155
+//line sample_tsk.go:156
 for1:
-//line sample.tsk:24:2
+//line sample.tsk:26:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:159
+//line sample_tsk.go:160
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:25:3
-//line sample.tsk:25:3
+	f.pc = 1 // resume point 1: channel receive at sample.tsk:27:3
+//line sample.tsk:27:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:165
+//line sample_tsk.go:166
 		return tskrt.Suspended
 	}
 resume1:
@@ -170,22 +171,22 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	f.pc = 2 // resume point 2: channel send at sample.tsk:26:3
-//line sample.tsk:26:3
+	f.pc = 2 // resume point 2: channel send at sample.tsk:28:3
+//line sample.tsk:28:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
-//line sample_tsk.go:177
+//line sample_tsk.go:178
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-//line sample.tsk:24:21
+//line sample.tsk:26:21
 	f.i++
-//line sample_tsk.go:186
+//line sample_tsk.go:187
 	goto for1
 break3:
-//line sample.tsk:28:1
+//line sample.tsk:30:1
 	return t.Return(nil)
 }
 
@@ -198,10 +199,10 @@ func Sizer(n int, ch *tskrt.Channel[int]) tskrt.Frame {
 // sizerFrame is the state of tasklet Sizer between resumes.
 type sizerFrame struct {
 	pc    int                 // resume point to continue at; 0 starts the body
-	n     int                 // parameter n, sample.tsk:32:15
-	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:32:22
-	total int                 // local total, sample.tsk:33:2
-	i     int                 // local i, sample.tsk:36:6
+	n     int                 // parameter n, sample.tsk:34:15
+	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:34:22
+	total int                 // local total, sample.tsk:35:2
+	i     int                 // local i, sample.tsk:38:6
 	recv  int                 // channel receive buffer
 }
 
@@ -218,25 +219,25 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-//line sample.tsk:33:2
-	f.total = 0
-//line sample.tsk:34:2
-	buf = make([]byte, 64)
 //line sample.tsk:35:2
-	f.total += len(buf)
-//line sample.tsk:36:6
-	f.i = 0
-//line sample_tsk.go:230
-for1:
+	f.total = 0
 //line sample.tsk:36:2
+	buf = make([]byte, 64)
+//line sample.tsk:37:2
+	f.total += len(buf)
+//line sample.tsk:38:6
+	f.i = 0
+//line sample_tsk.go:231
+for1:
+//line sample.tsk:38:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:234
+//line sample_tsk.go:235
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:37:3
-//line sample.tsk:37:3
+	f.pc = 1 // resume point 1: channel receive at sample.tsk:39:3
+//line sample.tsk:39:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:240
+//line sample_tsk.go:241
 		return tskrt.Suspended
 	}
 resume1:
@@ -245,14 +246,14 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-//line sample.tsk:38:3
+//line sample.tsk:40:3
 	f.total += v
-//line sample.tsk:36:21
+//line sample.tsk:38:21
 	f.i++
-//line sample_tsk.go:253
+//line sample_tsk.go:254
 	goto for1
 break3:
-//line sample.tsk:40:2
+//line sample.tsk:42:2
 	return t.Return(f.total)
 }
 
@@ -265,7 +266,7 @@ func Crash(m map[string]int) tskrt.Frame {
 // crashFrame is the state of tasklet Crash between resumes.
 type crashFrame struct {
 	pc int            // resume point to continue at; 0 starts the body
-	m  map[string]int // parameter m, sample.tsk:45:15
+	m  map[string]int // parameter m, sample.tsk:47:15
 }
 
 // Name returns the declared name of the tasklet.
@@ -277,18 +278,173 @@ func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: yield at sample.tsk:46:2
-//line sample.tsk:46:2
+	f.pc = 1 // resume point 1: yield at sample.tsk:48:2
+//line sample.tsk:48:2
 	if !t.Yield() {
-//line sample_tsk.go:284
+//line sample_tsk.go:285
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-//line sample.tsk:47:2
+//line sample.tsk:49:2
 	f.m["boom"] = 1
-//line sample.tsk:48:1
+//line sample.tsk:50:1
 	return t.Return(nil)
+}
+
+// SumSlice adds up xs, yielding after each value (the baseline of SumSeq).
+func SumSlice(xs []int) tskrt.Frame {
+	return &sumSliceFrame{xs: xs}
+}
+
+// sumSliceFrame is the state of tasklet SumSlice between resumes.
+type sumSliceFrame struct {
+	pc    int   // resume point to continue at; 0 starts the body
+	xs    []int // parameter xs, sample.tsk:53:18
+	total int   // local total, sample.tsk:54:2
+	x     int   // local x, sample.tsk:55:9
+	xs1   []int // ranged slice
+	i     int   // range index
+}
+
+// Name returns the declared name of the tasklet.
+func (*sumSliceFrame) Name() string { return "SumSlice" }
+
+// Resume runs tasklet SumSlice until it suspends or ends.
+func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	switch f.pc {
+	case 1:
+		goto resume1
+	}
+//line sample.tsk:54:2
+	f.total = 0
+//line sample.tsk:55:2
+	f.xs1, f.i = f.xs, 0
+//line sample_tsk.go:326
+range1:
+	if !(f.i < len(f.xs1)) {
+		goto break3
+	}
+	f.x = f.xs1[f.i]
+	f.pc = 1 // resume point 1: yield at sample.tsk:56:3
+//line sample.tsk:56:3
+	if !t.Yield() {
+//line sample_tsk.go:335
+		f.xs = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume1:
+	if err := t.Err(); err != nil {
+		return t.Fail(err)
+	}
+//line sample.tsk:57:3
+	f.total += f.x
+//line sample_tsk.go:345
+	f.i++
+	goto range1
+break3:
+//line sample.tsk:59:2
+	return t.Return(f.total)
+}
+
+// SumSeq adds up the values of seq, yielding after each: a range over a
+// function iterator with a suspension point, lowered with iter.Pull.
+func SumSeq(seq iter.Seq[int]) tskrt.Frame {
+	return &sumSeqFrame{seq: seq}
+}
+
+// sumSeqFrame is the state of tasklet SumSeq between resumes.
+type sumSeqFrame struct {
+	pc     int                // resume point to continue at; 0 starts the body
+	seq    iter.Seq[int]      // parameter seq, sample.tsk:64:16
+	total  int                // local total, sample.tsk:65:2
+	x      int                // local x, sample.tsk:66:6
+	next   func() (int, bool) // next value of the iterator ranged at sample.tsk:66:17 (iter.Pull)
+	stop   func()             // stops that iterator
+	defers []func()           // deferred calls, run on return, failure and kill
+}
+
+// Name returns the declared name of the tasklet.
+func (*sumSeqFrame) Name() string { return "SumSeq" }
+
+// Resume runs tasklet SumSeq until it suspends or ends.
+func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
+	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
+	defer f.unwind(&st)
+	switch f.pc {
+	case 1:
+		goto resume1
+	}
+//line sample.tsk:65:2
+	f.total = 0
+//line sample.tsk:66:2
+	f.next, f.stop = iter.Pull(iter.Seq[int](f.seq))
+//line sample_tsk.go:385
+	f.defers = append(f.defers, f.stop) // a return, failure, kill or panic stops the iterator
+range1:
+	{
+		k, ok := f.next()
+		if !ok {
+			goto break3
+		}
+		f.x = k
+	}
+	f.pc = 1 // resume point 1: yield at sample.tsk:67:3
+//line sample.tsk:67:3
+	if !t.Yield() {
+//line sample_tsk.go:398
+		f.seq = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume1:
+	if err := t.Err(); err != nil {
+		return f.fail(t, err)
+	}
+//line sample.tsk:68:3
+	f.total += f.x
+//line sample_tsk.go:408
+	goto range1
+break3:
+	f.stop()
+	f.defers = f.defers[:len(f.defers)-1]
+	f.stop = nil
+	f.next = nil
+//line sample.tsk:70:2
+	return f.ret(t, f.total)
+}
+
+// ret ends the tasklet with its results.
+func (f *sumSeqFrame) ret(t *tskrt.Tasklet, v int) tskrt.Status {
+	f.runDefers()
+	return t.Return(v)
+}
+
+// fail ends the tasklet with err after running its deferred calls.
+func (f *sumSeqFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
+	f.runDefers()
+	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *sumSeqFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
+// unwind runs the deferred calls when Resume panics.
+func (f *sumSeqFrame) unwind(st *tskrt.Status) {
+	if *st == ^tskrt.Status(0) {
+		f.runDefers()
+	}
+}
+
+// runDefers runs the deferred calls, last first.
+func (f *sumSeqFrame) runDefers() {
+	for len(f.defers) > 0 {
+		d := f.defers[len(f.defers)-1]
+		f.defers = f.defers[:len(f.defers)-1]
+		d()
+	}
 }
