@@ -413,8 +413,8 @@ func (d *Dispatcher) finish(t *Tasklet) {
 // finishExtra is the part of finish for a tasklet with rarely used state: its children become
 // roots, calls it never answered fail, its mailbox is emptied.
 func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
-	for _, c := range x.kids.s { // orphans become roots
-		if c != nil {
+	if x.kids.n > 0 {
+		for _, c := range x.kids.live() { // orphans become roots
 			c.parent = nil
 			d.roots.add(c)
 		}
@@ -744,10 +744,7 @@ func (d *Dispatcher) logf(format string, args ...any) {
 // reportDeadlock writes which tasklets wait, and for what, to stderr.
 func (d *Dispatcher) reportDeadlock() {
 	var lines []string
-	for _, r := range d.roots.s {
-		if r == nil {
-			continue
-		}
+	for _, r := range d.roots.live() {
 		for t := range r.Tree() {
 			if t.state == stWaiting {
 				lines = append(lines, "\t"+t.Name()+": "+t.waitDescription())

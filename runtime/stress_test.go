@@ -138,10 +138,7 @@ func checkInvariants(t *testing.T, d *Dispatcher) {
 		t.Fatal(err)
 	}
 	live := 0
-	for _, r := range d.roots.s {
-		if r == nil {
-			continue
-		}
+	for _, r := range d.roots.live() {
 		for x := range r.Tree() {
 			if x.state == stFinished {
 				t.Fatalf("finished tasklet %s still in the tree", x.Name())

@@ -191,13 +191,7 @@ func (t *Tasklet) Children() []*Tasklet {
 	if t.ext == nil || t.ext.kids.n == 0 {
 		return nil
 	}
-	cs := make([]*Tasklet, 0, t.ext.kids.n)
-	for _, c := range t.ext.kids.s {
-		if c != nil {
-			cs = append(cs, c)
-		}
-	}
-	return cs
+	return t.ext.kids.live()
 }
 
 // Tree iterates over t and its descendants in pre-order: t at level 0, its children at level 1,
@@ -251,55 +245,139 @@ func (t *Tasklet) mbox() *Mailbox {
 }
 
 // childList is the live children of a tasklet (or the root tasklets of a dispatcher), in
-// spawn order: a slice in which a finished tasklet leaves a nil hole. Each tasklet records its
-// index (kidx), so leaving is O(1). Tasklets mostly end in the order they started, so the
-// holes gather at the front: head skips them, and an add that finds the slice full slides the
-// live entries down over them instead of growing it. Holes elsewhere are compacted away once
-// they are the majority.
+// spawn order. Each tasklet has a position, which it records (kidx), so leaving is O(1): the
+// entries are kept in chunks of childChunkLen, chunks[i] holding positions (off+i)*childChunkLen
+// onwards, and a finished tasklet leaves a nil hole. Tasklets mostly end in the order they
+// started, so the holes gather at the front: head skips them, and a chunk left wholly behind
+// head is dropped (kept as the spare for the next chunk needed). Growing never copies entries,
+// and memory follows the live entries. Holes elsewhere are compacted away once they are the
+// majority, which also numbers the positions from 0 again.
 type childList struct {
-	s    []*Tasklet
-	head int // s[:head] are all holes
-	n    int // live entries
+	chunks  []*childChunk // chunks[:dropped] are nil: behind head
+	dropped int
+	spare   *childChunk // an empty chunk, for the next one needed
+	off     int         // the chunk number of chunks[0]
+	head    int         // positions before head are holes
+	end     int         // the next position to fill
+	n       int         // live entries
+}
+
+const childChunkLen = 128
+
+// childRenumberAt is the chunk number past which a list numbers its positions from 0 again
+// (a variable for the tests).
+var childRenumberAt = 1 << 20
+
+type childChunk [childChunkLen]*Tasklet
+
+// slot returns where the entry at position pos is kept.
+func (l *childList) slot(pos int) **Tasklet {
+	return &l.chunks[pos/childChunkLen-l.off][pos%childChunkLen]
 }
 
 func (l *childList) add(c *Tasklet) {
-	if len(l.s) == cap(l.s) && l.head > 0 && l.head >= len(l.s)/4 {
-		l.compact()
+	pos := l.end
+	if pos%childChunkLen == 0 {
+		l.newChunk()
+		pos = l.end
 	}
-	c.kidx = int32(len(l.s))
-	l.s = append(l.s, c)
+	*l.slot(pos) = c
+	c.kidx = int32(pos)
+	l.end++
 	l.n++
 }
 
+// newChunk adds a chunk for the positions from end on, if end is not inside one.
+func (l *childList) newChunk() {
+	if l.end/childChunkLen-l.off < len(l.chunks) {
+		return // after compact
+	}
+	if len(l.chunks) == cap(l.chunks) && l.dropped > 0 {
+		l.dropChunks()
+		if l.off > childRenumberAt { // keep positions well within int32
+			l.compact()
+			if l.end%childChunkLen != 0 {
+				return
+			}
+		}
+	}
+	ch := l.spare
+	if ch == nil {
+		ch = new(childChunk)
+	}
+	l.spare = nil
+	l.chunks = append(l.chunks, ch)
+}
+
+// dropChunks removes the dropped chunks from the front of chunks.
+func (l *childList) dropChunks() {
+	k := copy(l.chunks, l.chunks[l.dropped:])
+	clear(l.chunks[k:])
+	l.chunks = l.chunks[:k]
+	l.off += l.dropped
+	l.dropped = 0
+}
+
 func (l *childList) remove(c *Tasklet) {
-	i, s := int(c.kidx), l.s
-	s[i] = nil
+	pos := int(c.kidx)
+	*l.slot(pos) = nil
 	l.n--
 	if l.n == 0 {
-		l.s, l.head = s[:0], 0 // every entry is already nil
+		// Every entry is nil: start again at position 0.
+		for _, ch := range l.chunks[l.dropped:] {
+			l.spare = ch
+		}
+		clear(l.chunks)
+		l.chunks = l.chunks[:0]
+		l.off, l.dropped, l.head, l.end = 0, 0, 0, 0
 		return
 	}
-	if i == l.head {
-		for i++; s[i] == nil; i++ { // a live entry follows, as l.n > 0
+	if pos == l.head {
+		for pos++; *l.slot(pos) == nil; pos++ { // a live entry follows, as l.n > 0
 		}
-		l.head = i
+		l.head = pos
+		for pos/childChunkLen > l.off+l.dropped { // chunks wholly behind head: all holes
+			l.spare = l.chunks[l.dropped]
+			l.chunks[l.dropped] = nil
+			l.dropped++
+		}
 	}
-	if 2*l.n < len(s)-l.head-1 && len(s) > 16 { // l.n < (len(s)-l.head)/2
+	if 2*l.n < l.end-l.head-1 && l.end-l.head > 2*childChunkLen {
 		l.compact()
 	}
 }
 
-// compact moves the live entries to the front of the slice, in order.
+// compact moves the live entries to the front, in order, from position 0.
 func (l *childList) compact() {
-	live := l.s[:0]
-	for _, x := range l.s[l.head:] {
-		if x != nil {
-			x.kidx = int32(len(live))
-			live = append(live, x)
+	l.dropChunks()
+	w := 0
+	base := l.off * childChunkLen
+	for pos := l.head; pos < l.end; pos++ {
+		if x := *l.slot(pos); x != nil {
+			// w <= pos-base: the entry moves down (or stays), over slots already read.
+			l.chunks[w/childChunkLen][w%childChunkLen] = x
+			x.kidx = int32(w)
+			w++
 		}
 	}
-	clear(l.s[len(live):])
-	l.s, l.head = live, 0
+	for r := w; r < l.end-base; r++ {
+		l.chunks[r/childChunkLen][r%childChunkLen] = nil
+	}
+	keep := (w + childChunkLen - 1) / childChunkLen
+	clear(l.chunks[keep:])
+	l.chunks = l.chunks[:keep]
+	l.off, l.head, l.end = 0, 0, w
+}
+
+// live returns the live entries, in spawn order.
+func (l *childList) live() []*Tasklet {
+	cs := make([]*Tasklet, 0, l.n)
+	for pos := l.head; pos < l.end; pos++ {
+		if c := *l.slot(pos); c != nil {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 // Spawn starts f as a new tasklet, a child of t unless o.Daemon. The new tasklet is runnable and
