@@ -233,7 +233,11 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			t.state = stRunning
 			t.flags |= flStarted
 			f := t.frame
-			if st := f.Resume(t); st != Suspended || t.state == stRunning || t.flags&flKillWaited != 0 || d.quitting {
+			// After a plain suspension in an operation, st is Suspended (0), t's state is
+			// stRunnable (0) or stWaiting (2), no kill waits for the run and no one quit. The
+			// first three tests are made as one: of the states t can be in here, only stRunning
+			// is odd (TestStateParity).
+			if st := f.Resume(t); uint8(st)|uint8(t.state&1)|t.flags&flKillWaited != 0 || d.quitting {
 				d.resumed(t, f, st)
 				if d.quitting {
 					d.cur = nil

@@ -174,13 +174,16 @@ func (q *waitq) push(w *waiter) {
 
 func (q *waitq) remove(w *waiter) {
 	if w.next == w {
+		// The only waiter: its links point to itself, which keeps nothing else alive, and push
+		// sets them again, so only its queue is cleared.
 		q.head = nil
-	} else {
-		w.prev.next = w.next
-		w.next.prev = w.prev
-		if q.head == w {
-			q.head = w.next
-		}
+		w.q = nil
+		return
+	}
+	w.prev.next = w.next
+	w.next.prev = w.prev
+	if q.head == w {
+		q.head = w.next
 	}
 	w.prev, w.next, w.q = nil, nil, nil
 }

@@ -44,3 +44,11 @@ func TestRunQueueModel(t *testing.T) {
 		}
 	}
 }
+
+// TestStateParity: the dispatcher loop tells a plain suspension from the rest by the low bit of
+// the tasklet's state (see loop), which only stRunning (and stFinished) may have set.
+func TestStateParity(t *testing.T) {
+	if stRunnable&1 != 0 || stWaiting&1 != 0 || stRunning&1 != 1 {
+		t.Fatalf("states renumbered: runnable %d, running %d, waiting %d", stRunnable, stRunning, stWaiting)
+	}
+}
