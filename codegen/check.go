@@ -180,7 +180,6 @@ func (c *checker) stmt(s grammar.Stmt) {
 		for _, cc := range s.Cases {
 			c.list(cc.Body)
 		}
-		c.caseCalls(s.Cases)
 	case *grammar.TypeSwitchStmt:
 		for _, cc := range s.Cases {
 			c.list(cc.Body)
@@ -334,29 +333,6 @@ func (c *checker) expr(n ast.Node) {
 		}
 		return true
 	})
-}
-
-// caseCalls reports the tasklet calls in the case expressions of a switch:
-// Go evaluates them one by one only until a case matches, which hoisting
-// cannot keep.
-func (c *checker) caseCalls(cs []*grammar.CaseClause) {
-	for _, cc := range cs {
-		for _, e := range cc.List {
-			ast.Inspect(e, func(x ast.Node) bool {
-				switch x := x.(type) {
-				case *ast.FuncLit:
-					return false
-				case *ast.CallExpr:
-					if tk, _ := c.g.taskletCallee(x); tk != nil && c.isTaskletRef(x.Fun) {
-						c.errorAt(x, "call of tasklet %s in a switch case: Go evaluates case expressions only until one matches (call it before the switch: v := %s(...), then case v:)", tk.decl.Name.Name, tk.decl.Name.Name)
-						c.suppress(c.f.offset(x.Pos()), c.f.end(x))
-						return false
-					}
-				}
-				return true
-			})
-		}
-	}
 }
 
 // checkSelf reports self outside tasklets.

@@ -611,3 +611,82 @@ func isBlank(e ast.Expr) bool {
 	id, ok := e.(*ast.Ident)
 	return ok && id.Name == "_"
 }
+
+// caseCalls reports whether a case expression of s holds a tasklet call.
+func (l *lowerer) caseCalls(s *grammar.SwitchStmt) bool {
+	for _, c := range s.Cases {
+		for _, e := range c.List {
+			if l.hasTaskletCall(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// switchChain lowers a switch whose case expressions call tasklets: Go
+// evaluates them top to bottom, left to right, only until one matches, so
+// each is hoisted and compared in turn (with the tag, kept in a temporary,
+// or alone in a switch without tag); default is taken when none matched.
+func (l *lowerer) switchChain(s *grammar.SwitchStmt, label string) {
+	end := l.newLabel("endswitch")
+	labels := make([]string, len(s.Cases))
+	def := -1
+	for i, c := range s.Cases {
+		labels[i] = l.newLabel("case")
+		if c.List == nil {
+			def = i
+		}
+	}
+	var tag *variable
+	if s.Tag != nil {
+		typ := l.ti.tags[l.f.keyOf(s.Tag.Pos())]
+		if typ == nil {
+			l.g.errorAtNode(l.f, s.Tag, "cannot lower this switch (unknown type of its tag)")
+			return
+		}
+		tag = l.synth("tag", types.Default(typ), "value of the switch tag "+l.describe(s.Tag))
+		tag.decl = l.posOf(s.Tag.Pos())
+		l.code(l.refs(s.Tag), []*variable{tag}, func(w *fnWriter) {
+			w.at(s.Pos)
+			w.printf("%s = %s\n", l.vexpr(tag), l.expr(s.Tag))
+		})
+	}
+	for i, c := range s.Cases {
+		for _, e := range c.List {
+			l.hoistSeq([]ast.Expr{e})
+			uses := l.refs(e)
+			if tag != nil {
+				uses = append(uses, tag)
+			}
+			at, to := l.posOf(e.Pos()), labels[i]
+			l.add(&item{uses: uses, jumps: []string{to}, code: func(w *fnWriter) {
+				w.at(at)
+				if tag != nil {
+					w.printf("if %s == %s {\n", l.vexpr(tag), l.expr(e))
+				} else {
+					w.printf("if %s {\n", l.expr(e))
+				}
+				w.gen()
+				w.printf("goto %s\n}\n", to)
+			}})
+		}
+	}
+	if def >= 0 {
+		l.jump(labels[def])
+	} else {
+		l.jump(end)
+	}
+	l.ctx = append(l.ctx, &target{label: label, brk: end, flat: true, depth: l.depth})
+	for i, c := range s.Cases {
+		l.label(labels[i])
+		next := end
+		if i+1 < len(labels) {
+			next = labels[i+1]
+		}
+		l.caseBody(c.Body, next)
+		l.jump(end)
+	}
+	l.ctx = l.ctx[:len(l.ctx)-1]
+	l.label(end)
+}

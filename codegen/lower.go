@@ -609,7 +609,7 @@ func (l *lowerer) suspends(s grammar.Stmt) bool {
 	case *grammar.RangeStmt:
 		r = l.suspends(s.Body)
 	case *grammar.SwitchStmt:
-		r = l.suspends(s.Init)
+		r = l.suspends(s.Init) || l.caseCalls(s)
 		for _, c := range s.Cases {
 			r = r || l.anySuspends(c.Body)
 		}
@@ -1130,6 +1130,10 @@ func (l *lowerer) flatSwitch(s *grammar.SwitchStmt, label string) {
 		l.flatStmt(s.Init, "")
 	}
 	l.hoistHead(s)
+	if l.caseCalls(s) {
+		l.switchChain(s, label)
+		return
+	}
 	end := l.newLabel("endswitch")
 	labels := make([]string, len(s.Cases))
 	hasDefault := false

@@ -30,6 +30,8 @@ type typeInfo struct {
 	// parenthesis) and of binary expressions (keyed by their operator):
 	// what the temporaries of hoisted calls are declared with.
 	calls map[posKey]exprType
+	// tags holds the types of switch tags whose cases call tasklets.
+	tags map[posKey]types.Type
 	// predeclared maps the shadow's predeclared objects to their names.
 	predeclared map[types.Object]string
 	// imports maps import paths to the packages the package imports.
@@ -349,6 +351,7 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 		stubs:       map[stubKey]types.Instance{},
 		implicits:   map[posKey]types.Object{},
 		calls:       map[posKey]exprType{},
+		tags:        map[posKey]types.Type{},
 		predeclared: map[types.Object]string{},
 		imports:     map[string]*types.Package{},
 	}
@@ -385,6 +388,23 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 			ti.calls[key(e.Lparen)] = exprType{tv, info.Types[e.Fun].IsType()}
 		case *ast.BinaryExpr:
 			ti.calls[key(e.OpPos)] = exprType{tv: tv}
+		}
+	}
+	// The tags of switches whose cases call tasklets: their values are
+	// kept in temporaries of the tag's type.
+	tags := map[posKey]posKey{}
+	for _, f := range g.files {
+		walkStmts(f, func(st grammar.Stmt) {
+			if sw, ok := st.(*grammar.SwitchStmt); ok && sw.Tag != nil && g.caseCallsTasklet(sw) {
+				tags[f.keyOf(sw.Tag.Pos())] = f.key(f.end(sw.Tag))
+			}
+		})
+	}
+	if len(tags) > 0 {
+		for e, tv := range info.Types {
+			if end, ok := tags[key(e.Pos())]; ok && key(e.End()) == end {
+				ti.tags[key(e.Pos())] = tv.Type
+			}
 		}
 	}
 	for n, obj := range info.Implicits {
@@ -442,6 +462,28 @@ func (g *generator) findCallReplies() bool {
 				found = true
 			}
 		})
+	}
+	return found
+}
+
+// caseCallsTasklet reports whether a case expression of s calls a tasklet
+// of the package (by name, outside func literals).
+func (g *generator) caseCallsTasklet(s *grammar.SwitchStmt) bool {
+	found := false
+	for _, c := range s.Cases {
+		for _, e := range c.List {
+			ast.Inspect(e, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.FuncLit:
+					return false
+				case *ast.CallExpr:
+					if tk, _ := g.taskletCallee(n); tk != nil {
+						found = true
+					}
+				}
+				return !found
+			})
+		}
 	}
 	return found
 }
