@@ -656,6 +656,12 @@ func (l *lowerer) branch(w *fnWriter, s *grammar.BranchStmt, ctx []*target, dept
 	var tg *target
 	switch s.Tok {
 	case token.GOTO:
+		// A goto out of ranges over function iterators stops them.
+		for i := len(ctx) - 1; i >= 0; i-- {
+			if c := ctx[i]; c.stop != nil && !c.inBody[s.Label.Name] {
+				l.writeStop(w, c.stop, c.keepDefer)
+			}
+		}
 		w.jump(s.Label.Name)
 		return
 	case token.FALLTHROUGH:

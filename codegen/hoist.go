@@ -576,12 +576,16 @@ func (l *lowerer) rangeFunc(s *grammar.RangeStmt, label string, xt types.Type, s
 	// A defer in the body comes after stop on the list: stop then stays
 	// there (calling it again is harmless).
 	deferInBody := false
+	inBody := map[string]bool{}
 	walkStmt(s.Body, func(st grammar.Stmt) {
-		if _, ok := st.(*grammar.DeferStmt); ok {
+		switch st := st.(type) {
+		case *grammar.DeferStmt:
 			deferInBody = true
+		case *grammar.LabeledStmt:
+			inBody[st.Label.Name] = true
 		}
 	})
-	l.ctx = append(l.ctx, &target{label: label, loop: true, flat: true, brk: end, cont: cont, depth: l.depth, stop: stop, keepDefer: deferInBody})
+	l.ctx = append(l.ctx, &target{label: label, loop: true, flat: true, brk: end, cont: cont, depth: l.depth, stop: stop, keepDefer: deferInBody, inBody: inBody})
 	l.loops++
 	l.flatStmt(s.Body, "")
 	l.loops--

@@ -66,6 +66,9 @@ type target struct {
 	stop *variable
 	// keepDefer: stop stays on the deferred calls (the body defers too).
 	keepDefer bool
+	// inBody holds the labels declared in the body of a range over a
+	// function iterator: a goto to any other label leaves the loop.
+	inBody map[string]bool
 }
 
 // lowerer lowers one tasklet.
