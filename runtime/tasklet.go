@@ -254,12 +254,13 @@ func (t *Tasklet) mbox() *Mailbox {
 // majority, which also numbers the positions from 0 again.
 type childList struct {
 	chunks  []*childChunk // chunks[:dropped] are nil: behind head
+	tail    *childChunk   // the chunk of position end-1 (or nil)
+	spare   *childChunk   // an empty chunk, for the next one needed
 	dropped int
-	spare   *childChunk // an empty chunk, for the next one needed
-	off     int         // the chunk number of chunks[0]
-	head    int         // positions before head are holes
-	end     int         // the next position to fill
-	n       int         // live entries
+	off     int // the chunk number of chunks[0]
+	head    int // positions before head are holes
+	end     int // the next position to fill
+	n       int // live entries
 }
 
 const childChunkLen = 128
@@ -272,18 +273,18 @@ type childChunk [childChunkLen]*Tasklet
 
 // slot returns where the entry at position pos is kept.
 func (l *childList) slot(pos int) **Tasklet {
-	return &l.chunks[pos/childChunkLen-l.off][pos%childChunkLen]
+	return &l.chunks[uint(pos)/childChunkLen-uint(l.off)][uint(pos)%childChunkLen]
 }
 
 func (l *childList) add(c *Tasklet) {
 	pos := l.end
-	if pos%childChunkLen == 0 {
+	if uint(pos)%childChunkLen == 0 {
 		l.newChunk()
 		pos = l.end
 	}
-	*l.slot(pos) = c
+	l.tail[uint(pos)%childChunkLen] = c
 	c.kidx = int32(pos)
-	l.end++
+	l.end = pos + 1
 	l.n++
 }
 
@@ -307,6 +308,7 @@ func (l *childList) newChunk() {
 	}
 	l.spare = nil
 	l.chunks = append(l.chunks, ch)
+	l.tail = ch
 }
 
 // dropChunks removes the dropped chunks from the front of chunks.
@@ -320,30 +322,49 @@ func (l *childList) dropChunks() {
 
 func (l *childList) remove(c *Tasklet) {
 	pos := int(c.kidx)
-	*l.slot(pos) = nil
+	ch := l.chunks[uint(pos)/childChunkLen-uint(l.off)]
+	i := uint(pos) % childChunkLen
+	ch[i] = nil
 	l.n--
 	if l.n == 0 {
-		// Every entry is nil: start again at position 0.
-		for _, ch := range l.chunks[l.dropped:] {
-			l.spare = ch
-		}
-		clear(l.chunks)
-		l.chunks = l.chunks[:0]
-		l.off, l.dropped, l.head, l.end = 0, 0, 0, 0
+		l.reset()
 		return
 	}
 	if pos == l.head {
-		for pos++; *l.slot(pos) == nil; pos++ { // a live entry follows, as l.n > 0
+		// The next live entry: most often the next slot.
+		for i++; i < childChunkLen && ch[i] == nil; i++ {
 		}
-		l.head = pos
-		for pos/childChunkLen > l.off+l.dropped { // chunks wholly behind head: all holes
-			l.spare = l.chunks[l.dropped]
-			l.chunks[l.dropped] = nil
-			l.dropped++
+		if i < childChunkLen {
+			l.head = pos - int(uint(pos)%childChunkLen) + int(i)
+		} else {
+			l.advanceHead(pos - int(uint(pos)%childChunkLen) + childChunkLen)
 		}
 	}
 	if 2*l.n < l.end-l.head-1 && l.end-l.head > 2*childChunkLen {
 		l.compact()
+	}
+}
+
+// reset empties the list, whose entries are all nil, to start again at position 0.
+func (l *childList) reset() {
+	for _, ch := range l.chunks[l.dropped:] {
+		l.spare = ch
+	}
+	clear(l.chunks)
+	l.chunks, l.tail = l.chunks[:0], nil
+	l.off, l.dropped, l.head, l.end = 0, 0, 0, 0
+}
+
+// advanceHead moves head to the first live entry from position pos (the start of a chunk) on,
+// and drops the chunks left wholly behind it. There is one, as l.n > 0.
+func (l *childList) advanceHead(pos int) {
+	for ; *l.slot(pos) == nil; pos++ {
+	}
+	l.head = pos
+	for pos/childChunkLen > l.off+l.dropped { // chunks wholly behind head: all holes
+		l.spare = l.chunks[l.dropped]
+		l.chunks[l.dropped] = nil
+		l.dropped++
 	}
 }
 
@@ -366,6 +387,10 @@ func (l *childList) compact() {
 	keep := (w + childChunkLen - 1) / childChunkLen
 	clear(l.chunks[keep:])
 	l.chunks = l.chunks[:keep]
+	l.tail = nil
+	if keep > 0 {
+		l.tail = l.chunks[keep-1]
+	}
 	l.off, l.head, l.end = 0, 0, w
 }
 
