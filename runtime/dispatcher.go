@@ -150,7 +150,7 @@ func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 		t.Mailbox().max = o.Mailbox
 	}
 	if parent != nil {
-		parent.x().kids.add(t)
+		parent.children().add(t)
 	} else {
 		d.roots.add(t)
 	}
@@ -417,13 +417,13 @@ func (d *Dispatcher) finish(t *Tasklet) {
 // finishExtra is the part of finish for a tasklet with rarely used state: its children become
 // roots, calls it never answered fail, its mailbox is emptied.
 func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
-	if x.kids.n > 0 {
+	if x.kids != nil && x.kids.n > 0 {
 		for _, c := range x.kids.live() { // orphans become roots
 			c.parent = nil
 			d.roots.add(c)
 		}
 	}
-	x.kids = childList{}
+	x.kids = nil
 	x.deadlines = nil
 	x.sel = nil
 	calls := x.calls

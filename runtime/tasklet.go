@@ -124,8 +124,17 @@ type extra struct {
 	deadlines []int64 // absolute dispatcher nanoseconds, innermost last
 	calls     []*call // calls to this tasklet not yet replied
 	sel       *selectState
-	mb        *Mailbox  // allocated on first use
-	kids      childList // live, non-daemon children
+	mb        *Mailbox   // allocated on first use
+	kids      *childList // live, non-daemon children (allocated with the first)
+}
+
+// children returns t's list of children, allocating it on first use.
+func (t *Tasklet) children() *childList {
+	x := t.x()
+	if x.kids == nil {
+		x.kids = new(childList)
+	}
+	return x.kids
 }
 
 func (t *Tasklet) x() *extra {
@@ -188,7 +197,7 @@ func (t *Tasklet) Parent() *Tasklet { return t.parent }
 
 // Children returns the live, non-daemon tasklets t spawned, in spawn order.
 func (t *Tasklet) Children() []*Tasklet {
-	if t.ext == nil || t.ext.kids.n == 0 {
+	if t.ext == nil || t.ext.kids == nil || t.ext.kids.n == 0 {
 		return nil
 	}
 	return t.ext.kids.live()
