@@ -297,7 +297,14 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 		if to.err != nil {
 			to.err = nil
 		}
-		d.readyFront(to)
+		if q := &d.runq; q.n == 0 && q.next == nil && to.tidx < 0 {
+			// d.readyFront(to) into an empty queue, inlined by hand.
+			to.state, to.wait = stRunnable, waitNone
+			q.next = to
+			d.fronts = 1
+		} else {
+			d.readyFront(to)
+		}
 	} else if !d.deliver(to, m, nil) {
 		if t.err != nil {
 			t.err = nil
