@@ -90,7 +90,11 @@ func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
 // With the environment variable TSKRT_CLOCK=virtual, the dispatcher runs on a virtual clock
 // that starts at VirtualEpoch instead: time moves only when nothing can run, so sleeps and
 // timeouts take no real time and every run of a program that does no IO is the same.
+//
+// While it runs, the garbage collector's percent is DispatchGCPercent, unless the program set
+// its own (GOGC, GOMEMLIMIT, or debug.SetGCPercent / SetMemoryLimit before Dispatch).
 func Dispatch(f Frame) int {
+	defer raiseGCPercent()()
 	opts := []DispatcherOption{WithSignals()}
 	if os.Getenv("TSKRT_CLOCK") == "virtual" {
 		opts = append(opts, WithClock(NewVirtualClock(VirtualEpoch)))
