@@ -216,14 +216,18 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		for ; n > 0; n-- {
 			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
 			// ever taken here, so the queue holds at least the n runs left in the round.)
+			// (d.cur is set next to the pointer store that empties the slot: one write barrier
+			// check covers both.)
 			t := q.next
 			if t != nil {
 				q.next = nil
+				d.cur = t
 			} else {
 				buf := q.buf
 				h := q.head
 				t = buf[h]
 				buf[h] = nil
+				d.cur = t
 				q.head = (h + 1) & (len(buf) - 1)
 				q.n--
 			}
@@ -232,7 +236,6 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 			// d.run(t), inlined by hand for the common case of a frame that suspends in an
 			// operation.
-			d.cur = t
 			d.fronts = 0
 			t.state = stRunning
 			t.flags |= flStarted
@@ -251,8 +254,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 		}
 		// The round is over.
+		// (A Quit during a run returned above; one from a Do callback set skip to 0 below.)
 		n = q.len()
-		if n > 0 && skip > 0 && d.timers.len() == 0 && !d.quitting {
+		if n > 0 && skip > 0 && d.timers.len() == 0 {
 			skip--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
@@ -267,6 +271,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		q.shrink()
 		if d.hasPosts.Load() {
 			d.takePosts()
+			if d.quitting {
+				skip = 0 // the next boundary is a full one, and quits
+			}
 		}
 		if d.sigint.Load() {
 			d.sigint.Store(false)
