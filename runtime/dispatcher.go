@@ -194,9 +194,10 @@ func (d *Dispatcher) Run() int {
 // many tasklets as the run queue held when it began (tasklets that become runnable meanwhile run
 // in the next round, unless handed a value: those run next). Between rounds the dispatcher fires
 // due timers, so timers fire fairly even when the run queue never empties, and it takes what
-// other goroutines posted, SIGINT and IO readiness. While no timer is pending, those outside
-// checks are made every outsideEvery rounds only (and whenever the run queue empties): nothing
-// in the dispatcher orders them against the rounds, and a round is often a single switch.
+// other goroutines posted, SIGINT and IO readiness, and shrinks a large run queue. While no
+// timer is pending and the run queue's ring is small, those outside checks are made every
+// outsideEvery rounds only (and whenever the run queue empties): nothing in the dispatcher
+// orders them against the rounds, and a round is often a single switch.
 // A panic in a frame fails its tasklet and returns ok == false; Run then calls loop again.
 // (Recovering here, once, keeps a defer off the path of every switch.)
 func (d *Dispatcher) loop() (code int, ok bool) {
@@ -254,9 +255,10 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 		}
 		// The round is over.
-		// (A Quit during a run returned above; one from a Do callback set skip to 0 below.)
+		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
+		// large ring takes the full boundary every round, for shrink.)
 		n = q.len()
-		if n > 0 && skip > 0 && d.timers.len() == 0 {
+		if n > 0 && skip > 0 && d.timers.len() == 0 && len(q.buf) <= 1024 {
 			skip--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
