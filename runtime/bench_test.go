@@ -357,9 +357,9 @@ func (m *measurer) Resume(t *Tasklet) Status {
 			return Suspended
 		}
 	}
-	if m.pc == 1 {
-		// Every parked tasklet has run; one more round lets the run queue shrink back.
-		m.pc = 2
+	for m.pc <= shrinkAfter {
+		// Every parked tasklet has run; shrinkAfter more rounds let the run queue shrink back.
+		m.pc++
 		if !t.Yield() {
 			return Suspended
 		}

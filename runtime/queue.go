@@ -16,7 +16,10 @@ type runQueue struct {
 	buf  []*Tasklet // len is a power of two
 	head int
 	n    int // tasklets in the ring
+	low  int // shrink calls in a row that found the ring mostly empty
 }
+
+const shrinkAfter = 64
 
 // len returns the number of tasklets in the queue (stale entries included).
 func (q *runQueue) len() int {
@@ -47,9 +50,16 @@ func (q *runQueue) grow() {
 	q.buf, q.head = nb, 0
 }
 
-// shrink releases most of a large ring that has emptied out.
+// shrink releases most of a large ring that has stayed mostly empty for shrinkAfter calls in
+// a row (the dispatcher calls it once a round), so that waves of runnable tasklets that come
+// and go reuse the ring instead of regrowing it each time.
 func (q *runQueue) shrink() {
-	if len(q.buf) > 1024 && q.n < len(q.buf)/8 {
+	if len(q.buf) <= 1024 || q.n >= len(q.buf)/8 {
+		q.low = 0
+		return
+	}
+	if q.low++; q.low >= shrinkAfter {
+		q.low = 0
 		size := 1024
 		for size < 2*q.n {
 			size *= 2
