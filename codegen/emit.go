@@ -1188,7 +1188,14 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 	// Frame type.
 	fmt.Fprintf(b, "// %s is the state of tasklet %s between resumes.\ntype %s struct {\n", frame, d.Name.Name, frame)
 	if l.nres > 0 {
-		fmt.Fprintf(b, "pc int // resume point to continue at; 0 starts the body\n")
+		fmt.Fprintf(b, "pc %s // resume point to continue at; 0 starts the body\n", pcType(l.nres))
+	}
+	// The small fields first, so that they share a word.
+	if l.staticDefers != nil {
+		fmt.Fprintf(b, "%s %s // bit k: the call of defer statement k is armed\n", l.armed, armType(len(l.staticDefers)))
+	}
+	if l.hasDefer && l.usesRecover {
+		fmt.Fprintf(b, "panicking bool // a panic unwinds the frame and no deferred call recovered it yet\n")
 	}
 	for _, v := range l.vars {
 		if !v.field {
@@ -1209,11 +1216,13 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		}
 		fmt.Fprintf(b, "%s %s // %s\n", v.name, typ, what)
 	}
-	if l.hasDefer {
+	if l.staticDefers != nil {
+		l.writeStaticDeferFields(b)
+	} else if l.hasDefer {
 		fmt.Fprintf(b, "defers []func() // deferred calls, run on return, failure and kill\n")
-		if l.usesRecover {
-			fmt.Fprintf(b, "panicking  bool // a panic unwinds the frame and no deferred call recovered it yet\npanicValue any // the value of that panic\ndeadlineDepth int // the deadlines in force when the tasklet started\n")
-		}
+	}
+	if l.hasDefer && l.usesRecover {
+		fmt.Fprintf(b, "panicValue any // the value of that panic\ndeadlineDepth int // the deadlines in force when the tasklet started\n")
 	}
 	fmt.Fprintf(b, "}\n\n")
 	fmt.Fprintf(b, "// Name returns the declared name of the tasklet.\nfunc (*%s) Name() string { return %q }\n\n", frame, d.Name.Name)
@@ -1273,11 +1282,12 @@ func (l *lowerer) prepare() {
 			// iterator's stop among the deferred calls.
 			if ts := l.ti.stub(l.f, s.Pos, "tskRange"); len(ts) == 1 && l.suspends(s) {
 				if _, ok := ts[0].Underlying().(*types.Signature); ok {
-					l.hasDefer = true
+					l.hasDefer, l.iterStop = true, true
 				}
 			}
 		}
 	})
+	l.planDefers()
 }
 
 // writeHelpers writes the ret, fail and runDefers methods a frame uses.
@@ -1374,8 +1384,25 @@ func (%[1]s *%[2]s) recover() any {
 		} else {
 			fmt.Fprintf(b, "// unwind runs the deferred calls when Resume panics.\nfunc (%s *%s) unwind(st *%s.Status) {\nif *st == ^%s.Status(0) {\n%s.runDefers()\n}\n}\n\n", f, frame, rt, rt, f)
 		}
+		if l.staticDefers != nil {
+			l.writeStaticRunDefers(b)
+			return
+		}
 		fmt.Fprintf(b, "// runDefers runs the deferred calls, last first.\nfunc (%s *%s) runDefers() {\nfor len(%s.defers) > 0 {\nd := %s.defers[len(%s.defers)-1]\n%s.defers = %s.defers[:len(%s.defers)-1]\nd()\n}\n}\n\n", f, frame, f, f, f, f, f, f)
 	}
+}
+
+// pcType is the type of the program counter of a frame with n resume
+// points: the smallest that holds n, so it shares a word with other small
+// fields.
+func pcType(n int) string {
+	switch {
+	case n <= 255:
+		return "uint8"
+	case n <= 65535:
+		return "uint16"
+	}
+	return "int"
 }
 
 func lowerFirst(s string) string {

@@ -93,24 +93,30 @@ type lowerer struct {
 	ctx     []*target
 	depth   int // deadline depth at the statement being lowered
 	// results
-	results     []*variable // named results
-	resultType  types.Type  // T of a T or (T, error) tasklet
-	hasErr      bool        // the tasklet returns an error (alone or last)
-	nresults    int
-	hasDefer    bool
-	scratch     map[string]*variable
-	resumeInfo  map[int]string
-	mains       []string // package-level helpers (match functions) to emit
-	replies     map[*variable]*variable
-	replied     map[*variable]bool
-	stName      string // the named result of Resume, when the frame has defers
-	loops       int    // flat loops around the statement being lowered
-	inCell      map[*variable]bool
-	usesRecover bool // a deferred call may recover: the frame takes panics itself
-	labels      map[string]bool
-	userLabels  map[string]string
-	hoist       map[ast.Expr]*hoisted // hoisted expressions: tasklet calls and what Go evaluates before them
-	raw         ast.Expr              // the hoisted expression being rendered itself (exprRaw)
+	results    []*variable // named results
+	resultType types.Type  // T of a T or (T, error) tasklet
+	hasErr     bool        // the tasklet returns an error (alone or last)
+	nresults   int
+	hasDefer   bool
+	iterStop   bool // a suspending range over a function iterator keeps stop on the deferred calls
+	// staticDefers are the defer statements kept in frame fields (see
+	// defer.go), in source order; nil when the frame keeps a []func().
+	staticDefers []*staticDefer
+	byDefer      map[*grammar.DeferStmt]*staticDefer
+	armed        string // the field of the armed bits of staticDefers
+	scratch      map[string]*variable
+	resumeInfo   map[int]string
+	mains        []string // package-level helpers (match functions) to emit
+	replies      map[*variable]*variable
+	replied      map[*variable]bool
+	stName       string // the named result of Resume, when the frame has defers
+	loops        int    // flat loops around the statement being lowered
+	inCell       map[*variable]bool
+	usesRecover  bool // a deferred call may recover: the frame takes panics itself
+	labels       map[string]bool
+	userLabels   map[string]string
+	hoist        map[ast.Expr]*hoisted // hoisted expressions: tasklet calls and what Go evaluates before them
+	raw          ast.Expr              // the hoisted expression being rendered itself (exprRaw)
 }
 
 func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSet, frame string) *lowerer {

@@ -914,11 +914,22 @@ func (l *lowerer) usesRet() bool {
 // writeDefer writes a defer statement: the function and arguments are
 // evaluated now, the call is pushed on the frame's defer list.
 func (l *lowerer) writeDefer(w *fnWriter, s *grammar.DeferStmt) {
+	if sd := l.byDefer[s]; sd != nil {
+		l.writeStaticDefer(w, sd)
+		return
+	}
 	c := s.Call
 	f := l.fname
 	if fl, ok := c.Fun.(*ast.FuncLit); ok && len(c.Args) == 0 {
 		w.printf("%s.defers = append(%s.defers, %s)\n", f, f, l.expr(fl))
 		return
+	}
+	if dc := l.ti.defers[l.f.keyOf(c.Lparen)]; dc != nil && len(c.Args) == 0 && !dc.fun.IsBuiltin() {
+		if sig, ok := dc.fun.Type.Underlying().(*types.Signature); ok && sig.Params().Len() == 0 && sig.Results().Len() == 0 {
+			// A func() value (x.M included: the method value binds x now).
+			w.printf("%s.defers = append(%s.defers, %s)\n", f, f, l.expr(c.Fun))
+			return
+		}
 	}
 	fun := l.expr(c.Fun)
 	capture := true

@@ -36,6 +36,19 @@ type typeInfo struct {
 	predeclared map[types.Object]string
 	// imports maps import paths to the packages the package imports.
 	imports map[string]*types.Package
+	// defers holds the typing of deferred calls (keyed by their left
+	// parenthesis): what a frame keeps of them until they run.
+	defers map[posKey]*deferCall
+}
+
+// deferCall is the typing of a deferred call.
+type deferCall struct {
+	fun types.TypeAndValue
+	// recv and method are x's type and M of a selector x.M (method nil
+	// when M is not a method: a field or a package's function).
+	recv   types.Type
+	method *types.Func
+	args   []types.TypeAndValue
 }
 
 // exprType is the type of a call or binary expression.
@@ -354,6 +367,7 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 		tags:        map[posKey]types.Type{},
 		predeclared: map[types.Object]string{},
 		imports:     map[string]*types.Package{},
+		defers:      map[posKey]*deferCall{},
 	}
 	g.info = ti
 	for p, ip := range pkg.Imports {
@@ -382,10 +396,31 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 		}
 		ti.uses[k] = obj
 	}
+	deferred := map[posKey]bool{}
+	for _, f := range g.files {
+		walkStmts(f, func(st grammar.Stmt) {
+			if d, ok := st.(*grammar.DeferStmt); ok {
+				deferred[f.keyOf(d.Call.Lparen)] = true
+			}
+		})
+	}
 	for e, tv := range info.Types {
 		switch e := e.(type) {
 		case *ast.CallExpr:
-			ti.calls[key(e.Lparen)] = exprType{tv, info.Types[e.Fun].IsType()}
+			k := key(e.Lparen)
+			ti.calls[k] = exprType{tv, info.Types[e.Fun].IsType()}
+			if deferred[k] {
+				dc := &deferCall{fun: info.Types[e.Fun]}
+				if sel, ok := ast.Unparen(e.Fun).(*ast.SelectorExpr); ok {
+					if m, ok := info.Uses[sel.Sel].(*types.Func); ok && m.Type().(*types.Signature).Recv() != nil {
+						dc.recv, dc.method = info.Types[sel.X].Type, m
+					}
+				}
+				for _, a := range e.Args {
+					dc.args = append(dc.args, info.Types[a])
+				}
+				ti.defers[k] = dc
+			}
 		case *ast.BinaryExpr:
 			ti.calls[key(e.OpPos)] = exprType{tv: tv}
 		}

@@ -51,7 +51,7 @@ func Room() tskrt.Frame {
 
 // roomFrame is the state of tasklet Room between resumes.
 type roomFrame struct {
-	pc      int                       // resume point to continue at; 0 starts the body
+	pc      uint8                     // resume point to continue at; 0 starts the body
 	members map[string]*tskrt.Tasklet // local members, chat.tsk:30:2
 	m       Join                      // local m, chat.tsk:33:8
 	m1      Say                       // local m, chat.tsk:38:8
@@ -277,7 +277,7 @@ func Member(name string) tskrt.Frame {
 
 // memberFrame is the state of tasklet Member between resumes.
 type memberFrame struct {
-	pc   int    // resume point to continue at; 0 starts the body
+	pc   uint8  // resume point to continue at; 0 starts the body
 	name string // parameter name, chat.tsk:62:16
 }
 
@@ -335,7 +335,7 @@ func Lurker() tskrt.Frame {
 
 // lurkerFrame is the state of tasklet Lurker between resumes.
 type lurkerFrame struct {
-	pc   int      // resume point to continue at; 0 starts the body
+	pc   uint8    // resume point to continue at; 0 starts the body
 	kept []string // local kept, chat.tsk:81:6
 }
 
@@ -415,7 +415,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   int            // resume point to continue at; 0 starts the body
+	pc   uint8          // resume point to continue at; 0 starts the body
 	room *tskrt.Tasklet // local room, chat.tsk:92:2
 	m    *tskrt.Tasklet // local m, chat.tsk:97:3
 	xs   []string       // ranged slice

@@ -51,7 +51,7 @@ func Room() tskrt.Frame {
 
 // roomFrame is the state of tasklet Room between resumes.
 type roomFrame struct {
-	pc      int                       // resume point to continue at; 0 starts the body
+	pc      uint8                     // resume point to continue at; 0 starts the body
 	members map[string]*tskrt.Tasklet // local members, chatserver.tsk:38:2
 	m       Join                      // local m, chatserver.tsk:41:8
 	m1      Say                       // local m, chatserver.tsk:51:8
@@ -292,7 +292,7 @@ func Writer(c *tskrt.Conn) tskrt.Frame {
 
 // writerFrame is the state of tasklet Writer between resumes.
 type writerFrame struct {
-	pc int           // resume point to continue at; 0 starts the body
+	pc uint8         // resume point to continue at; 0 starts the body
 	c  *tskrt.Conn   // parameter c, chatserver.tsk:73:16
 	op tskrt.Op[int] // the awaited operation
 }
@@ -377,15 +377,16 @@ func Session(c *tskrt.Conn, room *tskrt.Tasklet) tskrt.Frame {
 
 // sessionFrame is the state of tasklet Session between resumes.
 type sessionFrame struct {
-	pc     int                // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn        // parameter c, chatserver.tsk:90:17
-	room   *tskrt.Tasklet     // parameter room, chatserver.tsk:90:32
-	s      *tskrt.Stream      // local s, chatserver.tsk:91:2
-	name   string             // local name, chatserver.tsk:103:2
-	w      *tskrt.Tasklet     // local w, chatserver.tsk:109:2
-	op     tskrt.Op[struct{}] // the awaited operation
-	op1    tskrt.Op[[]byte]   // the awaited operation
-	defers []func()           // deferred calls, run on return, failure and kill
+	pc         uint8              // resume point to continue at; 0 starts the body
+	deferred   uint8              // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn        // parameter c, chatserver.tsk:90:17
+	room       *tskrt.Tasklet     // parameter room, chatserver.tsk:90:32
+	s          *tskrt.Stream      // local s, chatserver.tsk:91:2
+	name       string             // local name, chatserver.tsk:103:2
+	w          *tskrt.Tasklet     // local w, chatserver.tsk:109:2
+	op         tskrt.Op[struct{}] // the awaited operation
+	op1        tskrt.Op[[]byte]   // the awaited operation
+	defer0Recv *tskrt.Stream      // the receiver of the deferred Close, chatserver.tsk:92:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -436,21 +437,19 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line chatserver.tsk:91:2
 	f.s = tskrt.NewStream(f.c)
 //line chatserver.tsk:92:2
-	{
-		fn := f.s.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
+	f.defer0Recv = f.s
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line chatserver.tsk:93:2
 	f.s.SetMaxToken(4096)
 //line chatserver.tsk:94:2
 	f.s.WriteString("name?\n")
 //line chatserver.tsk:95:2
 	f.op = f.s.Flush()
-//line chatserver_tsk.go:450
+//line chatserver_tsk.go:449
 	f.pc = 1 // resume point 1: await at chatserver.tsk:95:2
 //line chatserver.tsk:95:2
 	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:454
+//line chatserver_tsk.go:453
 		return tskrt.Suspended
 	}
 resume1:
@@ -463,11 +462,11 @@ resume1:
 	}
 //line chatserver.tsk:99:2
 	f.op1 = f.s.ReadLine()
-//line chatserver_tsk.go:467
+//line chatserver_tsk.go:466
 	f.pc = 2 // resume point 2: await at chatserver.tsk:99:2
 //line chatserver.tsk:99:2
 	if !f.op1.Start(t, (1 * time.Minute)) {
-//line chatserver_tsk.go:471
+//line chatserver_tsk.go:470
 		return tskrt.Suspended
 	}
 resume2:
@@ -482,18 +481,18 @@ resume2:
 	f.name = strings.TrimSpace(string(line))
 //line chatserver.tsk:104:2
 	if !(f.name == "" || strings.ContainsAny(f.name, " :*")) {
-//line chatserver_tsk.go:486
+//line chatserver_tsk.go:485
 		goto endif2
 	}
 //line chatserver.tsk:105:3
 	f.s.WriteString("* bad name\n")
 //line chatserver.tsk:106:3
 	f.op = f.s.Flush()
-//line chatserver_tsk.go:493
+//line chatserver_tsk.go:492
 	f.pc = 3 // resume point 3: await at chatserver.tsk:106:3
 //line chatserver.tsk:106:3
 	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:497
+//line chatserver_tsk.go:496
 		f.c = nil    // dead from here on
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
@@ -508,15 +507,15 @@ resume3:
 	f.op = nil
 //line chatserver.tsk:107:3
 	return f.ret(t)
-//line chatserver_tsk.go:512
+//line chatserver_tsk.go:511
 endif2:
 //line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
-//line chatserver_tsk.go:516
+//line chatserver_tsk.go:515
 	f.pc = 4 // resume point 4: call at chatserver.tsk:110:2
 //line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
-//line chatserver_tsk.go:520
+//line chatserver_tsk.go:519
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -529,13 +528,13 @@ resume4:
 	taken = !joined
 //line chatserver.tsk:111:2
 	if !(taken) {
-//line chatserver_tsk.go:533
+//line chatserver_tsk.go:532
 		goto endif4
 	}
 	f.pc = 5 // resume point 5: kill at chatserver.tsk:112:3
 //line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
-//line chatserver_tsk.go:539
+//line chatserver_tsk.go:538
 		f.room = nil // dead from here on
 		f.name = ""  // dead from here on
 		f.w = nil    // dead from here on
@@ -549,11 +548,11 @@ resume5:
 	f.s.WriteString("* name taken\n")
 //line chatserver.tsk:114:3
 	f.op = f.s.Flush()
-//line chatserver_tsk.go:553
+//line chatserver_tsk.go:552
 	f.pc = 6 // resume point 6: await at chatserver.tsk:114:3
 //line chatserver.tsk:114:3
 	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:557
+//line chatserver_tsk.go:556
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -565,23 +564,23 @@ resume6:
 	f.op = nil
 //line chatserver.tsk:115:3
 	return f.ret(t)
-//line chatserver_tsk.go:569
+//line chatserver_tsk.go:568
 endif4:
 	f.pc = 7 // resume point 7: send at chatserver.tsk:117:2
 //line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
-//line chatserver_tsk.go:574
+//line chatserver_tsk.go:573
 		return tskrt.Suspended
 	}
 resume7:
 for5:
 //line chatserver.tsk:119:3
 	f.op1 = f.s.ReadLine()
-//line chatserver_tsk.go:581
+//line chatserver_tsk.go:580
 	f.pc = 8 // resume point 8: await at chatserver.tsk:119:3
 //line chatserver.tsk:119:3
 	if !f.op1.Start(t, (10 * time.Minute)) {
-//line chatserver_tsk.go:585
+//line chatserver_tsk.go:584
 		return tskrt.Suspended
 	}
 resume8:
@@ -601,13 +600,13 @@ resume8:
 	}
 //line chatserver.tsk:127:3
 	if text != "/who" {
-//line chatserver_tsk.go:605
+//line chatserver_tsk.go:604
 		goto endif9
 	}
 	f.pc = 9 // resume point 9: call at chatserver.tsk:128:4
 //line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
-//line chatserver_tsk.go:611
+//line chatserver_tsk.go:610
 		return tskrt.Suspended
 	}
 resume9:
@@ -618,18 +617,18 @@ resume9:
 	f.pc = 10 // resume point 10: send at chatserver.tsk:129:4
 //line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
-//line chatserver_tsk.go:622
+//line chatserver_tsk.go:621
 		return tskrt.Suspended
 	}
 resume10:
 //line chatserver.tsk:130:4
 	goto continue6
-//line chatserver_tsk.go:628
+//line chatserver_tsk.go:627
 endif9:
 	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
 //line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: text}) {
-//line chatserver_tsk.go:633
+//line chatserver_tsk.go:632
 		return tskrt.Suspended
 	}
 resume11:
@@ -639,7 +638,7 @@ break7:
 	f.pc = 12 // resume point 12: send at chatserver.tsk:134:2
 //line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
-//line chatserver_tsk.go:643
+//line chatserver_tsk.go:642
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
@@ -649,7 +648,7 @@ resume12:
 	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
-//line chatserver_tsk.go:653
+//line chatserver_tsk.go:652
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -686,12 +685,11 @@ func (f *sessionFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *sessionFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -702,7 +700,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   int                       // resume point to continue at; 0 starts the body
+	pc   uint8                     // resume point to continue at; 0 starts the body
 	ln   *tskrt.Listener           // local ln, chatserver.tsk:141:2
 	room *tskrt.Tasklet            // local room, chatserver.tsk:147:2
 	op   tskrt.Op[*tskrt.Listener] // the awaited operation
@@ -734,11 +732,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	flag.Parse()
 //line chatserver.tsk:141:2
 	f.op = tskrt.Listen("tcp", *addr)
-//line chatserver_tsk.go:738
+//line chatserver_tsk.go:736
 	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
 //line chatserver.tsk:141:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:742
+//line chatserver_tsk.go:740
 		return tskrt.Suspended
 	}
 resume1:
@@ -755,15 +753,15 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-//line chatserver_tsk.go:759
+//line chatserver_tsk.go:757
 for1:
 //line chatserver.tsk:149:3
 	f.op1 = f.ln.Accept()
-//line chatserver_tsk.go:763
+//line chatserver_tsk.go:761
 	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
 //line chatserver.tsk:149:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:767
+//line chatserver_tsk.go:765
 		return tskrt.Suspended
 	}
 resume2:
@@ -771,16 +769,16 @@ resume2:
 	f.op1 = nil
 //line chatserver.tsk:150:3
 	if err1 == nil {
-//line chatserver_tsk.go:775
+//line chatserver_tsk.go:773
 		goto endif5
 	}
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
-//line chatserver_tsk.go:780
+//line chatserver_tsk.go:778
 	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line chatserver_tsk.go:784
+//line chatserver_tsk.go:782
 		return tskrt.Suspended
 	}
 resume3:
@@ -789,11 +787,11 @@ resume3:
 	}
 //line chatserver.tsk:153:4
 	goto continue2
-//line chatserver_tsk.go:793
+//line chatserver_tsk.go:791
 endif5:
 //line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
-//line chatserver_tsk.go:797
+//line chatserver_tsk.go:795
 continue2:
 	goto for1
 }

@@ -25,13 +25,14 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc     int                       // resume point to continue at; 0 starts the body
-	addr   string                    // parameter addr, echo.tsk:23:15
-	loops  int                       // parameter loops, echo.tsk:23:28
-	ln     *tskrt.Listener           // local ln, echo.tsk:24:2
-	op     tskrt.Op[*tskrt.Listener] // the awaited operation
-	op1    tskrt.Op[*tskrt.Conn]     // the awaited operation
-	defers []func()                  // deferred calls, run on return, failure and kill
+	pc         uint8                     // resume point to continue at; 0 starts the body
+	deferred   uint8                     // bit k: the call of defer statement k is armed
+	addr       string                    // parameter addr, echo.tsk:23:15
+	loops      int                       // parameter loops, echo.tsk:23:28
+	ln         *tskrt.Listener           // local ln, echo.tsk:24:2
+	op         tskrt.Op[*tskrt.Listener] // the awaited operation
+	op1        tskrt.Op[*tskrt.Conn]     // the awaited operation
+	defer0Recv *tskrt.Listener           // the receiver of the deferred Close, echo.tsk:28:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -56,11 +57,11 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	}
 //line echo.tsk:24:2
 	f.op = listen(f.addr, f.loops != 1)
-//line echo_tsk.go:60
+//line echo_tsk.go:61
 	f.pc = 1 // resume point 1: await at echo.tsk:24:2
 //line echo.tsk:24:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:64
+//line echo_tsk.go:65
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -73,23 +74,21 @@ resume1:
 		return f.ret(t, err)
 	}
 //line echo.tsk:28:2
-	{
-		fn := f.ln.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
+	f.defer0Recv = f.ln
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line echo.tsk:29:2
 	fmt.Println("listening on", f.ln.Addr())
 //line echo.tsk:30:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line echo_tsk.go:85
+//line echo_tsk.go:84
 for1:
 //line echo.tsk:32:3
 	f.op1 = f.ln.Accept()
-//line echo_tsk.go:89
+//line echo_tsk.go:88
 	f.pc = 2 // resume point 2: await at echo.tsk:32:3
 //line echo.tsk:32:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:93
+//line echo_tsk.go:92
 		return tskrt.Suspended
 	}
 resume2:
@@ -97,16 +96,16 @@ resume2:
 	f.op1 = nil
 //line echo.tsk:33:3
 	if err1 == nil {
-//line echo_tsk.go:101
+//line echo_tsk.go:100
 		goto endif5
 	}
 //line echo.tsk:34:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
-//line echo_tsk.go:106
+//line echo_tsk.go:105
 	f.pc = 3 // resume point 3: sleep at echo.tsk:35:4
 //line echo.tsk:35:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line echo_tsk.go:110
+//line echo_tsk.go:109
 		return tskrt.Suspended
 	}
 resume3:
@@ -115,11 +114,11 @@ resume3:
 	}
 //line echo.tsk:36:4
 	goto continue2
-//line echo_tsk.go:119
+//line echo_tsk.go:118
 endif5:
 //line echo.tsk:38:3
 	t.Spawn(Echo(c), tskrt.Options{})
-//line echo_tsk.go:123
+//line echo_tsk.go:122
 continue2:
 	goto for1
 }
@@ -152,12 +151,11 @@ func (f *serveFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *serveFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -168,12 +166,13 @@ func Echo(c *tskrt.Conn) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc     int              // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn      // parameter c, echo.tsk:43:14
-	s      *tskrt.Stream    // local s, echo.tsk:44:2
-	op     tskrt.Op[[]byte] // the awaited operation
-	op1    tskrt.Op[int]    // the awaited operation
-	defers []func()         // deferred calls, run on return, failure and kill
+	pc         uint8            // resume point to continue at; 0 starts the body
+	deferred   uint8            // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn      // parameter c, echo.tsk:43:14
+	s          *tskrt.Stream    // local s, echo.tsk:44:2
+	op         tskrt.Op[[]byte] // the awaited operation
+	op1        tskrt.Op[int]    // the awaited operation
+	defer0Recv *tskrt.Stream    // the receiver of the deferred Close, echo.tsk:45:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -196,19 +195,17 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:44:2
 	f.s = tskrt.NewStream(f.c)
 //line echo.tsk:45:2
-	{
-		fn := f.s.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
-//line echo_tsk.go:204
+	f.defer0Recv = f.s
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
+//line echo_tsk.go:201
 for1:
 //line echo.tsk:47:3
 	f.op = f.s.ReadSome()
-//line echo_tsk.go:208
+//line echo_tsk.go:205
 	f.pc = 1 // resume point 1: await at echo.tsk:47:3
 //line echo.tsk:47:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:212
+//line echo_tsk.go:209
 		return tskrt.Suspended
 	}
 resume1:
@@ -221,11 +218,11 @@ resume1:
 	}
 //line echo.tsk:51:3
 	f.op1 = f.c.Write(data)
-//line echo_tsk.go:225
+//line echo_tsk.go:222
 	f.pc = 2 // resume point 2: await at echo.tsk:51:3
 //line echo.tsk:51:3
 	if !f.op1.Start(t, (10 * time.Second)) {
-//line echo_tsk.go:229
+//line echo_tsk.go:226
 		return tskrt.Suspended
 	}
 resume2:
@@ -236,7 +233,7 @@ resume2:
 //line echo.tsk:53:4
 		return f.ret(t)
 	}
-//line echo_tsk.go:240
+//line echo_tsk.go:237
 	goto for1
 }
 
@@ -265,12 +262,11 @@ func (f *echoFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *echoFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -281,17 +277,18 @@ func Client(addr string, words []string) tskrt.Frame {
 
 // clientFrame is the state of tasklet Client between resumes.
 type clientFrame struct {
-	pc     int                   // resume point to continue at; 0 starts the body
-	addr   string                // parameter addr, echo.tsk:59:16
-	words  []string              // parameter words, echo.tsk:59:29
-	c      *tskrt.Conn           // local c, echo.tsk:60:2
-	s      *tskrt.Stream         // local s, echo.tsk:64:2
-	op     tskrt.Op[*tskrt.Conn] // the awaited operation
-	xs     []string              // ranged slice
-	i      int                   // range index
-	op1    tskrt.Op[struct{}]    // the awaited operation
-	op2    tskrt.Op[[]byte]      // the awaited operation
-	defers []func()              // deferred calls, run on return, failure and kill
+	pc         uint8                 // resume point to continue at; 0 starts the body
+	deferred   uint8                 // bit k: the call of defer statement k is armed
+	addr       string                // parameter addr, echo.tsk:59:16
+	words      []string              // parameter words, echo.tsk:59:29
+	c          *tskrt.Conn           // local c, echo.tsk:60:2
+	s          *tskrt.Stream         // local s, echo.tsk:64:2
+	op         tskrt.Op[*tskrt.Conn] // the awaited operation
+	xs         []string              // ranged slice
+	i          int                   // range index
+	op1        tskrt.Op[struct{}]    // the awaited operation
+	op2        tskrt.Op[[]byte]      // the awaited operation
+	defer0Recv *tskrt.Stream         // the receiver of the deferred Close, echo.tsk:65:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -319,11 +316,11 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	}
 //line echo.tsk:60:2
 	f.op = tskrt.Dial("tcp", f.addr)
-//line echo_tsk.go:323
+//line echo_tsk.go:320
 	f.pc = 1 // resume point 1: await at echo.tsk:60:2
 //line echo.tsk:60:2
 	if !f.op.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:327
+//line echo_tsk.go:324
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -338,13 +335,11 @@ resume1:
 //line echo.tsk:64:2
 	f.s = tskrt.NewStream(f.c)
 //line echo.tsk:65:2
-	{
-		fn := f.s.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
+	f.defer0Recv = f.s
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line echo.tsk:66:2
 	f.xs, f.i = f.words, 0
-//line echo_tsk.go:348
+//line echo_tsk.go:343
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
@@ -354,11 +349,11 @@ range1:
 	f.s.WriteString(w + "\n")
 //line echo.tsk:68:3
 	f.op1 = f.s.Flush()
-//line echo_tsk.go:358
+//line echo_tsk.go:353
 	f.pc = 2 // resume point 2: await at echo.tsk:68:3
 //line echo.tsk:68:3
 	if !f.op1.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:362
+//line echo_tsk.go:357
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -372,11 +367,11 @@ resume2:
 	}
 //line echo.tsk:72:3
 	f.op2 = f.s.ReadLine()
-//line echo_tsk.go:376
+//line echo_tsk.go:371
 	f.pc = 3 // resume point 3: await at echo.tsk:72:3
 //line echo.tsk:72:3
 	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:380
+//line echo_tsk.go:375
 		return tskrt.Suspended
 	}
 resume3:
@@ -389,7 +384,7 @@ resume3:
 	}
 //line echo.tsk:76:3
 	fmt.Println("echo:", string(line))
-//line echo_tsk.go:393
+//line echo_tsk.go:388
 	f.i++
 	goto range1
 break3:
@@ -397,11 +392,11 @@ break3:
 	f.c.CloseWrite()
 //line echo.tsk:79:2
 	f.op2 = f.s.ReadSome()
-//line echo_tsk.go:401
+//line echo_tsk.go:396
 	f.pc = 4 // resume point 4: await at echo.tsk:79:2
 //line echo.tsk:79:2
 	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:405
+//line echo_tsk.go:400
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -445,12 +440,11 @@ func (f *clientFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *clientFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -461,7 +455,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc    int       // resume point to continue at; 0 starts the body
+	pc    uint8     // resume point to continue at; 0 starts the body
 	start time.Time // local start, echo.tsk:89:2
 }
 
@@ -496,13 +490,13 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	err = nil
 //line echo.tsk:91:2
 	if *connect == "" {
-//line echo_tsk.go:500
+//line echo_tsk.go:494
 		goto else1
 	}
 	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:92:3
 //line echo.tsk:92:3
 	if !t.Enter(Client(*connect, flag.Args())) {
-//line echo_tsk.go:506
+//line echo_tsk.go:500
 		return tskrt.Suspended
 	}
 resume1:
@@ -512,7 +506,7 @@ else1:
 	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:94:3
 //line echo.tsk:94:3
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line echo_tsk.go:516
+//line echo_tsk.go:510
 		return tskrt.Suspended
 	}
 resume2:

@@ -23,13 +23,14 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc     int                       // resume point to continue at; 0 starts the body
-	addr   string                    // parameter addr, greeter.tsk:20:15
-	loops  int                       // parameter loops, greeter.tsk:20:28
-	ln     *tskrt.Listener           // local ln, greeter.tsk:21:2
-	op     tskrt.Op[*tskrt.Listener] // the awaited operation
-	op1    tskrt.Op[*tskrt.Conn]     // the awaited operation
-	defers []func()                  // deferred calls, run on return, failure and kill
+	pc         uint8                     // resume point to continue at; 0 starts the body
+	deferred   uint8                     // bit k: the call of defer statement k is armed
+	addr       string                    // parameter addr, greeter.tsk:20:15
+	loops      int                       // parameter loops, greeter.tsk:20:28
+	ln         *tskrt.Listener           // local ln, greeter.tsk:21:2
+	op         tskrt.Op[*tskrt.Listener] // the awaited operation
+	op1        tskrt.Op[*tskrt.Conn]     // the awaited operation
+	defer0Recv *tskrt.Listener           // the receiver of the deferred Close, greeter.tsk:25:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -54,11 +55,11 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	}
 //line greeter.tsk:21:2
 	f.op = listen(f.addr, f.loops != 1)
-//line greeter_tsk.go:58
+//line greeter_tsk.go:59
 	f.pc = 1 // resume point 1: await at greeter.tsk:21:2
 //line greeter.tsk:21:2
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:62
+//line greeter_tsk.go:63
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -71,23 +72,21 @@ resume1:
 		return f.ret(t, err)
 	}
 //line greeter.tsk:25:2
-	{
-		fn := f.ln.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
+	f.defer0Recv = f.ln
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line greeter.tsk:26:2
 	fmt.Println("listening on", f.ln.Addr())
 //line greeter.tsk:27:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line greeter_tsk.go:83
+//line greeter_tsk.go:82
 for1:
 //line greeter.tsk:29:3
 	f.op1 = f.ln.Accept()
-//line greeter_tsk.go:87
+//line greeter_tsk.go:86
 	f.pc = 2 // resume point 2: await at greeter.tsk:29:3
 //line greeter.tsk:29:3
 	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:91
+//line greeter_tsk.go:90
 		return tskrt.Suspended
 	}
 resume2:
@@ -95,16 +94,16 @@ resume2:
 	f.op1 = nil
 //line greeter.tsk:30:3
 	if err1 == nil {
-//line greeter_tsk.go:99
+//line greeter_tsk.go:98
 		goto endif5
 	}
 //line greeter.tsk:31:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
-//line greeter_tsk.go:104
+//line greeter_tsk.go:103
 	f.pc = 3 // resume point 3: sleep at greeter.tsk:32:4
 //line greeter.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line greeter_tsk.go:108
+//line greeter_tsk.go:107
 		return tskrt.Suspended
 	}
 resume3:
@@ -113,11 +112,11 @@ resume3:
 	}
 //line greeter.tsk:33:4
 	goto continue2
-//line greeter_tsk.go:117
+//line greeter_tsk.go:116
 endif5:
 //line greeter.tsk:35:3
 	t.Spawn(Greet(c), tskrt.Options{})
-//line greeter_tsk.go:121
+//line greeter_tsk.go:120
 continue2:
 	goto for1
 }
@@ -150,12 +149,11 @@ func (f *serveFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *serveFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -168,13 +166,14 @@ func Greet(c *tskrt.Conn) tskrt.Frame {
 
 // greetFrame is the state of tasklet Greet between resumes.
 type greetFrame struct {
-	pc     int                // resume point to continue at; 0 starts the body
-	c      *tskrt.Conn        // parameter c, greeter.tsk:42:15
-	s      *tskrt.Stream      // local s, greeter.tsk:43:2
-	req    request            // local req, greeter.tsk:50:3
-	op     tskrt.Op[[]byte]   // the awaited operation
-	op1    tskrt.Op[struct{}] // the awaited operation
-	defers []func()           // deferred calls, run on return, failure and kill
+	pc         uint8              // resume point to continue at; 0 starts the body
+	deferred   uint8              // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn        // parameter c, greeter.tsk:42:15
+	s          *tskrt.Stream      // local s, greeter.tsk:43:2
+	req        request            // local req, greeter.tsk:50:3
+	op         tskrt.Op[[]byte]   // the awaited operation
+	op1        tskrt.Op[struct{}] // the awaited operation
+	defer0Recv *tskrt.Stream      // the receiver of the deferred Close, greeter.tsk:44:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -201,19 +200,17 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line greeter.tsk:43:2
 	f.s = tskrt.NewStream(f.c)
 //line greeter.tsk:44:2
-	{
-		fn := f.s.Close
-		f.defers = append(f.defers, func() { fn() })
-	}
-//line greeter_tsk.go:209
+	f.defer0Recv = f.s
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
+//line greeter_tsk.go:206
 for1:
 //line greeter.tsk:46:3
 	f.op = f.s.ReadUntil("\r\n\r\n")
-//line greeter_tsk.go:213
+//line greeter_tsk.go:210
 	f.pc = 1 // resume point 1: await at greeter.tsk:46:3
 //line greeter.tsk:46:3
 	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:217
+//line greeter_tsk.go:214
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -229,18 +226,18 @@ resume1:
 	f.req, err = parseRequest(head)
 //line greeter.tsk:51:3
 	if err == nil {
-//line greeter_tsk.go:233
+//line greeter_tsk.go:230
 		goto endif5
 	}
 //line greeter.tsk:52:4
 	f.s.WriteString(badRequest)
 //line greeter.tsk:53:4
 	f.op1 = f.s.Flush()
-//line greeter_tsk.go:240
+//line greeter_tsk.go:237
 	f.pc = 2 // resume point 2: await at greeter.tsk:53:4
 //line greeter.tsk:53:4
 	if !f.op1.Start(t, (5 * time.Second)) {
-//line greeter_tsk.go:244
+//line greeter_tsk.go:241
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -252,20 +249,20 @@ resume2:
 	f.op1 = nil
 //line greeter.tsk:54:4
 	return f.ret(t)
-//line greeter_tsk.go:256
+//line greeter_tsk.go:253
 endif5:
 //line greeter.tsk:56:3
 	if !(f.req.bodyLen > 0) {
-//line greeter_tsk.go:260
+//line greeter_tsk.go:257
 		goto endif7
 	}
 //line greeter.tsk:57:4
 	f.op = f.s.ReadFull(f.req.bodyLen)
-//line greeter_tsk.go:265
+//line greeter_tsk.go:262
 	f.pc = 3 // resume point 3: await at greeter.tsk:57:4
 //line greeter.tsk:57:4
 	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:269
+//line greeter_tsk.go:266
 		return tskrt.Suspended
 	}
 resume3:
@@ -276,22 +273,22 @@ resume3:
 //line greeter.tsk:59:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:280
+//line greeter_tsk.go:277
 endif7:
 //line greeter.tsk:62:3
 	writeHello(f.s, f.req)
 //line greeter.tsk:63:3
 	if !(f.req.close || f.s.Buffered() == 0) {
-//line greeter_tsk.go:286
+//line greeter_tsk.go:283
 		goto endif9
 	}
 //line greeter.tsk:64:4
 	f.op1 = f.s.Flush()
-//line greeter_tsk.go:291
+//line greeter_tsk.go:288
 	f.pc = 4 // resume point 4: await at greeter.tsk:64:4
 //line greeter.tsk:64:4
 	if !f.op1.Start(t, (10 * time.Second)) {
-//line greeter_tsk.go:295
+//line greeter_tsk.go:292
 		return tskrt.Suspended
 	}
 resume4:
@@ -302,7 +299,7 @@ resume4:
 //line greeter.tsk:66:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:306
+//line greeter_tsk.go:303
 endif9:
 	goto for1
 }
@@ -332,12 +329,11 @@ func (f *greetFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *greetFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
 	}
 }
 
@@ -348,7 +344,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc int // resume point to continue at; 0 starts the body
+	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.
@@ -371,11 +367,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	loops = flag.Int("loops", 1, "event loops serving connections: dispatchers, each on its own thread with its own listener on -addr")
 //line greeter.tsk:75:2
 	flag.Parse()
-//line greeter_tsk.go:375
+//line greeter_tsk.go:371
 	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:76:2
 //line greeter.tsk:76:2
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line greeter_tsk.go:379
+//line greeter_tsk.go:375
 		return tskrt.Suspended
 	}
 resume1:

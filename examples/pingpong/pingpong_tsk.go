@@ -21,7 +21,7 @@ func ChannelPonger(ch *tskrt.Channel[string], rounds int) tskrt.Frame {
 
 // channelPongerFrame is the state of tasklet ChannelPonger between resumes.
 type channelPongerFrame struct {
-	pc     int                    // resume point to continue at; 0 starts the body
+	pc     uint8                  // resume point to continue at; 0 starts the body
 	ch     *tskrt.Channel[string] // parameter ch, pingpong.tsk:12:23
 	rounds int                    // parameter rounds, pingpong.tsk:12:43
 	i      int                    // local i, pingpong.tsk:13:6
@@ -92,7 +92,7 @@ func ChannelGame(rounds int) tskrt.Frame {
 
 // channelGameFrame is the state of tasklet ChannelGame between resumes.
 type channelGameFrame struct {
-	pc     int                    // resume point to continue at; 0 starts the body
+	pc     uint8                  // resume point to continue at; 0 starts the body
 	rounds int                    // parameter rounds, pingpong.tsk:21:21
 	ch     *tskrt.Channel[string] // local ch, pingpong.tsk:22:2
 	p      *tskrt.Tasklet         // local p, pingpong.tsk:23:2
@@ -200,8 +200,8 @@ func MailPonger() tskrt.Frame {
 
 // mailPongerFrame is the state of tasklet MailPonger between resumes.
 type mailPongerFrame struct {
-	pc       int // resume point to continue at; 0 starts the body
-	returned int // local returned, pingpong.tsk:52:2
+	pc       uint8 // resume point to continue at; 0 starts the body
+	returned int   // local returned, pingpong.tsk:52:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -297,7 +297,7 @@ func MailGame(rounds int) tskrt.Frame {
 
 // mailGameFrame is the state of tasklet MailGame between resumes.
 type mailGameFrame struct {
-	pc     int            // resume point to continue at; 0 starts the body
+	pc     uint8          // resume point to continue at; 0 starts the body
 	rounds int            // parameter rounds, pingpong.tsk:69:18
 	p      *tskrt.Tasklet // local p, pingpong.tsk:70:2
 	i      int            // local i, pingpong.tsk:71:6
@@ -413,7 +413,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc int // resume point to continue at; 0 starts the body
+	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.

@@ -32,7 +32,7 @@ func Beater(to *tskrt.Tasklet) tskrt.Frame {
 
 // beaterFrame is the state of tasklet Beater between resumes.
 type beaterFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	to *tskrt.Tasklet // parameter to, ticker.tsk:18:16
 }
 
@@ -64,7 +64,7 @@ func Sampler(at time.Time, to *tskrt.Tasklet) tskrt.Frame {
 
 // samplerFrame is the state of tasklet Sampler between resumes.
 type samplerFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	at time.Time      // parameter at, ticker.tsk:23:17
 	to *tskrt.Tasklet // parameter to, ticker.tsk:23:31
 }
@@ -98,7 +98,7 @@ func Alarmer(to *tskrt.Tasklet) tskrt.Frame {
 
 // alarmerFrame is the state of tasklet Alarmer between resumes.
 type alarmerFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	to *tskrt.Tasklet // parameter to, ticker.tsk:28:17
 }
 
@@ -130,7 +130,7 @@ func Poller(to *tskrt.Tasklet, rounds *int) tskrt.Frame {
 
 // pollerFrame is the state of tasklet Poller between resumes.
 type pollerFrame struct {
-	pc     int            // resume point to continue at; 0 starts the body
+	pc     uint8          // resume point to continue at; 0 starts the body
 	to     *tskrt.Tasklet // parameter to, ticker.tsk:33:16
 	rounds *int           // parameter rounds, ticker.tsk:33:28
 }
@@ -179,7 +179,7 @@ func Echo(msg any, to *tskrt.Tasklet) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc  int            // resume point to continue at; 0 starts the body
+	pc  uint8          // resume point to continue at; 0 starts the body
 	msg any            // parameter msg, ticker.tsk:40:14
 	to  *tskrt.Tasklet // parameter to, ticker.tsk:40:23
 }
@@ -221,7 +221,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc     int            // resume point to continue at; 0 starts the body
+	pc     uint8          // resume point to continue at; 0 starts the body
 	start  time.Time      // local start, ticker.tsk:49:2
 	b      *tskrt.Tasklet // local b, ticker.tsk:50:2
 	i      int            // local i, ticker.tsk:51:6

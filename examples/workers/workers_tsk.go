@@ -22,8 +22,8 @@ func Square(n int) tskrt.Frame {
 
 // squareFrame is the state of tasklet Square between resumes.
 type squareFrame struct {
-	pc int // resume point to continue at; 0 starts the body
-	n  int // parameter n, workers.tsk:14:16
+	pc uint8 // resume point to continue at; 0 starts the body
+	n  int   // parameter n, workers.tsk:14:16
 }
 
 // Name returns the declared name of the tasklet.
@@ -70,8 +70,8 @@ func Stuck() tskrt.Frame {
 
 // stuckFrame is the state of tasklet Stuck between resumes.
 type stuckFrame struct {
-	pc     int      // resume point to continue at; 0 starts the body
-	defers []func() // deferred calls, run on return, failure and kill
+	pc       uint8 // resume point to continue at; 0 starts the body
+	deferred uint8 // bit k: the call of defer statement k is armed
 }
 
 // Name returns the declared name of the tasklet.
@@ -89,15 +89,12 @@ func (f *stuckFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		goto resume1
 	}
 //line workers.tsk:24:2
-	{
-		fn, a0 := fmt.Println, "  stuck worker: unwinding"
-		f.defers = append(f.defers, func() { fn(a0) })
-	}
-//line workers_tsk.go:97
+	f.deferred |= 1 // armed: runDefers calls fmt.Println("  stuck worker: unwinding")
+//line workers_tsk.go:94
 	f.pc = 1 // resume point 1: receive at workers.tsk:25:2
 //line workers.tsk:25:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line workers_tsk.go:101
+//line workers_tsk.go:98
 		return tskrt.Suspended
 	}
 resume1:
@@ -136,12 +133,11 @@ func (f *stuckFrame) unwind(st *tskrt.Status) {
 	}
 }
 
-// runDefers runs the deferred calls, last first.
+// runDefers runs the armed deferred calls, last first.
 func (f *stuckFrame) runDefers() {
-	for len(f.defers) > 0 {
-		d := f.defers[len(f.defers)-1]
-		f.defers = f.defers[:len(f.defers)-1]
-		d()
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		fmt.Println("  stuck worker: unwinding")
 	}
 }
 
@@ -152,7 +148,7 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   int              // resume point to continue at; 0 starts the body
+	pc   uint8            // resume point to continue at; 0 starts the body
 	pool []*tskrt.Tasklet // local pool, workers.tsk:32:6
 	s    *tskrt.Tasklet   // local s, workers.tsk:50:2
 	slow *tskrt.Tasklet   // local slow, workers.tsk:57:2
@@ -197,11 +193,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line workers.tsk:35:3
 		f.pool = append(f.pool, w)
 	}
-//line workers_tsk.go:201
+//line workers_tsk.go:197
 	f.pc = 1 // resume point 1: join all at workers.tsk:37:2
 //line workers.tsk:37:2
 	if !t.JoinAll(f.pool, (1 * time.Second)) {
-//line workers_tsk.go:205
+//line workers_tsk.go:201
 		return tskrt.Suspended
 	}
 resume1:
@@ -231,11 +227,11 @@ resume1:
 	fmt.Println("kill:")
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
-//line workers_tsk.go:235
+//line workers_tsk.go:231
 	f.pc = 2 // resume point 2: yield at workers.tsk:51:2
 //line workers.tsk:51:2
 	if !t.Yield() {
-//line workers_tsk.go:239
+//line workers_tsk.go:235
 		f.pool = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -246,7 +242,7 @@ resume2:
 	f.pc = 3 // resume point 3: kill at workers.tsk:52:2
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
-//line workers_tsk.go:250
+//line workers_tsk.go:246
 		return tskrt.Suspended
 	}
 resume3:
@@ -256,7 +252,7 @@ resume3:
 	f.pc = 4 // resume point 4: join at workers.tsk:53:2
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
-//line workers_tsk.go:260
+//line workers_tsk.go:256
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -270,23 +266,23 @@ resume4:
 	f.slow = t.Spawn(Square(500), tskrt.Options{})
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
-//line workers_tsk.go:274
+//line workers_tsk.go:270
 	f.pc = 5 // resume point 5: join at workers.tsk:59:3
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
-//line workers_tsk.go:278
+//line workers_tsk.go:274
 		return tskrt.Suspended
 	}
 resume5:
 	_, err1 = t.Value(), t.Err()
 //line workers.tsk:60:3
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
-//line workers_tsk.go:285
+//line workers_tsk.go:281
 	t.PopDeadline()
 	f.pc = 6 // resume point 6: kill at workers.tsk:62:2
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
-//line workers_tsk.go:290
+//line workers_tsk.go:286
 		return tskrt.Suspended
 	}
 resume6:

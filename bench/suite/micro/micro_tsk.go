@@ -18,7 +18,7 @@ func Echo(ch *tskrt.Channel[int], n int) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	ch   *tskrt.Channel[int] // parameter ch, micro.tsk:9:14
 	n    int                 // parameter n, micro.tsk:9:31
 	i    int                 // local i, micro.tsk:10:6
@@ -87,7 +87,7 @@ func PingPong(n int) tskrt.Frame {
 
 // pingPongFrame is the state of tasklet PingPong between resumes.
 type pingPongFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	n    int                 // parameter n, micro.tsk:18:18
 	ch   *tskrt.Channel[int] // local ch, micro.tsk:19:2
 	e    *tskrt.Tasklet      // local e, micro.tsk:20:2
@@ -188,7 +188,7 @@ func SpawnJoin(n int) tskrt.Frame {
 
 // spawnJoinFrame is the state of tasklet SpawnJoin between resumes.
 type spawnJoinFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, micro.tsk:33:19
 	i  int            // local i, micro.tsk:34:6
 	t  *tskrt.Tasklet // local t, micro.tsk:35:3
@@ -241,9 +241,9 @@ func Yielder(n int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc int // resume point to continue at; 0 starts the body
-	n  int // parameter n, micro.tsk:41:17
-	i  int // local i, micro.tsk:42:6
+	pc uint8 // resume point to continue at; 0 starts the body
+	n  int   // parameter n, micro.tsk:41:17
+	i  int   // local i, micro.tsk:42:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -290,7 +290,7 @@ func YieldPair(n int) tskrt.Frame {
 
 // yieldPairFrame is the state of tasklet YieldPair between resumes.
 type yieldPairFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, micro.tsk:48:19
 	y  *tskrt.Tasklet // local y, micro.tsk:49:2
 	i  int            // local i, micro.tsk:50:6
@@ -355,9 +355,9 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc int // resume point to continue at; 0 starts the body
-	n  int // parameter n, micro.tsk:57:18
-	i  int // local i, micro.tsk:58:6
+	pc uint8 // resume point to continue at; 0 starts the body
+	n  int   // parameter n, micro.tsk:57:18
+	i  int   // local i, micro.tsk:58:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -406,7 +406,7 @@ func Produce(n int) tskrt.Frame {
 
 // produceFrame is the state of tasklet Produce between resumes.
 type produceFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, micro.tsk:66:17
 	c  *tskrt.Tasklet // local c, micro.tsk:67:2
 	i  int            // local i, micro.tsk:69:6
@@ -481,7 +481,7 @@ func Waiter() tskrt.Frame {
 
 // waiterFrame is the state of tasklet Waiter between resumes.
 type waiterFrame struct {
-	pc int // resume point to continue at; 0 starts the body
+	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.
@@ -514,7 +514,7 @@ func Park(n int) tskrt.Frame {
 
 // parkFrame is the state of tasklet Park between resumes.
 type parkFrame struct {
-	pc  int              // resume point to continue at; 0 starts the body
+	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, micro.tsk:81:14
 	ts  []*tskrt.Tasklet // local ts, micro.tsk:82:2
 	xs  []*tskrt.Tasklet // ranged slice
@@ -610,7 +610,7 @@ func Sleeper(k int, d time.Duration) tskrt.Frame {
 
 // sleeperFrame is the state of tasklet Sleeper between resumes.
 type sleeperFrame struct {
-	pc int           // resume point to continue at; 0 starts the body
+	pc uint8         // resume point to continue at; 0 starts the body
 	k  int           // parameter k, micro.tsk:96:17
 	d  time.Duration // parameter d, micro.tsk:96:24
 	i  int           // local i, micro.tsk:97:6
@@ -660,7 +660,7 @@ func Sleepers(n, k int, d time.Duration) tskrt.Frame {
 
 // sleepersFrame is the state of tasklet Sleepers between resumes.
 type sleepersFrame struct {
-	pc int              // resume point to continue at; 0 starts the body
+	pc uint8            // resume point to continue at; 0 starts the body
 	n  int              // parameter n, micro.tsk:103:18
 	k  int              // parameter k, micro.tsk:103:21
 	d  time.Duration    // parameter d, micro.tsk:103:28

@@ -18,8 +18,8 @@ func Yielder(n int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc int // resume point to continue at; 0 starts the body
-	n  int // parameter n, sample.tsk:9:17
+	pc uint8 // resume point to continue at; 0 starts the body
+	n  int   // parameter n, sample.tsk:9:17
 }
 
 // Name returns the declared name of the tasklet.
@@ -63,7 +63,7 @@ func Pinger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pingerFrame is the state of tasklet Pinger between resumes.
 type pingerFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	ping *tskrt.Channel[int] // parameter ping, sample.tsk:17:16
 	pong *tskrt.Channel[int] // parameter pong, sample.tsk:17:22
 	n    int                 // parameter n, sample.tsk:17:41
@@ -128,7 +128,7 @@ func Ponger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	ping *tskrt.Channel[int] // parameter ping, sample.tsk:25:16
 	pong *tskrt.Channel[int] // parameter pong, sample.tsk:25:22
 	n    int                 // parameter n, sample.tsk:25:41
@@ -198,7 +198,7 @@ func Sizer(n int, ch *tskrt.Channel[int]) tskrt.Frame {
 
 // sizerFrame is the state of tasklet Sizer between resumes.
 type sizerFrame struct {
-	pc    int                 // resume point to continue at; 0 starts the body
+	pc    uint8               // resume point to continue at; 0 starts the body
 	n     int                 // parameter n, sample.tsk:34:15
 	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:34:22
 	total int                 // local total, sample.tsk:35:2
@@ -265,7 +265,7 @@ func Crash(m map[string]int) tskrt.Frame {
 
 // crashFrame is the state of tasklet Crash between resumes.
 type crashFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	m  map[string]int // parameter m, sample.tsk:47:15
 }
 
@@ -301,7 +301,7 @@ func SumSlice(xs []int) tskrt.Frame {
 
 // sumSliceFrame is the state of tasklet SumSlice between resumes.
 type sumSliceFrame struct {
-	pc    int   // resume point to continue at; 0 starts the body
+	pc    uint8 // resume point to continue at; 0 starts the body
 	xs    []int // parameter xs, sample.tsk:53:18
 	total int   // local total, sample.tsk:54:2
 	x     int   // local x, sample.tsk:55:9
@@ -357,7 +357,7 @@ func SumSeq(seq iter.Seq[int]) tskrt.Frame {
 
 // sumSeqFrame is the state of tasklet SumSeq between resumes.
 type sumSeqFrame struct {
-	pc     int                // resume point to continue at; 0 starts the body
+	pc     uint8              // resume point to continue at; 0 starts the body
 	seq    iter.Seq[int]      // parameter seq, sample.tsk:64:16
 	total  int                // local total, sample.tsk:65:2
 	x      int                // local x, sample.tsk:66:6

@@ -18,11 +18,11 @@ func Consumer(n, k int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  int // resume point to continue at; 0 starts the body
-	n   int // parameter n, batch.tsk:6:18
-	k   int // parameter k, batch.tsk:6:21
-	sum int // local sum, batch.tsk:7:2
-	got int // local got, batch.tsk:8:6
+	pc  uint8 // resume point to continue at; 0 starts the body
+	n   int   // parameter n, batch.tsk:6:18
+	k   int   // parameter k, batch.tsk:6:21
+	sum int   // local sum, batch.tsk:7:2
+	got int   // local got, batch.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -82,7 +82,7 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, batch.tsk:21:13
 	k  int            // parameter k, batch.tsk:21:16
 	c  *tskrt.Tasklet // local c, batch.tsk:22:2

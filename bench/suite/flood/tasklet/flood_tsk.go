@@ -18,10 +18,10 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  int // resume point to continue at; 0 starts the body
-	n   int // parameter n, flood.tsk:6:18
-	sum int // local sum, flood.tsk:7:2
-	i   int // local i, flood.tsk:8:6
+	pc  uint8 // resume point to continue at; 0 starts the body
+	n   int   // parameter n, flood.tsk:6:18
+	sum int   // local sum, flood.tsk:7:2
+	i   int   // local i, flood.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -76,7 +76,7 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, flood.tsk:16:13
 	c  *tskrt.Tasklet // local c, flood.tsk:17:2
 	i  int            // local i, flood.tsk:18:6

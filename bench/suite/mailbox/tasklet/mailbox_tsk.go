@@ -18,10 +18,10 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  int // resume point to continue at; 0 starts the body
-	n   int // parameter n, mailbox.tsk:6:18
-	sum int // local sum, mailbox.tsk:7:2
-	i   int // local i, mailbox.tsk:8:6
+	pc  uint8 // resume point to continue at; 0 starts the body
+	n   int   // parameter n, mailbox.tsk:6:18
+	sum int   // local sum, mailbox.tsk:7:2
+	i   int   // local i, mailbox.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -78,7 +78,7 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc int            // resume point to continue at; 0 starts the body
+	pc uint8          // resume point to continue at; 0 starts the body
 	n  int            // parameter n, mailbox.tsk:18:13
 	c  *tskrt.Tasklet // local c, mailbox.tsk:19:2
 	i  int            // local i, mailbox.tsk:21:6

@@ -18,7 +18,7 @@ func Waiter(out []int, i int) tskrt.Frame {
 
 // waiterFrame is the state of tasklet Waiter between resumes.
 type waiterFrame struct {
-	pc  int   // resume point to continue at; 0 starts the body
+	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, park.tsk:6:16
 	i   int   // parameter i, park.tsk:6:27
 }
@@ -60,7 +60,7 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  int              // resume point to continue at; 0 starts the body
+	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, park.tsk:13:13
 	out []int            // local out, park.tsk:14:2
 	ts  []*tskrt.Tasklet // local ts, park.tsk:15:2

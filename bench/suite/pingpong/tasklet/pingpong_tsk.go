@@ -18,7 +18,7 @@ func Ponger(ch *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	ch   *tskrt.Channel[int] // parameter ch, pingpong.tsk:6:16
 	n    int                 // parameter n, pingpong.tsk:6:33
 	i    int                 // local i, pingpong.tsk:7:6
@@ -86,7 +86,7 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc   int                 // resume point to continue at; 0 starts the body
+	pc   uint8               // resume point to continue at; 0 starts the body
 	n    int                 // parameter n, pingpong.tsk:14:13
 	ch   *tskrt.Channel[int] // local ch, pingpong.tsk:15:2
 	p    *tskrt.Tasklet      // local p, pingpong.tsk:16:2

@@ -40,7 +40,7 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  int              // resume point to continue at; 0 starts the body
+	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, spawn.tsk:11:13
 	out []int            // local out, spawn.tsk:12:2
 	xs  []*tskrt.Tasklet // ranged slice

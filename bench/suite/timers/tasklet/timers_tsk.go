@@ -19,7 +19,7 @@ func Sleeper(out []int, i, k int) tskrt.Frame {
 
 // sleeperFrame is the state of tasklet Sleeper between resumes.
 type sleeperFrame struct {
-	pc  int   // resume point to continue at; 0 starts the body
+	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, timers.tsk:9:17
 	i   int   // parameter i, timers.tsk:9:28
 	k   int   // parameter k, timers.tsk:9:31
@@ -76,7 +76,7 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  int              // resume point to continue at; 0 starts the body
+	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, timers.tsk:18:13
 	k   int              // parameter k, timers.tsk:18:16
 	out []int            // local out, timers.tsk:19:2

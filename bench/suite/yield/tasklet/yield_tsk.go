@@ -18,7 +18,7 @@ func Yielder(out []int, i, k int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc  int   // resume point to continue at; 0 starts the body
+	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, yield.tsk:6:17
 	i   int   // parameter i, yield.tsk:6:28
 	k   int   // parameter k, yield.tsk:6:31
@@ -71,7 +71,7 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  int              // resume point to continue at; 0 starts the body
+	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, yield.tsk:14:13
 	k   int              // parameter k, yield.tsk:14:16
 	out []int            // local out, yield.tsk:15:2
