@@ -263,43 +263,53 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
 		skip = outsideEvery - 1
-		d.cur = nil
-		d.fronts = 0 // (endRun, for the last run of the round)
+		var done bool
+		if n, code, done = d.between(); done {
+			return code, true
+		}
 		if d.quitting {
-			// Quit was called outside a run (by a Do callback), and nothing has run since.
-			d.quitting = false
-			return d.code, true
+			skip = 0 // a Do callback quit: the next boundary is a full one, and quits
 		}
-		q.shrink()
-		if d.hasPosts.Load() {
-			d.takePosts()
-			if d.quitting {
-				skip = 0 // the next boundary is a full one, and quits
-			}
-		}
-		if d.sigint.Load() {
-			d.sigint.Store(false)
-			return 130, true
-		}
-		if d.timers.len() > 0 {
-			d.fireTimers(d.nanos())
-		}
-		if q.len() > 0 {
-			if d.poller != nil {
-				d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
-			}
-			n = q.len()
-			continue
-		}
-		if d.live == 0 {
-			return 0, true
-		}
-		if !d.idle() {
-			d.reportDeadlock()
-			return 2, true
-		}
-		n = q.len() // (IO handlers may have readied tasklets while idle waited)
 	}
+}
+
+// between is the full boundary between two rounds: it fires due timers, takes posts, SIGINT and
+// IO readiness, shrinks a large run queue, and waits when nothing is runnable. It returns the
+// length of the next round, or done with the exit code when the program is over.
+func (d *Dispatcher) between() (n, code int, done bool) {
+	d.cur = nil
+	d.fronts = 0 // (endRun, for the last run of the round)
+	if d.quitting {
+		// Quit was called outside a run (by a Do callback), and nothing has run since.
+		d.quitting = false
+		return 0, d.code, true
+	}
+	q := &d.runq
+	q.shrink()
+	if d.hasPosts.Load() {
+		d.takePosts()
+	}
+	if d.sigint.Load() {
+		d.sigint.Store(false)
+		return 0, 130, true
+	}
+	if d.timers.len() > 0 {
+		d.fireTimers(d.nanos())
+	}
+	if q.len() > 0 {
+		if d.poller != nil {
+			d.pollIO() // sockets ready meanwhile (io.go): IO is not starved by a busy run queue
+		}
+		return q.len(), 0, false
+	}
+	if d.live == 0 {
+		return 0, 0, true
+	}
+	if !d.idle() {
+		d.reportDeadlock()
+		return 0, 2, true
+	}
+	return q.len(), 0, false // (IO handlers may have readied tasklets while idle waited)
 }
 
 // outsideEvery is how many rounds may pass, while no timer is pending, between two looks at
