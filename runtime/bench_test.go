@@ -465,7 +465,7 @@ func BenchmarkTimerHeap(b *testing.B) {
 	ts := make([]Tasklet, pending+1)
 	for i := range pending {
 		ts[i].tidx = -1
-		h.add(&ts[i], int64(i*7919%4096)*int64(time.Millisecond))
+		h.add(&ts[i], int64(i*7919%4096)*int64(time.Millisecond), 0)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	b.ReportAllocs()
@@ -474,7 +474,7 @@ func BenchmarkTimerHeap(b *testing.B) {
 		// Cancel a random pending timer and set it again.
 		t := &ts[r.IntN(pending)]
 		h.remove(t)
-		h.add(t, int64(i*7919%4096)*int64(time.Millisecond))
+		h.add(t, int64(i*7919%4096)*int64(time.Millisecond), 0)
 	}
 	b.ReportMetric(perOp(b, b.N), "cpu-ns/op")
 }

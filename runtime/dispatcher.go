@@ -523,7 +523,7 @@ func (t *Tasklet) setTimer(timeout time.Duration) {
 		}
 	}
 	if timed {
-		t.d.timers.add(t, when)
+		t.d.timers.add(t, when, now)
 	}
 }
 

@@ -77,18 +77,19 @@ func (e *timerEntry) less(o *timerEntry) bool {
 
 func (h *timerHeap) len() int { return h.n }
 
-// add sets t's timer to fire at when. t must have no timer.
-func (h *timerHeap) add(t *Tasklet, when int64) {
+// add sets t's timer to fire at when; now is the current time. t must have no timer.
+func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	h.seq++
 	h.n++
 	h.ops++
 	e := timerEntry{when: when, seq: h.seq, t: t}
 	b := when >> wheelShift
 	if len(h.near) == 0 && h.inWheel == 0 {
-		// Nothing before far: the wheel may start anywhere up to far's first bucket.
-		h.cur = b
+		// Nothing before far: the wheel may start anywhere up to far's first bucket. Make it
+		// cover the time from now (it may lag behind after a while without timers).
+		h.cur = now >> wheelShift
 		if len(h.far) > 0 {
-			h.cur = min(b, h.far[0].when>>wheelShift)
+			h.cur = min(h.cur, h.far[0].when>>wheelShift)
 		}
 	}
 	switch {
@@ -161,12 +162,24 @@ func (h *timerHeap) remove(t *Tasklet) {
 	}
 }
 
-// peek returns the time of the earliest timer; ok is false when there is none.
+// peek returns the time of the earliest timer; ok is false when there is none. It moves
+// nothing: the wheel keeps covering the time ahead even when the next timer is far away.
 func (h *timerHeap) peek() (when int64, ok bool) {
-	if len(h.near) == 0 && !h.pour(1<<62) {
-		return 0, false
+	if len(h.near) > 0 {
+		return h.near[0].when, true
 	}
-	return h.near[0].when, true
+	if len(h.far) > 0 {
+		when, ok = h.far[0].when, true
+	}
+	if b, inWheel := h.nextBucket(); inWheel && (!ok || b <= when>>wheelShift) {
+		k := &h.wheel[b&wheelMask]
+		for i := range k.n { // a bucket holds the timers of 524 µs: few, when the dispatcher idles
+			if e := &k.chunks[i/chunkLen][i%chunkLen]; !ok || e.when < when {
+				when, ok = e.when, true
+			}
+		}
+	}
+	return when, ok
 }
 
 // popDue removes and returns the earliest timer's tasklet if it is due at now.
@@ -197,7 +210,7 @@ func (h *timerHeap) pour(limit int64) bool {
 		}
 	}
 	if !ok || b > limit {
-		if limit < 1<<62 && limit >= h.cur {
+		if limit >= h.cur {
 			h.cur = limit + 1
 		}
 		return false

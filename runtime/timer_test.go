@@ -46,7 +46,7 @@ func testTimerHeap(t *testing.T, seed uint64) {
 			if r.IntN(50) == 0 {
 				when = now + int64(r.IntN(1000))*int64(time.Second) // far beyond the wheel
 			}
-			h.add(tk, when)
+			h.add(tk, when, now)
 			seq++
 			live = append(live, ref{when, seq, tk})
 		case op < 14: // cancel a random one
@@ -109,23 +109,26 @@ func (h *timerHeap) peekOK() bool { _, ok := h.peek(); return ok }
 func TestTimerSameInstantOrder(t *testing.T) {
 	var h timerHeap
 	when := int64(5 * time.Second)
-	h.add(&Tasklet{tidx: -1}, 0) // the wheel starts at 0
+	h.add(&Tasklet{tidx: -1}, 0, 0) // the wheel starts at 0
 	a, b, c := &Tasklet{tidx: -1}, &Tasklet{tidx: -1}, &Tasklet{tidx: -1}
-	h.add(a, when)
+	h.add(a, when, 0)
 	if a.tidx < locFar || a.tidx >= locWheel {
 		t.Fatalf("a timer 5s ahead is not in far: %d", a.tidx)
 	}
 	if h.popDue(0) == nil || h.popDue(when-int64(100*time.Millisecond)) != nil {
 		t.Fatal("wrong timers due")
 	}
-	h.add(b, when)
+	h.add(b, when, when-int64(100*time.Millisecond))
 	if b.tidx < locWheel {
 		t.Fatalf("a timer 100ms ahead is not in the wheel: %d", b.tidx)
 	}
-	if w, ok := h.peek(); !ok || w != when { // pours when's bucket into near
+	if w, ok := h.peek(); !ok || w != when {
 		t.Fatalf("peek %d", w)
 	}
-	h.add(c, when)
+	if h.popDue(when-1) != nil { // pours when's bucket into near
+		t.Fatal("a timer fired early")
+	}
+	h.add(c, when, when-1)
 	if c.tidx >= locFar {
 		t.Fatalf("a timer of a poured bucket is not in near: %d", c.tidx)
 	}
@@ -148,7 +151,7 @@ func TestTimerHeapMemory(t *testing.T) {
 	wave := func(k int) {
 		for i := range ts[:k] {
 			ts[i].tidx = -1
-			h.add(&ts[i], now+int64(1+i%50)*int64(time.Millisecond))
+			h.add(&ts[i], now+int64(1+i%50)*int64(time.Millisecond), now)
 		}
 		for h.popDue(now+int64(60*time.Millisecond)) != nil {
 		}
@@ -163,5 +166,30 @@ func TestTimerHeapMemory(t *testing.T) {
 	}
 	if cap(h.near) > trimMin || cap(h.far) > trimMin || len(h.pool) > 100 {
 		t.Fatalf("after the waves stopped: near cap %d, far cap %d, %d chunks pooled", cap(h.near), cap(h.far), len(h.pool))
+	}
+}
+
+// Looking at a far timer (as an idle dispatcher does) does not move the wheel: the short
+// timers set afterwards still go into the wheel, not into a heap.
+func TestTimerPeekKeepsWheel(t *testing.T) {
+	var h timerHeap
+	h.add(&Tasklet{tidx: -1}, 0, 0)
+	if h.popDue(0) == nil {
+		t.Fatal("the timer at 0 did not fire")
+	}
+	h.add(&Tasklet{tidx: -1}, int64(time.Hour), 0)
+	if w, ok := h.peek(); !ok || w != int64(time.Hour) {
+		t.Fatalf("peek %d %v", w, ok)
+	}
+	short := &Tasklet{tidx: -1}
+	h.add(short, int64(10*time.Millisecond), 0)
+	if short.tidx < locWheel {
+		t.Fatalf("a 10ms timer after a peek at 1h is not in the wheel: %d", short.tidx)
+	}
+	if w, _ := h.peek(); w != int64(10*time.Millisecond) {
+		t.Fatalf("peek %d", w)
+	}
+	if err := h.check(); err != nil {
+		t.Fatal(err)
 	}
 }
