@@ -98,6 +98,7 @@ type lowerer struct {
 	hasErr     bool        // the tasklet returns an error (alone or last)
 	nresults   int
 	hasDefer   bool
+	shareOps   bool // awaits of several operation types share one field of type any
 	iterStop   bool // a suspending range over a function iterator keeps stop on the deferred calls
 	// staticDefers are the defer statements kept in frame fields (see
 	// defer.go), in source order; nil when the frame keeps a []func().

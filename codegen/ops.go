@@ -226,14 +226,36 @@ func (l *lowerer) op(s grammar.Stmt) {
 			return
 		}
 		opType := l.opType(ts[0])
-		op := l.scratchVar("op", opType, "the awaited operation")
-		l.code(append(l.refs(s.Op), op), []*variable{op}, func(w *fnWriter) {
-			w.at(s.Pos)
-			w.printf("%s = %s\n", l.vexpr(op), l.expr(s.Op))
-		})
-		l.suspend(s.Pos, "await", append(l.refs(s.Timeout), op), func() string {
-			return fmt.Sprintf("%s.Start(%s, %s)", l.vexpr(op), t, l.timeoutExpr(s.Timeout))
-		})
+		var op *variable
+		result := func() string { return fmt.Sprintf("%s.Result(%s)", l.vexpr(op), t) }
+		if l.shareOps {
+			// One field of type any holds the operation of every await
+			// (each lives only across its own suspension point); it is
+			// started through a typed local and asserted back for its
+			// result.
+			op = l.scratchVar("op", types.Universe.Lookup("any").Type(), "the awaited operation (of any await: each lives only across its own suspension point)")
+			started := l.synth("op", opType, "the operation being started")
+			l.code(l.refs(s.Op), []*variable{started, op}, func(w *fnWriter) {
+				w.at(s.Pos)
+				w.printf("%s = %s\n", l.vexpr(started), l.expr(s.Op))
+				w.printf("%s = %s\n", l.vexpr(op), l.vexpr(started))
+			})
+			l.suspend(s.Pos, "await", append(l.refs(s.Timeout), started), func() string {
+				return fmt.Sprintf("%s.Start(%s, %s)", l.vexpr(started), t, l.timeoutExpr(s.Timeout))
+			})
+			result = func() string {
+				return fmt.Sprintf("%s.(%s).Result(%s)", l.vexpr(op), l.typeString(opType), t)
+			}
+		} else {
+			op = l.scratchVar("op", opType, "the awaited operation")
+			l.code(append(l.refs(s.Op), op), []*variable{op}, func(w *fnWriter) {
+				w.at(s.Pos)
+				w.printf("%s = %s\n", l.vexpr(op), l.expr(s.Op))
+			})
+			l.suspend(s.Pos, "await", append(l.refs(s.Timeout), op), func() string {
+				return fmt.Sprintf("%s.Start(%s, %s)", l.vexpr(op), t, l.timeoutExpr(s.Timeout))
+			})
+		}
 		defs, uses := l.resultDefs(s.Result)
 		l.code(append(uses, op), append(defs, op), func(w *fnWriter) {
 			w.gen()
@@ -241,7 +263,7 @@ func (l *lowerer) op(s grammar.Stmt) {
 				l.newCells(w, defs...)
 			}
 			lhs := l.lhs(s.Result)
-			res := fmt.Sprintf("%s.Result(%s)", l.vexpr(op), t)
+			res := result()
 			tv, terr := l.fresh("v"), l.fresh("err")
 			switch len(lhs) {
 			case 0:

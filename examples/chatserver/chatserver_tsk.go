@@ -377,16 +377,15 @@ func Session(c *tskrt.Conn, room *tskrt.Tasklet) tskrt.Frame {
 
 // sessionFrame is the state of tasklet Session between resumes.
 type sessionFrame struct {
-	pc         uint8              // resume point to continue at; 0 starts the body
-	deferred   uint8              // bit k: the call of defer statement k is armed
-	c          *tskrt.Conn        // parameter c, chatserver.tsk:90:17
-	room       *tskrt.Tasklet     // parameter room, chatserver.tsk:90:32
-	s          *tskrt.Stream      // local s, chatserver.tsk:91:2
-	name       string             // local name, chatserver.tsk:103:2
-	w          *tskrt.Tasklet     // local w, chatserver.tsk:109:2
-	op         tskrt.Op[struct{}] // the awaited operation
-	op1        tskrt.Op[[]byte]   // the awaited operation
-	defer0Recv *tskrt.Stream      // the receiver of the deferred Close, chatserver.tsk:92:2
+	pc         uint8          // resume point to continue at; 0 starts the body
+	deferred   uint8          // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn    // parameter c, chatserver.tsk:90:17
+	room       *tskrt.Tasklet // parameter room, chatserver.tsk:90:32
+	s          *tskrt.Stream  // local s, chatserver.tsk:91:2
+	name       string         // local name, chatserver.tsk:103:2
+	w          *tskrt.Tasklet // local w, chatserver.tsk:109:2
+	op         any            // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Stream  // the receiver of the deferred Close, chatserver.tsk:92:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -403,6 +402,11 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		err1   error
 		text   string
 		names  []string
+		op1    tskrt.Op[struct{}]
+		op2    tskrt.Op[[]byte]
+		op3    tskrt.Op[struct{}]
+		op4    tskrt.Op[struct{}]
+		op5    tskrt.Op[[]byte]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -444,16 +448,17 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line chatserver.tsk:94:2
 	f.s.WriteString("name?\n")
 //line chatserver.tsk:95:2
-	f.op = f.s.Flush()
-//line chatserver_tsk.go:449
+	op1 = f.s.Flush()
+	f.op = op1
+//line chatserver_tsk.go:454
 	f.pc = 1 // resume point 1: await at chatserver.tsk:95:2
 //line chatserver.tsk:95:2
-	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:453
+	if !op1.Start(t, (10 * time.Second)) {
+//line chatserver_tsk.go:458
 		return tskrt.Suspended
 	}
 resume1:
-	_, err = f.op.Result(t)
+	_, err = f.op.(tskrt.Op[struct{}]).Result(t)
 	f.op = nil
 //line chatserver.tsk:96:2
 	if err != nil {
@@ -461,17 +466,18 @@ resume1:
 		return f.ret(t)
 	}
 //line chatserver.tsk:99:2
-	f.op1 = f.s.ReadLine()
-//line chatserver_tsk.go:466
+	op2 = f.s.ReadLine()
+	f.op = op2
+//line chatserver_tsk.go:472
 	f.pc = 2 // resume point 2: await at chatserver.tsk:99:2
 //line chatserver.tsk:99:2
-	if !f.op1.Start(t, (1 * time.Minute)) {
-//line chatserver_tsk.go:470
+	if !op2.Start(t, (1 * time.Minute)) {
+//line chatserver_tsk.go:476
 		return tskrt.Suspended
 	}
 resume2:
-	line, err = f.op1.Result(t)
-	f.op1 = nil
+	line, err = f.op.(tskrt.Op[[]byte]).Result(t)
+	f.op = nil
 //line chatserver.tsk:100:2
 	if err != nil {
 //line chatserver.tsk:101:3
@@ -481,18 +487,19 @@ resume2:
 	f.name = strings.TrimSpace(string(line))
 //line chatserver.tsk:104:2
 	if !(f.name == "" || strings.ContainsAny(f.name, " :*")) {
-//line chatserver_tsk.go:485
+//line chatserver_tsk.go:491
 		goto endif2
 	}
 //line chatserver.tsk:105:3
 	f.s.WriteString("* bad name\n")
 //line chatserver.tsk:106:3
-	f.op = f.s.Flush()
-//line chatserver_tsk.go:492
+	op3 = f.s.Flush()
+	f.op = op3
+//line chatserver_tsk.go:499
 	f.pc = 3 // resume point 3: await at chatserver.tsk:106:3
 //line chatserver.tsk:106:3
-	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:496
+	if !op3.Start(t, (10 * time.Second)) {
+//line chatserver_tsk.go:503
 		f.c = nil    // dead from here on
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
@@ -500,22 +507,22 @@ resume2:
 		return tskrt.Suspended
 	}
 resume3:
-	if _, err4 := f.op.Result(t); err4 != nil {
+	if _, err4 := f.op.(tskrt.Op[struct{}]).Result(t); err4 != nil {
 		f.op = nil
 		return f.fail(t, err4)
 	}
 	f.op = nil
 //line chatserver.tsk:107:3
 	return f.ret(t)
-//line chatserver_tsk.go:511
+//line chatserver_tsk.go:518
 endif2:
 //line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
-//line chatserver_tsk.go:515
+//line chatserver_tsk.go:522
 	f.pc = 4 // resume point 4: call at chatserver.tsk:110:2
 //line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
-//line chatserver_tsk.go:519
+//line chatserver_tsk.go:526
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -528,13 +535,13 @@ resume4:
 	taken = !joined
 //line chatserver.tsk:111:2
 	if !(taken) {
-//line chatserver_tsk.go:532
+//line chatserver_tsk.go:539
 		goto endif4
 	}
 	f.pc = 5 // resume point 5: kill at chatserver.tsk:112:3
 //line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
-//line chatserver_tsk.go:538
+//line chatserver_tsk.go:545
 		f.room = nil // dead from here on
 		f.name = ""  // dead from here on
 		f.w = nil    // dead from here on
@@ -547,45 +554,47 @@ resume5:
 //line chatserver.tsk:113:3
 	f.s.WriteString("* name taken\n")
 //line chatserver.tsk:114:3
-	f.op = f.s.Flush()
-//line chatserver_tsk.go:552
+	op4 = f.s.Flush()
+	f.op = op4
+//line chatserver_tsk.go:560
 	f.pc = 6 // resume point 6: await at chatserver.tsk:114:3
 //line chatserver.tsk:114:3
-	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:556
+	if !op4.Start(t, (10 * time.Second)) {
+//line chatserver_tsk.go:564
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume6:
-	if _, err5 := f.op.Result(t); err5 != nil {
+	if _, err5 := f.op.(tskrt.Op[struct{}]).Result(t); err5 != nil {
 		f.op = nil
 		return f.fail(t, err5)
 	}
 	f.op = nil
 //line chatserver.tsk:115:3
 	return f.ret(t)
-//line chatserver_tsk.go:568
+//line chatserver_tsk.go:576
 endif4:
 	f.pc = 7 // resume point 7: send at chatserver.tsk:117:2
 //line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
-//line chatserver_tsk.go:573
+//line chatserver_tsk.go:581
 		return tskrt.Suspended
 	}
 resume7:
 for5:
 //line chatserver.tsk:119:3
-	f.op1 = f.s.ReadLine()
-//line chatserver_tsk.go:580
+	op5 = f.s.ReadLine()
+	f.op = op5
+//line chatserver_tsk.go:589
 	f.pc = 8 // resume point 8: await at chatserver.tsk:119:3
 //line chatserver.tsk:119:3
-	if !f.op1.Start(t, (10 * time.Minute)) {
-//line chatserver_tsk.go:584
+	if !op5.Start(t, (10 * time.Minute)) {
+//line chatserver_tsk.go:593
 		return tskrt.Suspended
 	}
 resume8:
-	line1, err1 = f.op1.Result(t)
-	f.op1 = nil
+	line1, err1 = f.op.(tskrt.Op[[]byte]).Result(t)
+	f.op = nil
 //line chatserver.tsk:120:3
 	if err1 != nil {
 //line chatserver.tsk:121:4
@@ -600,13 +609,13 @@ resume8:
 	}
 //line chatserver.tsk:127:3
 	if text != "/who" {
-//line chatserver_tsk.go:604
+//line chatserver_tsk.go:613
 		goto endif9
 	}
 	f.pc = 9 // resume point 9: call at chatserver.tsk:128:4
 //line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
-//line chatserver_tsk.go:610
+//line chatserver_tsk.go:619
 		return tskrt.Suspended
 	}
 resume9:
@@ -617,18 +626,18 @@ resume9:
 	f.pc = 10 // resume point 10: send at chatserver.tsk:129:4
 //line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
-//line chatserver_tsk.go:621
+//line chatserver_tsk.go:630
 		return tskrt.Suspended
 	}
 resume10:
 //line chatserver.tsk:130:4
 	goto continue6
-//line chatserver_tsk.go:627
+//line chatserver_tsk.go:636
 endif9:
 	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
 //line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: text}) {
-//line chatserver_tsk.go:632
+//line chatserver_tsk.go:641
 		return tskrt.Suspended
 	}
 resume11:
@@ -638,7 +647,7 @@ break7:
 	f.pc = 12 // resume point 12: send at chatserver.tsk:134:2
 //line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
-//line chatserver_tsk.go:642
+//line chatserver_tsk.go:651
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
@@ -648,7 +657,7 @@ resume12:
 	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
-//line chatserver_tsk.go:652
+//line chatserver_tsk.go:661
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -700,11 +709,10 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   uint8                     // resume point to continue at; 0 starts the body
-	ln   *tskrt.Listener           // local ln, chatserver.tsk:141:2
-	room *tskrt.Tasklet            // local room, chatserver.tsk:147:2
-	op   tskrt.Op[*tskrt.Listener] // the awaited operation
-	op1  tskrt.Op[*tskrt.Conn]     // the awaited operation
+	pc   uint8           // resume point to continue at; 0 starts the body
+	ln   *tskrt.Listener // local ln, chatserver.tsk:141:2
+	room *tskrt.Tasklet  // local room, chatserver.tsk:147:2
+	op   any             // the awaited operation (of any await: each lives only across its own suspension point)
 }
 
 // Name returns the declared name of the tasklet.
@@ -717,6 +725,8 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		err  error
 		c    *tskrt.Conn
 		err1 error
+		op1  tskrt.Op[*tskrt.Listener]
+		op2  tskrt.Op[*tskrt.Conn]
 	)
 	switch f.pc {
 	case 1:
@@ -731,16 +741,17 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line chatserver.tsk:140:2
 	flag.Parse()
 //line chatserver.tsk:141:2
-	f.op = tskrt.Listen("tcp", *addr)
-//line chatserver_tsk.go:736
+	op1 = tskrt.Listen("tcp", *addr)
+	f.op = op1
+//line chatserver_tsk.go:747
 	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
 //line chatserver.tsk:141:2
-	if !f.op.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:740
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line chatserver_tsk.go:751
 		return tskrt.Suspended
 	}
 resume1:
-	f.ln, err = f.op.Result(t)
+	f.ln, err = f.op.(tskrt.Op[*tskrt.Listener]).Result(t)
 	f.op = nil
 //line chatserver.tsk:142:2
 	if err != nil {
@@ -753,32 +764,33 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-//line chatserver_tsk.go:757
+//line chatserver_tsk.go:768
 for1:
 //line chatserver.tsk:149:3
-	f.op1 = f.ln.Accept()
-//line chatserver_tsk.go:761
+	op2 = f.ln.Accept()
+	f.op = op2
+//line chatserver_tsk.go:773
 	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
 //line chatserver.tsk:149:3
-	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:765
+	if !op2.Start(t, tskrt.NoTimeout) {
+//line chatserver_tsk.go:777
 		return tskrt.Suspended
 	}
 resume2:
-	c, err1 = f.op1.Result(t)
-	f.op1 = nil
+	c, err1 = f.op.(tskrt.Op[*tskrt.Conn]).Result(t)
+	f.op = nil
 //line chatserver.tsk:150:3
 	if err1 == nil {
-//line chatserver_tsk.go:773
+//line chatserver_tsk.go:785
 		goto endif5
 	}
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
-//line chatserver_tsk.go:778
+//line chatserver_tsk.go:790
 	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line chatserver_tsk.go:782
+//line chatserver_tsk.go:794
 		return tskrt.Suspended
 	}
 resume3:
@@ -787,11 +799,11 @@ resume3:
 	}
 //line chatserver.tsk:153:4
 	goto continue2
-//line chatserver_tsk.go:791
+//line chatserver_tsk.go:803
 endif5:
 //line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
-//line chatserver_tsk.go:795
+//line chatserver_tsk.go:807
 continue2:
 	goto for1
 }

@@ -25,14 +25,13 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc         uint8                     // resume point to continue at; 0 starts the body
-	deferred   uint8                     // bit k: the call of defer statement k is armed
-	addr       string                    // parameter addr, echo.tsk:23:15
-	loops      int                       // parameter loops, echo.tsk:23:28
-	ln         *tskrt.Listener           // local ln, echo.tsk:24:2
-	op         tskrt.Op[*tskrt.Listener] // the awaited operation
-	op1        tskrt.Op[*tskrt.Conn]     // the awaited operation
-	defer0Recv *tskrt.Listener           // the receiver of the deferred Close, echo.tsk:28:2
+	pc         uint8           // resume point to continue at; 0 starts the body
+	deferred   uint8           // bit k: the call of defer statement k is armed
+	addr       string          // parameter addr, echo.tsk:23:15
+	loops      int             // parameter loops, echo.tsk:23:28
+	ln         *tskrt.Listener // local ln, echo.tsk:24:2
+	op         any             // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Listener // the receiver of the deferred Close, echo.tsk:28:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -44,6 +43,8 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		err  error
 		c    *tskrt.Conn
 		err1 error
+		op1  tskrt.Op[*tskrt.Listener]
+		op2  tskrt.Op[*tskrt.Conn]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -56,17 +57,18 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		goto resume3
 	}
 //line echo.tsk:24:2
-	f.op = listen(f.addr, f.loops != 1)
-//line echo_tsk.go:61
+	op1 = listen(f.addr, f.loops != 1)
+	f.op = op1
+//line echo_tsk.go:63
 	f.pc = 1 // resume point 1: await at echo.tsk:24:2
 //line echo.tsk:24:2
-	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:65
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line echo_tsk.go:67
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-	f.ln, err = f.op.Result(t)
+	f.ln, err = f.op.(tskrt.Op[*tskrt.Listener]).Result(t)
 	f.op = nil
 //line echo.tsk:25:2
 	if err != nil {
@@ -80,32 +82,33 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line echo.tsk:30:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line echo_tsk.go:84
+//line echo_tsk.go:86
 for1:
 //line echo.tsk:32:3
-	f.op1 = f.ln.Accept()
-//line echo_tsk.go:88
+	op2 = f.ln.Accept()
+	f.op = op2
+//line echo_tsk.go:91
 	f.pc = 2 // resume point 2: await at echo.tsk:32:3
 //line echo.tsk:32:3
-	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:92
+	if !op2.Start(t, tskrt.NoTimeout) {
+//line echo_tsk.go:95
 		return tskrt.Suspended
 	}
 resume2:
-	c, err1 = f.op1.Result(t)
-	f.op1 = nil
+	c, err1 = f.op.(tskrt.Op[*tskrt.Conn]).Result(t)
+	f.op = nil
 //line echo.tsk:33:3
 	if err1 == nil {
-//line echo_tsk.go:100
+//line echo_tsk.go:103
 		goto endif5
 	}
 //line echo.tsk:34:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
-//line echo_tsk.go:105
+//line echo_tsk.go:108
 	f.pc = 3 // resume point 3: sleep at echo.tsk:35:4
 //line echo.tsk:35:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line echo_tsk.go:109
+//line echo_tsk.go:112
 		return tskrt.Suspended
 	}
 resume3:
@@ -114,11 +117,11 @@ resume3:
 	}
 //line echo.tsk:36:4
 	goto continue2
-//line echo_tsk.go:118
+//line echo_tsk.go:121
 endif5:
 //line echo.tsk:38:3
 	t.Spawn(Echo(c), tskrt.Options{})
-//line echo_tsk.go:122
+//line echo_tsk.go:125
 continue2:
 	goto for1
 }
@@ -166,13 +169,12 @@ func Echo(c *tskrt.Conn) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc         uint8            // resume point to continue at; 0 starts the body
-	deferred   uint8            // bit k: the call of defer statement k is armed
-	c          *tskrt.Conn      // parameter c, echo.tsk:43:14
-	s          *tskrt.Stream    // local s, echo.tsk:44:2
-	op         tskrt.Op[[]byte] // the awaited operation
-	op1        tskrt.Op[int]    // the awaited operation
-	defer0Recv *tskrt.Stream    // the receiver of the deferred Close, echo.tsk:45:2
+	pc         uint8         // resume point to continue at; 0 starts the body
+	deferred   uint8         // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn   // parameter c, echo.tsk:43:14
+	s          *tskrt.Stream // local s, echo.tsk:44:2
+	op         any           // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Stream // the receiver of the deferred Close, echo.tsk:45:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -183,6 +185,8 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	var (
 		data []byte
 		err  error
+		op1  tskrt.Op[[]byte]
+		op2  tskrt.Op[int]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -197,19 +201,20 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:45:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line echo_tsk.go:201
+//line echo_tsk.go:205
 for1:
 //line echo.tsk:47:3
-	f.op = f.s.ReadSome()
-//line echo_tsk.go:205
+	op1 = f.s.ReadSome()
+	f.op = op1
+//line echo_tsk.go:210
 	f.pc = 1 // resume point 1: await at echo.tsk:47:3
 //line echo.tsk:47:3
-	if !f.op.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:209
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line echo_tsk.go:214
 		return tskrt.Suspended
 	}
 resume1:
-	data, err = f.op.Result(t)
+	data, err = f.op.(tskrt.Op[[]byte]).Result(t)
 	f.op = nil
 //line echo.tsk:48:3
 	if err != nil {
@@ -217,23 +222,24 @@ resume1:
 		return f.ret(t)
 	}
 //line echo.tsk:51:3
-	f.op1 = f.c.Write(data)
-//line echo_tsk.go:222
+	op2 = f.c.Write(data)
+	f.op = op2
+//line echo_tsk.go:228
 	f.pc = 2 // resume point 2: await at echo.tsk:51:3
 //line echo.tsk:51:3
-	if !f.op1.Start(t, (10 * time.Second)) {
-//line echo_tsk.go:226
+	if !op2.Start(t, (10 * time.Second)) {
+//line echo_tsk.go:232
 		return tskrt.Suspended
 	}
 resume2:
-	_, err = f.op1.Result(t)
-	f.op1 = nil
+	_, err = f.op.(tskrt.Op[int]).Result(t)
+	f.op = nil
 //line echo.tsk:52:3
 	if err != nil {
 //line echo.tsk:53:4
 		return f.ret(t)
 	}
-//line echo_tsk.go:237
+//line echo_tsk.go:243
 	goto for1
 }
 
@@ -277,18 +283,16 @@ func Client(addr string, words []string) tskrt.Frame {
 
 // clientFrame is the state of tasklet Client between resumes.
 type clientFrame struct {
-	pc         uint8                 // resume point to continue at; 0 starts the body
-	deferred   uint8                 // bit k: the call of defer statement k is armed
-	addr       string                // parameter addr, echo.tsk:59:16
-	words      []string              // parameter words, echo.tsk:59:29
-	c          *tskrt.Conn           // local c, echo.tsk:60:2
-	s          *tskrt.Stream         // local s, echo.tsk:64:2
-	op         tskrt.Op[*tskrt.Conn] // the awaited operation
-	xs         []string              // ranged slice
-	i          int                   // range index
-	op1        tskrt.Op[struct{}]    // the awaited operation
-	op2        tskrt.Op[[]byte]      // the awaited operation
-	defer0Recv *tskrt.Stream         // the receiver of the deferred Close, echo.tsk:65:2
+	pc         uint8         // resume point to continue at; 0 starts the body
+	deferred   uint8         // bit k: the call of defer statement k is armed
+	addr       string        // parameter addr, echo.tsk:59:16
+	words      []string      // parameter words, echo.tsk:59:29
+	c          *tskrt.Conn   // local c, echo.tsk:60:2
+	s          *tskrt.Stream // local s, echo.tsk:64:2
+	op         any           // the awaited operation (of any await: each lives only across its own suspension point)
+	xs         []string      // ranged slice
+	i          int           // range index
+	defer0Recv *tskrt.Stream // the receiver of the deferred Close, echo.tsk:65:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -301,6 +305,10 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		w    string
 		line []byte
 		err1 error
+		op1  tskrt.Op[*tskrt.Conn]
+		op2  tskrt.Op[struct{}]
+		op3  tskrt.Op[[]byte]
+		op4  tskrt.Op[[]byte]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -315,17 +323,18 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		goto resume4
 	}
 //line echo.tsk:60:2
-	f.op = tskrt.Dial("tcp", f.addr)
-//line echo_tsk.go:320
+	op1 = tskrt.Dial("tcp", f.addr)
+	f.op = op1
+//line echo_tsk.go:329
 	f.pc = 1 // resume point 1: await at echo.tsk:60:2
 //line echo.tsk:60:2
-	if !f.op.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:324
+	if !op1.Start(t, (5 * time.Second)) {
+//line echo_tsk.go:333
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-	f.c, err = f.op.Result(t)
+	f.c, err = f.op.(tskrt.Op[*tskrt.Conn]).Result(t)
 	f.op = nil
 //line echo.tsk:61:2
 	if err != nil {
@@ -339,7 +348,7 @@ resume1:
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line echo.tsk:66:2
 	f.xs, f.i = f.words, 0
-//line echo_tsk.go:343
+//line echo_tsk.go:352
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
@@ -348,35 +357,37 @@ range1:
 //line echo.tsk:67:3
 	f.s.WriteString(w + "\n")
 //line echo.tsk:68:3
-	f.op1 = f.s.Flush()
-//line echo_tsk.go:353
+	op2 = f.s.Flush()
+	f.op = op2
+//line echo_tsk.go:363
 	f.pc = 2 // resume point 2: await at echo.tsk:68:3
 //line echo.tsk:68:3
-	if !f.op1.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:357
+	if !op2.Start(t, (5 * time.Second)) {
+//line echo_tsk.go:367
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume2:
-	_, err = f.op1.Result(t)
-	f.op1 = nil
+	_, err = f.op.(tskrt.Op[struct{}]).Result(t)
+	f.op = nil
 //line echo.tsk:69:3
 	if err != nil {
 //line echo.tsk:70:4
 		return f.ret(t, err)
 	}
 //line echo.tsk:72:3
-	f.op2 = f.s.ReadLine()
-//line echo_tsk.go:371
+	op3 = f.s.ReadLine()
+	f.op = op3
+//line echo_tsk.go:382
 	f.pc = 3 // resume point 3: await at echo.tsk:72:3
 //line echo.tsk:72:3
-	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:375
+	if !op3.Start(t, (5 * time.Second)) {
+//line echo_tsk.go:386
 		return tskrt.Suspended
 	}
 resume3:
-	line, err1 = f.op2.Result(t)
-	f.op2 = nil
+	line, err1 = f.op.(tskrt.Op[[]byte]).Result(t)
+	f.op = nil
 //line echo.tsk:73:3
 	if err1 != nil {
 //line echo.tsk:74:4
@@ -384,19 +395,20 @@ resume3:
 	}
 //line echo.tsk:76:3
 	fmt.Println("echo:", string(line))
-//line echo_tsk.go:388
+//line echo_tsk.go:399
 	f.i++
 	goto range1
 break3:
 //line echo.tsk:78:2
 	f.c.CloseWrite()
 //line echo.tsk:79:2
-	f.op2 = f.s.ReadSome()
-//line echo_tsk.go:396
+	op4 = f.s.ReadSome()
+	f.op = op4
+//line echo_tsk.go:408
 	f.pc = 4 // resume point 4: await at echo.tsk:79:2
 //line echo.tsk:79:2
-	if !f.op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:400
+	if !op4.Start(t, (5 * time.Second)) {
+//line echo_tsk.go:412
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -404,8 +416,8 @@ break3:
 		return tskrt.Suspended
 	}
 resume4:
-	_, err = f.op2.Result(t)
-	f.op2 = nil
+	_, err = f.op.(tskrt.Op[[]byte]).Result(t)
+	f.op = nil
 //line echo.tsk:80:2
 	fmt.Println("server closed:", err)
 //line echo.tsk:81:2
@@ -490,13 +502,13 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	err = nil
 //line echo.tsk:91:2
 	if *connect == "" {
-//line echo_tsk.go:494
+//line echo_tsk.go:506
 		goto else1
 	}
 	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:92:3
 //line echo.tsk:92:3
 	if !t.Enter(Client(*connect, flag.Args())) {
-//line echo_tsk.go:500
+//line echo_tsk.go:512
 		return tskrt.Suspended
 	}
 resume1:
@@ -506,7 +518,7 @@ else1:
 	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:94:3
 //line echo.tsk:94:3
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line echo_tsk.go:510
+//line echo_tsk.go:522
 		return tskrt.Suspended
 	}
 resume2:

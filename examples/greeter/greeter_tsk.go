@@ -23,14 +23,13 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc         uint8                     // resume point to continue at; 0 starts the body
-	deferred   uint8                     // bit k: the call of defer statement k is armed
-	addr       string                    // parameter addr, greeter.tsk:20:15
-	loops      int                       // parameter loops, greeter.tsk:20:28
-	ln         *tskrt.Listener           // local ln, greeter.tsk:21:2
-	op         tskrt.Op[*tskrt.Listener] // the awaited operation
-	op1        tskrt.Op[*tskrt.Conn]     // the awaited operation
-	defer0Recv *tskrt.Listener           // the receiver of the deferred Close, greeter.tsk:25:2
+	pc         uint8           // resume point to continue at; 0 starts the body
+	deferred   uint8           // bit k: the call of defer statement k is armed
+	addr       string          // parameter addr, greeter.tsk:20:15
+	loops      int             // parameter loops, greeter.tsk:20:28
+	ln         *tskrt.Listener // local ln, greeter.tsk:21:2
+	op         any             // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Listener // the receiver of the deferred Close, greeter.tsk:25:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -42,6 +41,8 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		err  error
 		c    *tskrt.Conn
 		err1 error
+		op1  tskrt.Op[*tskrt.Listener]
+		op2  tskrt.Op[*tskrt.Conn]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -54,17 +55,18 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 		goto resume3
 	}
 //line greeter.tsk:21:2
-	f.op = listen(f.addr, f.loops != 1)
-//line greeter_tsk.go:59
+	op1 = listen(f.addr, f.loops != 1)
+	f.op = op1
+//line greeter_tsk.go:61
 	f.pc = 1 // resume point 1: await at greeter.tsk:21:2
 //line greeter.tsk:21:2
-	if !f.op.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:63
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line greeter_tsk.go:65
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-	f.ln, err = f.op.Result(t)
+	f.ln, err = f.op.(tskrt.Op[*tskrt.Listener]).Result(t)
 	f.op = nil
 //line greeter.tsk:22:2
 	if err != nil {
@@ -78,32 +80,33 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line greeter.tsk:27:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line greeter_tsk.go:82
+//line greeter_tsk.go:84
 for1:
 //line greeter.tsk:29:3
-	f.op1 = f.ln.Accept()
-//line greeter_tsk.go:86
+	op2 = f.ln.Accept()
+	f.op = op2
+//line greeter_tsk.go:89
 	f.pc = 2 // resume point 2: await at greeter.tsk:29:3
 //line greeter.tsk:29:3
-	if !f.op1.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:90
+	if !op2.Start(t, tskrt.NoTimeout) {
+//line greeter_tsk.go:93
 		return tskrt.Suspended
 	}
 resume2:
-	c, err1 = f.op1.Result(t)
-	f.op1 = nil
+	c, err1 = f.op.(tskrt.Op[*tskrt.Conn]).Result(t)
+	f.op = nil
 //line greeter.tsk:30:3
 	if err1 == nil {
-//line greeter_tsk.go:98
+//line greeter_tsk.go:101
 		goto endif5
 	}
 //line greeter.tsk:31:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
-//line greeter_tsk.go:103
+//line greeter_tsk.go:106
 	f.pc = 3 // resume point 3: sleep at greeter.tsk:32:4
 //line greeter.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line greeter_tsk.go:107
+//line greeter_tsk.go:110
 		return tskrt.Suspended
 	}
 resume3:
@@ -112,11 +115,11 @@ resume3:
 	}
 //line greeter.tsk:33:4
 	goto continue2
-//line greeter_tsk.go:116
+//line greeter_tsk.go:119
 endif5:
 //line greeter.tsk:35:3
 	t.Spawn(Greet(c), tskrt.Options{})
-//line greeter_tsk.go:120
+//line greeter_tsk.go:123
 continue2:
 	goto for1
 }
@@ -166,14 +169,13 @@ func Greet(c *tskrt.Conn) tskrt.Frame {
 
 // greetFrame is the state of tasklet Greet between resumes.
 type greetFrame struct {
-	pc         uint8              // resume point to continue at; 0 starts the body
-	deferred   uint8              // bit k: the call of defer statement k is armed
-	c          *tskrt.Conn        // parameter c, greeter.tsk:42:15
-	s          *tskrt.Stream      // local s, greeter.tsk:43:2
-	req        request            // local req, greeter.tsk:50:3
-	op         tskrt.Op[[]byte]   // the awaited operation
-	op1        tskrt.Op[struct{}] // the awaited operation
-	defer0Recv *tskrt.Stream      // the receiver of the deferred Close, greeter.tsk:44:2
+	pc         uint8         // resume point to continue at; 0 starts the body
+	deferred   uint8         // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn   // parameter c, greeter.tsk:42:15
+	s          *tskrt.Stream // local s, greeter.tsk:43:2
+	req        request       // local req, greeter.tsk:50:3
+	op         any           // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Stream // the receiver of the deferred Close, greeter.tsk:44:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -184,6 +186,10 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	var (
 		head []byte
 		err  error
+		op1  tskrt.Op[[]byte]
+		op2  tskrt.Op[struct{}]
+		op3  tskrt.Op[[]byte]
+		op4  tskrt.Op[struct{}]
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
@@ -202,20 +208,21 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line greeter.tsk:44:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line greeter_tsk.go:206
+//line greeter_tsk.go:212
 for1:
 //line greeter.tsk:46:3
-	f.op = f.s.ReadUntil("\r\n\r\n")
-//line greeter_tsk.go:210
+	op1 = f.s.ReadUntil("\r\n\r\n")
+	f.op = op1
+//line greeter_tsk.go:217
 	f.pc = 1 // resume point 1: await at greeter.tsk:46:3
 //line greeter.tsk:46:3
-	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:214
+	if !op1.Start(t, (30 * time.Second)) {
+//line greeter_tsk.go:221
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-	head, err = f.op.Result(t)
+	head, err = f.op.(tskrt.Op[[]byte]).Result(t)
 	f.op = nil
 //line greeter.tsk:47:3
 	if err != nil {
@@ -226,80 +233,83 @@ resume1:
 	f.req, err = parseRequest(head)
 //line greeter.tsk:51:3
 	if err == nil {
-//line greeter_tsk.go:230
+//line greeter_tsk.go:237
 		goto endif5
 	}
 //line greeter.tsk:52:4
 	f.s.WriteString(badRequest)
 //line greeter.tsk:53:4
-	f.op1 = f.s.Flush()
-//line greeter_tsk.go:237
+	op2 = f.s.Flush()
+	f.op = op2
+//line greeter_tsk.go:245
 	f.pc = 2 // resume point 2: await at greeter.tsk:53:4
 //line greeter.tsk:53:4
-	if !f.op1.Start(t, (5 * time.Second)) {
-//line greeter_tsk.go:241
+	if !op2.Start(t, (5 * time.Second)) {
+//line greeter_tsk.go:249
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume2:
-	if _, err2 := f.op1.Result(t); err2 != nil {
-		f.op1 = nil
+	if _, err2 := f.op.(tskrt.Op[struct{}]).Result(t); err2 != nil {
+		f.op = nil
 		return f.fail(t, err2)
 	}
-	f.op1 = nil
+	f.op = nil
 //line greeter.tsk:54:4
 	return f.ret(t)
-//line greeter_tsk.go:253
+//line greeter_tsk.go:261
 endif5:
 //line greeter.tsk:56:3
 	if !(f.req.bodyLen > 0) {
-//line greeter_tsk.go:257
+//line greeter_tsk.go:265
 		goto endif7
 	}
 //line greeter.tsk:57:4
-	f.op = f.s.ReadFull(f.req.bodyLen)
-//line greeter_tsk.go:262
+	op3 = f.s.ReadFull(f.req.bodyLen)
+	f.op = op3
+//line greeter_tsk.go:271
 	f.pc = 3 // resume point 3: await at greeter.tsk:57:4
 //line greeter.tsk:57:4
-	if !f.op.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:266
+	if !op3.Start(t, (30 * time.Second)) {
+//line greeter_tsk.go:275
 		return tskrt.Suspended
 	}
 resume3:
-	_, err = f.op.Result(t)
+	_, err = f.op.(tskrt.Op[[]byte]).Result(t)
 	f.op = nil
 //line greeter.tsk:58:4
 	if err != nil {
 //line greeter.tsk:59:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:277
+//line greeter_tsk.go:286
 endif7:
 //line greeter.tsk:62:3
 	writeHello(f.s, f.req)
 //line greeter.tsk:63:3
 	if !(f.req.close || f.s.Buffered() == 0) {
-//line greeter_tsk.go:283
+//line greeter_tsk.go:292
 		goto endif9
 	}
 //line greeter.tsk:64:4
-	f.op1 = f.s.Flush()
-//line greeter_tsk.go:288
+	op4 = f.s.Flush()
+	f.op = op4
+//line greeter_tsk.go:298
 	f.pc = 4 // resume point 4: await at greeter.tsk:64:4
 //line greeter.tsk:64:4
-	if !f.op1.Start(t, (10 * time.Second)) {
-//line greeter_tsk.go:292
+	if !op4.Start(t, (10 * time.Second)) {
+//line greeter_tsk.go:302
 		return tskrt.Suspended
 	}
 resume4:
-	_, err = f.op1.Result(t)
-	f.op1 = nil
+	_, err = f.op.(tskrt.Op[struct{}]).Result(t)
+	f.op = nil
 //line greeter.tsk:65:4
 	if err != nil || f.req.close {
 //line greeter.tsk:66:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:303
+//line greeter_tsk.go:313
 endif9:
 	goto for1
 }
@@ -367,11 +377,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	loops = flag.Int("loops", 1, "event loops serving connections: dispatchers, each on its own thread with its own listener on -addr")
 //line greeter.tsk:75:2
 	flag.Parse()
-//line greeter_tsk.go:371
+//line greeter_tsk.go:381
 	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:76:2
 //line greeter.tsk:76:2
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line greeter_tsk.go:375
+//line greeter_tsk.go:385
 		return tskrt.Suspended
 	}
 resume1:

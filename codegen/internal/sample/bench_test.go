@@ -278,3 +278,40 @@ func (r *repeat) Resume(t *tskrt.Tasklet) tskrt.Status {
 	t.Enter(r.mk())
 	return tskrt.Suspended
 }
+
+// BenchmarkAwait: one tasklet awaits operations that complete at once; one
+// op is one await. typed: the frame keeps the operation in a field of type
+// tskrt.Op[int]; shared: awaits of two types share a field of type any,
+// asserted back to tskrt.Op[T] for the result.
+func BenchmarkAwait(b *testing.B) {
+	b.Run("typed", func(b *testing.B) {
+		d := tskrt.NewDispatcher()
+		d.Spawn(AwaitOne(b.N), tskrt.Options{})
+		runCPU(b, d, b.N)
+	})
+	b.Run("shared", func(b *testing.B) {
+		d := tskrt.NewDispatcher()
+		d.Spawn(AwaitTwo((b.N+1)/2), tskrt.Options{})
+		runCPU(b, d, b.N)
+	})
+}
+
+// BenchmarkDefer: a tasklet that defers a method call and yields once,
+// spawned and run to its end; one op is one tasklet. The defer is kept in
+// frame fields: compare allocs/op with BenchmarkDefer/none.
+func BenchmarkDefer(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		mk   func(*closer) tskrt.Frame
+	}{{"static", Deferrer}, {"none", NoDeferrer}} {
+		b.Run(c.name, func(b *testing.B) {
+			d := tskrt.NewDispatcher()
+			cl := &closer{}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				d.Spawn(c.mk(cl), tskrt.Options{})
+				d.Run()
+			}
+		})
+	}
+}

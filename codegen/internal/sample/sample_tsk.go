@@ -7,6 +7,7 @@ package sample
 import (
 	tskrt "github.com/tskc-lang/tskc/runtime"
 	"iter"
+	"time"
 )
 
 var _ = tskrt.ABI1
@@ -19,7 +20,7 @@ func Yielder(n int) tskrt.Frame {
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
 	pc uint8 // resume point to continue at; 0 starts the body
-	n  int   // parameter n, sample.tsk:9:17
+	n  int   // parameter n, sample.tsk:14:17
 }
 
 // Name returns the declared name of the tasklet.
@@ -32,18 +33,18 @@ func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		goto resume1
 	}
 for1:
-//line sample.tsk:10:2
+//line sample.tsk:15:2
 	if !(f.n > 0) {
-//line sample_tsk.go:38
+//line sample_tsk.go:39
 		goto break3
 	}
-//line sample.tsk:11:3
+//line sample.tsk:16:3
 	f.n--
-//line sample_tsk.go:43
-	f.pc = 1 // resume point 1: yield at sample.tsk:12:3
-//line sample.tsk:12:3
+//line sample_tsk.go:44
+	f.pc = 1 // resume point 1: yield at sample.tsk:17:3
+//line sample.tsk:17:3
 	if !t.Yield() {
-//line sample_tsk.go:47
+//line sample_tsk.go:48
 		return tskrt.Suspended
 	}
 resume1:
@@ -52,7 +53,7 @@ resume1:
 	}
 	goto for1
 break3:
-//line sample.tsk:14:1
+//line sample.tsk:19:1
 	return t.Return(nil)
 }
 
@@ -64,10 +65,10 @@ func Pinger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 // pingerFrame is the state of tasklet Pinger between resumes.
 type pingerFrame struct {
 	pc   uint8               // resume point to continue at; 0 starts the body
-	ping *tskrt.Channel[int] // parameter ping, sample.tsk:17:16
-	pong *tskrt.Channel[int] // parameter pong, sample.tsk:17:22
-	n    int                 // parameter n, sample.tsk:17:41
-	i    int                 // local i, sample.tsk:18:6
+	ping *tskrt.Channel[int] // parameter ping, sample.tsk:22:16
+	pong *tskrt.Channel[int] // parameter pong, sample.tsk:22:22
+	n    int                 // parameter n, sample.tsk:22:41
+	i    int                 // local i, sample.tsk:23:6
 	recv int                 // channel receive buffer
 }
 
@@ -82,29 +83,29 @@ func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-//line sample.tsk:18:6
+//line sample.tsk:23:6
 	f.i = 0
-//line sample_tsk.go:88
+//line sample_tsk.go:89
 for1:
-//line sample.tsk:18:2
+//line sample.tsk:23:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:92
+//line sample_tsk.go:93
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at sample.tsk:19:3
-//line sample.tsk:19:3
+	f.pc = 1 // resume point 1: channel send at sample.tsk:24:3
+//line sample.tsk:24:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
-//line sample_tsk.go:98
+//line sample_tsk.go:99
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at sample.tsk:20:3
-//line sample.tsk:20:3
+	f.pc = 2 // resume point 2: channel receive at sample.tsk:25:3
+//line sample.tsk:25:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:108
+//line sample_tsk.go:109
 		return tskrt.Suspended
 	}
 resume2:
@@ -112,12 +113,12 @@ resume2:
 		return t.Fail(err)
 	}
 	f.recv = 0
-//line sample.tsk:18:21
+//line sample.tsk:23:21
 	f.i++
-//line sample_tsk.go:118
+//line sample_tsk.go:119
 	goto for1
 break3:
-//line sample.tsk:22:1
+//line sample.tsk:27:1
 	return t.Return(nil)
 }
 
@@ -129,10 +130,10 @@ func Ponger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
 	pc   uint8               // resume point to continue at; 0 starts the body
-	ping *tskrt.Channel[int] // parameter ping, sample.tsk:25:16
-	pong *tskrt.Channel[int] // parameter pong, sample.tsk:25:22
-	n    int                 // parameter n, sample.tsk:25:41
-	i    int                 // local i, sample.tsk:26:6
+	ping *tskrt.Channel[int] // parameter ping, sample.tsk:30:16
+	pong *tskrt.Channel[int] // parameter pong, sample.tsk:30:22
+	n    int                 // parameter n, sample.tsk:30:41
+	i    int                 // local i, sample.tsk:31:6
 	recv int                 // channel receive buffer
 }
 
@@ -150,19 +151,19 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 2:
 		goto resume2
 	}
-//line sample.tsk:26:6
+//line sample.tsk:31:6
 	f.i = 0
-//line sample_tsk.go:156
+//line sample_tsk.go:157
 for1:
-//line sample.tsk:26:2
+//line sample.tsk:31:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:160
+//line sample_tsk.go:161
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:27:3
-//line sample.tsk:27:3
+	f.pc = 1 // resume point 1: channel receive at sample.tsk:32:3
+//line sample.tsk:32:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:166
+//line sample_tsk.go:167
 		return tskrt.Suspended
 	}
 resume1:
@@ -171,22 +172,22 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	f.pc = 2 // resume point 2: channel send at sample.tsk:28:3
-//line sample.tsk:28:3
+	f.pc = 2 // resume point 2: channel send at sample.tsk:33:3
+//line sample.tsk:33:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
-//line sample_tsk.go:178
+//line sample_tsk.go:179
 		return tskrt.Suspended
 	}
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-//line sample.tsk:26:21
+//line sample.tsk:31:21
 	f.i++
-//line sample_tsk.go:187
+//line sample_tsk.go:188
 	goto for1
 break3:
-//line sample.tsk:30:1
+//line sample.tsk:35:1
 	return t.Return(nil)
 }
 
@@ -199,10 +200,10 @@ func Sizer(n int, ch *tskrt.Channel[int]) tskrt.Frame {
 // sizerFrame is the state of tasklet Sizer between resumes.
 type sizerFrame struct {
 	pc    uint8               // resume point to continue at; 0 starts the body
-	n     int                 // parameter n, sample.tsk:34:15
-	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:34:22
-	total int                 // local total, sample.tsk:35:2
-	i     int                 // local i, sample.tsk:38:6
+	n     int                 // parameter n, sample.tsk:39:15
+	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:39:22
+	total int                 // local total, sample.tsk:40:2
+	i     int                 // local i, sample.tsk:43:6
 	recv  int                 // channel receive buffer
 }
 
@@ -219,25 +220,25 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-//line sample.tsk:35:2
+//line sample.tsk:40:2
 	f.total = 0
-//line sample.tsk:36:2
+//line sample.tsk:41:2
 	buf = make([]byte, 64)
-//line sample.tsk:37:2
+//line sample.tsk:42:2
 	f.total += len(buf)
-//line sample.tsk:38:6
+//line sample.tsk:43:6
 	f.i = 0
-//line sample_tsk.go:231
+//line sample_tsk.go:232
 for1:
-//line sample.tsk:38:2
+//line sample.tsk:43:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:235
+//line sample_tsk.go:236
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:39:3
-//line sample.tsk:39:3
+	f.pc = 1 // resume point 1: channel receive at sample.tsk:44:3
+//line sample.tsk:44:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:241
+//line sample_tsk.go:242
 		return tskrt.Suspended
 	}
 resume1:
@@ -246,14 +247,14 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-//line sample.tsk:40:3
+//line sample.tsk:45:3
 	f.total += v
-//line sample.tsk:38:21
+//line sample.tsk:43:21
 	f.i++
-//line sample_tsk.go:254
+//line sample_tsk.go:255
 	goto for1
 break3:
-//line sample.tsk:42:2
+//line sample.tsk:47:2
 	return t.Return(f.total)
 }
 
@@ -266,7 +267,7 @@ func Crash(m map[string]int) tskrt.Frame {
 // crashFrame is the state of tasklet Crash between resumes.
 type crashFrame struct {
 	pc uint8          // resume point to continue at; 0 starts the body
-	m  map[string]int // parameter m, sample.tsk:47:15
+	m  map[string]int // parameter m, sample.tsk:52:15
 }
 
 // Name returns the declared name of the tasklet.
@@ -278,19 +279,19 @@ func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: yield at sample.tsk:48:2
-//line sample.tsk:48:2
+	f.pc = 1 // resume point 1: yield at sample.tsk:53:2
+//line sample.tsk:53:2
 	if !t.Yield() {
-//line sample_tsk.go:285
+//line sample_tsk.go:286
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-//line sample.tsk:49:2
+//line sample.tsk:54:2
 	f.m["boom"] = 1
-//line sample.tsk:50:1
+//line sample.tsk:55:1
 	return t.Return(nil)
 }
 
@@ -302,9 +303,9 @@ func SumSlice(xs []int) tskrt.Frame {
 // sumSliceFrame is the state of tasklet SumSlice between resumes.
 type sumSliceFrame struct {
 	pc    uint8 // resume point to continue at; 0 starts the body
-	xs    []int // parameter xs, sample.tsk:53:18
-	total int   // local total, sample.tsk:54:2
-	x     int   // local x, sample.tsk:55:9
+	xs    []int // parameter xs, sample.tsk:58:18
+	total int   // local total, sample.tsk:59:2
+	x     int   // local x, sample.tsk:60:9
 	xs1   []int // ranged slice
 	i     int   // range index
 }
@@ -318,20 +319,20 @@ func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	case 1:
 		goto resume1
 	}
-//line sample.tsk:54:2
+//line sample.tsk:59:2
 	f.total = 0
-//line sample.tsk:55:2
+//line sample.tsk:60:2
 	f.xs1, f.i = f.xs, 0
-//line sample_tsk.go:326
+//line sample_tsk.go:327
 range1:
 	if !(f.i < len(f.xs1)) {
 		goto break3
 	}
 	f.x = f.xs1[f.i]
-	f.pc = 1 // resume point 1: yield at sample.tsk:56:3
-//line sample.tsk:56:3
+	f.pc = 1 // resume point 1: yield at sample.tsk:61:3
+//line sample.tsk:61:3
 	if !t.Yield() {
-//line sample_tsk.go:335
+//line sample_tsk.go:336
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -339,13 +340,13 @@ resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-//line sample.tsk:57:3
+//line sample.tsk:62:3
 	f.total += f.x
-//line sample_tsk.go:345
+//line sample_tsk.go:346
 	f.i++
 	goto range1
 break3:
-//line sample.tsk:59:2
+//line sample.tsk:64:2
 	return t.Return(f.total)
 }
 
@@ -358,10 +359,10 @@ func SumSeq(seq iter.Seq[int]) tskrt.Frame {
 // sumSeqFrame is the state of tasklet SumSeq between resumes.
 type sumSeqFrame struct {
 	pc     uint8              // resume point to continue at; 0 starts the body
-	seq    iter.Seq[int]      // parameter seq, sample.tsk:64:16
-	total  int                // local total, sample.tsk:65:2
-	x      int                // local x, sample.tsk:66:6
-	next   func() (int, bool) // next value of the iterator ranged at sample.tsk:66:17 (iter.Pull)
+	seq    iter.Seq[int]      // parameter seq, sample.tsk:69:16
+	total  int                // local total, sample.tsk:70:2
+	x      int                // local x, sample.tsk:71:6
+	next   func() (int, bool) // next value of the iterator ranged at sample.tsk:71:17 (iter.Pull)
 	stop   func()             // stops that iterator
 	defers []func()           // deferred calls, run on return, failure and kill
 }
@@ -377,11 +378,11 @@ func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	case 1:
 		goto resume1
 	}
-//line sample.tsk:65:2
+//line sample.tsk:70:2
 	f.total = 0
-//line sample.tsk:66:2
+//line sample.tsk:71:2
 	f.next, f.stop = iter.Pull(iter.Seq[int](f.seq))
-//line sample_tsk.go:385
+//line sample_tsk.go:386
 	f.defers = append(f.defers, f.stop) // a return, failure, kill or panic stops the iterator
 range1:
 	{
@@ -391,10 +392,10 @@ range1:
 		}
 		f.x = k
 	}
-	f.pc = 1 // resume point 1: yield at sample.tsk:67:3
-//line sample.tsk:67:3
+	f.pc = 1 // resume point 1: yield at sample.tsk:72:3
+//line sample.tsk:72:3
 	if !t.Yield() {
-//line sample_tsk.go:398
+//line sample_tsk.go:399
 		f.seq = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -402,16 +403,16 @@ resume1:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
-//line sample.tsk:68:3
+//line sample.tsk:73:3
 	f.total += f.x
-//line sample_tsk.go:408
+//line sample_tsk.go:409
 	goto range1
 break3:
 	f.stop()
 	f.defers = f.defers[:len(f.defers)-1]
 	f.stop = nil
 	f.next = nil
-//line sample.tsk:70:2
+//line sample.tsk:75:2
 	return f.ret(t, f.total)
 }
 
@@ -447,4 +448,431 @@ func (f *sumSeqFrame) runDefers() {
 		f.defers = f.defers[:len(f.defers)-1]
 		d()
 	}
+}
+
+// Echo is the connection tasklet of examples/echo: its frame is what an
+// idle connection costs beyond the runtime's share.
+func Echo(c *tskrt.Conn) tskrt.Frame {
+	return &echoFrame{c: c}
+}
+
+// echoFrame is the state of tasklet Echo between resumes.
+type echoFrame struct {
+	pc         uint8         // resume point to continue at; 0 starts the body
+	deferred   uint8         // bit k: the call of defer statement k is armed
+	c          *tskrt.Conn   // parameter c, sample.tsk:80:14
+	s          *tskrt.Stream // local s, sample.tsk:81:2
+	op         any           // the awaited operation (of any await: each lives only across its own suspension point)
+	defer0Recv *tskrt.Stream // the receiver of the deferred Close, sample.tsk:82:2
+}
+
+// Name returns the declared name of the tasklet.
+func (*echoFrame) Name() string { return "Echo" }
+
+// Resume runs tasklet Echo until it suspends or ends.
+func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
+	var (
+		data []byte
+		err  error
+		op1  tskrt.Op[[]byte]
+		op2  tskrt.Op[int]
+	)
+	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
+	defer f.unwind(&st)
+	switch f.pc {
+	case 1:
+		goto resume1
+	case 2:
+		goto resume2
+	}
+//line sample.tsk:81:2
+	f.s = tskrt.NewStream(f.c)
+//line sample.tsk:82:2
+	f.defer0Recv = f.s
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
+//line sample_tsk.go:494
+for1:
+//line sample.tsk:84:3
+	op1 = f.s.ReadSome()
+	f.op = op1
+//line sample_tsk.go:499
+	f.pc = 1 // resume point 1: await at sample.tsk:84:3
+//line sample.tsk:84:3
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line sample_tsk.go:503
+		return tskrt.Suspended
+	}
+resume1:
+	data, err = f.op.(tskrt.Op[[]byte]).Result(t)
+	f.op = nil
+//line sample.tsk:85:3
+	if err != nil {
+//line sample.tsk:86:4
+		return f.ret(t)
+	}
+//line sample.tsk:88:3
+	op2 = f.c.Write(data)
+	f.op = op2
+//line sample_tsk.go:517
+	f.pc = 2 // resume point 2: await at sample.tsk:88:3
+//line sample.tsk:88:3
+	if !op2.Start(t, (10 * time.Second)) {
+//line sample_tsk.go:521
+		return tskrt.Suspended
+	}
+resume2:
+	_, err = f.op.(tskrt.Op[int]).Result(t)
+	f.op = nil
+//line sample.tsk:89:3
+	if err != nil {
+//line sample.tsk:90:4
+		return f.ret(t)
+	}
+//line sample_tsk.go:532
+	goto for1
+}
+
+// ret ends the tasklet with its results.
+func (f *echoFrame) ret(t *tskrt.Tasklet) tskrt.Status {
+	f.runDefers()
+	return t.Return(nil)
+}
+
+// fail ends the tasklet with err after running its deferred calls.
+func (f *echoFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
+	f.runDefers()
+	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *echoFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
+// unwind runs the deferred calls when Resume panics.
+func (f *echoFrame) unwind(st *tskrt.Status) {
+	if *st == ^tskrt.Status(0) {
+		f.runDefers()
+	}
+}
+
+// runDefers runs the armed deferred calls, last first.
+func (f *echoFrame) runDefers() {
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
+	}
+}
+
+// closer counts its Close calls.
+
+//line sample.tsk:96:1
+type closer struct{ closed int }
+
+//line sample_tsk.go:574
+
+//line sample.tsk:98:1
+func (c *closer) Close() error {
+	c.closed++
+	return nil
+}
+
+//line sample_tsk.go:582
+
+// Deferrer closes c on the way out, after a yield: a defer kept in frame
+// fields, which allocates nothing.
+func Deferrer(c *closer) tskrt.Frame {
+	return &deferrerFrame{c: c}
+}
+
+// deferrerFrame is the state of tasklet Deferrer between resumes.
+type deferrerFrame struct {
+	pc         uint8   // resume point to continue at; 0 starts the body
+	deferred   uint8   // bit k: the call of defer statement k is armed
+	c          *closer // parameter c, sample.tsk:105:18
+	defer0Recv *closer // the receiver of the deferred Close, sample.tsk:106:2
+}
+
+// Name returns the declared name of the tasklet.
+func (*deferrerFrame) Name() string { return "Deferrer" }
+
+// Resume runs tasklet Deferrer until it suspends or ends.
+func (f *deferrerFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
+	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
+	defer f.unwind(&st)
+	switch f.pc {
+	case 1:
+		goto resume1
+	}
+//line sample.tsk:106:2
+	f.defer0Recv = f.c
+	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
+//line sample_tsk.go:612
+	f.pc = 1 // resume point 1: yield at sample.tsk:107:2
+//line sample.tsk:107:2
+	if !t.Yield() {
+//line sample_tsk.go:616
+		f.c = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume1:
+	if err := t.Err(); err != nil {
+		return f.fail(t, err)
+	}
+//line sample.tsk:108:1
+	return f.ret(t)
+}
+
+// ret ends the tasklet with its results.
+func (f *deferrerFrame) ret(t *tskrt.Tasklet) tskrt.Status {
+	f.runDefers()
+	return t.Return(nil)
+}
+
+// fail ends the tasklet with err after running its deferred calls.
+func (f *deferrerFrame) fail(t *tskrt.Tasklet, err error) tskrt.Status {
+	f.runDefers()
+	return t.Fail(err)
+}
+
+// Unwind runs the deferred calls when a panic in a tasklet this one called
+// ends the tasklet (tskrt.Unwinder).
+func (f *deferrerFrame) Unwind(*tskrt.Tasklet) {
+	f.runDefers()
+}
+
+// unwind runs the deferred calls when Resume panics.
+func (f *deferrerFrame) unwind(st *tskrt.Status) {
+	if *st == ^tskrt.Status(0) {
+		f.runDefers()
+	}
+}
+
+// runDefers runs the armed deferred calls, last first.
+func (f *deferrerFrame) runDefers() {
+	if f.deferred&1 != 0 {
+		f.deferred &^= 1
+		f.defer0Recv.Close()
+	}
+}
+
+// NoDeferrer is Deferrer without the defer: the baseline of its
+// allocations.
+func NoDeferrer(c *closer) tskrt.Frame {
+	return &noDeferrerFrame{c: c}
+}
+
+// noDeferrerFrame is the state of tasklet NoDeferrer between resumes.
+type noDeferrerFrame struct {
+	pc uint8   // resume point to continue at; 0 starts the body
+	c  *closer // parameter c, sample.tsk:112:20
+}
+
+// Name returns the declared name of the tasklet.
+func (*noDeferrerFrame) Name() string { return "NoDeferrer" }
+
+// Resume runs tasklet NoDeferrer until it suspends or ends.
+func (f *noDeferrerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	switch f.pc {
+	case 1:
+		goto resume1
+	}
+//line sample.tsk:113:2
+	f.c.Close()
+//line sample_tsk.go:684
+	f.pc = 1 // resume point 1: yield at sample.tsk:114:2
+//line sample.tsk:114:2
+	if !t.Yield() {
+//line sample_tsk.go:688
+		f.c = nil // dead from here on
+		return tskrt.Suspended
+	}
+resume1:
+	if err := t.Err(); err != nil {
+		return t.Fail(err)
+	}
+//line sample.tsk:115:1
+	return t.Return(nil)
+}
+
+// ready is an operation that completes at once with v.
+
+//line sample.tsk:118:1
+type ready[T any] struct{ v T }
+
+//line sample_tsk.go:705
+
+//line sample.tsk:120:1
+func (r *ready[T]) Start(*tskrt.Tasklet, time.Duration) bool { return true }
+
+//line sample_tsk.go:710
+
+//line sample.tsk:122:1
+func (r *ready[T]) Result(*tskrt.Tasklet) (T, error) { return r.v, nil }
+
+//line sample_tsk.go:715
+
+//line sample.tsk:124:1
+var (
+	readyInt tskrt.Op[int]    = &ready[int]{v: 1}
+	readyStr tskrt.Op[string] = &ready[string]{v: "x"}
+)
+
+//line sample_tsk.go:723
+
+// AwaitOne awaits n operations of one type: its frame keeps the operation
+// in a field of type tskrt.Op[int].
+func AwaitOne(n int) tskrt.Frame {
+	return &awaitOneFrame{n: n}
+}
+
+// awaitOneFrame is the state of tasklet AwaitOne between resumes.
+type awaitOneFrame struct {
+	pc    uint8         // resume point to continue at; 0 starts the body
+	n     int           // parameter n, sample.tsk:131:18
+	total int           // local total, sample.tsk:132:2
+	i     int           // local i, sample.tsk:133:6
+	op    tskrt.Op[int] // the awaited operation
+}
+
+// Name returns the declared name of the tasklet.
+func (*awaitOneFrame) Name() string { return "AwaitOne" }
+
+// Resume runs tasklet AwaitOne until it suspends or ends.
+func (f *awaitOneFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	var (
+		v int
+	)
+	switch f.pc {
+	case 1:
+		goto resume1
+	}
+//line sample.tsk:132:2
+	f.total = 0
+//line sample.tsk:133:6
+	f.i = 0
+//line sample_tsk.go:756
+for1:
+//line sample.tsk:133:2
+	if !(f.i < f.n) {
+//line sample_tsk.go:760
+		goto break3
+	}
+//line sample.tsk:134:3
+	f.op = readyInt
+//line sample_tsk.go:765
+	f.pc = 1 // resume point 1: await at sample.tsk:134:3
+//line sample.tsk:134:3
+	if !f.op.Start(t, tskrt.NoTimeout) {
+//line sample_tsk.go:769
+		return tskrt.Suspended
+	}
+resume1:
+	if v1, err := f.op.Result(t); err != nil {
+		f.op = nil
+		return t.Fail(err)
+	} else {
+		v = v1
+	}
+	f.op = nil
+//line sample.tsk:135:3
+	f.total += v
+//line sample.tsk:133:21
+	f.i++
+//line sample_tsk.go:784
+	goto for1
+break3:
+//line sample.tsk:137:2
+	return t.Return(f.total)
+}
+
+// AwaitTwo awaits n operations of each of two types: its frame keeps them
+// in one field of type any.
+func AwaitTwo(n int) tskrt.Frame {
+	return &awaitTwoFrame{n: n}
+}
+
+// awaitTwoFrame is the state of tasklet AwaitTwo between resumes.
+type awaitTwoFrame struct {
+	pc    uint8 // resume point to continue at; 0 starts the body
+	n     int   // parameter n, sample.tsk:142:18
+	total int   // local total, sample.tsk:143:2
+	i     int   // local i, sample.tsk:144:6
+	v     int   // local v, sample.tsk:145:3
+	op    any   // the awaited operation (of any await: each lives only across its own suspension point)
+}
+
+// Name returns the declared name of the tasklet.
+func (*awaitTwoFrame) Name() string { return "AwaitTwo" }
+
+// Resume runs tasklet AwaitTwo until it suspends or ends.
+func (f *awaitTwoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	var (
+		s   string
+		op1 tskrt.Op[int]
+		op2 tskrt.Op[string]
+	)
+	switch f.pc {
+	case 1:
+		goto resume1
+	case 2:
+		goto resume2
+	}
+//line sample.tsk:143:2
+	f.total = 0
+//line sample.tsk:144:6
+	f.i = 0
+//line sample_tsk.go:827
+for1:
+//line sample.tsk:144:2
+	if !(f.i < f.n) {
+//line sample_tsk.go:831
+		goto break3
+	}
+//line sample.tsk:145:3
+	op1 = readyInt
+	f.op = op1
+//line sample_tsk.go:837
+	f.pc = 1 // resume point 1: await at sample.tsk:145:3
+//line sample.tsk:145:3
+	if !op1.Start(t, tskrt.NoTimeout) {
+//line sample_tsk.go:841
+		return tskrt.Suspended
+	}
+resume1:
+	if v1, err := f.op.(tskrt.Op[int]).Result(t); err != nil {
+		f.op = nil
+		return t.Fail(err)
+	} else {
+		f.v = v1
+	}
+	f.op = nil
+//line sample.tsk:146:3
+	op2 = readyStr
+	f.op = op2
+//line sample_tsk.go:855
+	f.pc = 2 // resume point 2: await at sample.tsk:146:3
+//line sample.tsk:146:3
+	if !op2.Start(t, tskrt.NoTimeout) {
+//line sample_tsk.go:859
+		return tskrt.Suspended
+	}
+resume2:
+	if v2, err1 := f.op.(tskrt.Op[string]).Result(t); err1 != nil {
+		f.op = nil
+		return t.Fail(err1)
+	} else {
+		s = v2
+	}
+	f.op = nil
+//line sample.tsk:147:3
+	f.total += f.v + len(s)
+//line sample.tsk:144:21
+	f.i++
+//line sample_tsk.go:874
+	goto for1
+break3:
+//line sample.tsk:149:2
+	return t.Return(f.total)
 }
