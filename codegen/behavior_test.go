@@ -35,6 +35,10 @@ import (
 //	                          (case-insensitively)
 //	-- sigint-after --        optional: a duration; the harness sends SIGINT that long after
 //	                          starting the program
+//	-- clock --               optional: "virtual" (the default: TSKRT_CLOCK=virtual, so time
+//	                          advances only when nothing can run and timing never depends on
+//	                          the machine's load) or "real" (for programs that measure real
+//	                          time, run Go operations or take a signal)
 //
 // Set TSKC_BEHAVIOR=regexp to build and run only the programs whose names match.
 //
@@ -59,6 +63,7 @@ type program struct {
 	exitCode int
 	stderr   []string      // lines that must occur in stderr
 	sigint   time.Duration // when > 0: send SIGINT this long after the start
+	realTime bool          // run on the real clock (-- clock -- real)
 	genErr   error         // codegen.Generate's error
 	buildErr string        // go build output lines about this program
 }
@@ -210,6 +215,9 @@ func (p *program) check(t *testing.T, bin, buildOut string) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
+	if !p.realTime {
+		cmd.Env = append(os.Environ(), "TSKRT_CLOCK=virtual")
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -351,6 +359,13 @@ func extract(archive, dir string) (*program, error) {
 			p.sigint, err = time.ParseDuration(strings.TrimSpace(string(f.Data)))
 			if err != nil || p.sigint <= 0 {
 				return nil, fmt.Errorf("sigint-after: want a positive duration, got %q", f.Data)
+			}
+		case f.Name == "clock":
+			switch c := strings.TrimSpace(string(f.Data)); c {
+			case "real", "virtual":
+				p.realTime = c == "real"
+			default:
+				return nil, fmt.Errorf("clock: want real or virtual, got %q", c)
 			}
 		case f.Name == "stderr-contains":
 			for _, line := range strings.Split(string(f.Data), "\n") {
