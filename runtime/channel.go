@@ -64,7 +64,7 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 			*(*T)(w.elem) = v
 			w.elem = nil
 		}
-		if w.flags&waiterSelect != 0 {
+		if *w.flags()&waiterSelect != 0 {
 			r.err = nil
 			t.d.selected(w)
 		} // else r.err is nil since Recv parked
@@ -104,7 +104,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 	}
 	if w := c.sendq.head; w != nil {
 		c.sendq.remove(w)
-		if w.flags != 0 {
+		if *w.flags() != 0 {
 			c.takeFromSlow(w, t, dst)
 			return true
 		}
@@ -157,7 +157,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 // takeFrom completes the parked sender w into the receiver t (which goes on running): the value
 // (or the sent error) lands in *dst / t's error register, the sender becomes runnable.
 func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
-	if w.flags != 0 {
+	if *w.flags() != 0 {
 		c.takeFromSlow(w, t, dst)
 		return
 	}
@@ -174,7 +174,7 @@ func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
 // takeFromSlow is takeFrom for a sender that sends an error or is a select case.
 func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 	s := w.tasklet()
-	if w.flags&waiterSendErr != 0 {
+	if *w.flags()&waiterSendErr != 0 {
 		t.err = s.value.(error)
 		s.value = nil
 	} else {
@@ -182,15 +182,15 @@ func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 		if dst != nil {
 			*dst = *p
 		}
-		if w.flags&waiterSelect == 0 {
+		if *w.flags()&waiterSelect == 0 {
 			c.release(p)
 		}
 		t.err = nil
 	}
 	w.elem = nil
-	w.flags &^= waiterSendErr
+	*w.flags() &^= waiterSendErr
 	s.err = nil
-	if w.flags&waiterSelect != 0 {
+	if *w.flags()&waiterSelect != 0 {
 		t.d.selected(w)
 	}
 	t.d.readyBack(s)
@@ -217,7 +217,7 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 		r := w.tasklet()
 		w.elem = nil
 		r.err, r.value = o.err, nil
-		if w.flags&waiterSelect != 0 {
+		if *w.flags()&waiterSelect != 0 {
 			t.d.selected(w)
 		}
 		t.d.readyFront(r)
@@ -225,7 +225,7 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 		t.requeue()
 		return false
 	}
-	t.w.flags |= waiterSendErr
+	t.wflags |= waiterSendErr
 	t.value = o.err
 	c.sendq.push(&t.w)
 	t.park(waitChanSend, timeout)

@@ -143,7 +143,6 @@ func (d *Dispatcher) newTasklet() *Tasklet {
 func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 	t := d.newTasklet()
 	t.d, t.frame, t.parent, t.tidx = d, f, parent, -1
-	t.w.ci = -1
 	if o.Name != "" {
 		t.x().name = o.Name
 	}
@@ -419,9 +418,6 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	if x := t.ext; x != nil {
 		d.finishExtra(t, x)
 	}
-	if t.reply != nil {
-		t.reply = nil
-	}
 	if t.flags&flKillWaited != 0 {
 		d.wakeKillers(t)
 	}
@@ -449,6 +445,7 @@ func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	x.kids = nil
 	x.deadlines = nil
 	x.sel = nil
+	x.reply = nil
 	calls := x.calls
 	x.calls = nil
 	for _, c := range calls {
@@ -804,8 +801,8 @@ func (t *Tasklet) waitDescription() string {
 	case waitPop:
 		return "pop from a mailbox"
 	case waitCall:
-		if t.reply != nil && t.reply.callee != nil {
-			return "the reply to a call to " + t.reply.callee.Name()
+		if c, _ := t.value.(*call); c != nil && c.callee != nil {
+			return "the reply to a call to " + c.callee.Name()
 		}
 		return "the reply to a call"
 	case waitJoin:

@@ -63,7 +63,7 @@ func TestKillFinishedIsNoOp(t *testing.T) {
 	e := newEnv(t)
 	e.d.Spawn(steps("Main",
 		do(func(t *Tasklet) { t.value = t.Spawn(&script{name: "C", ret: 5}, Options{}) }),
-		func(t *Tasklet) bool { c := t.Value().(*Tasklet); t.reply = nil; return t.Join(c, NoTimeout) },
+		func(t *Tasklet) bool { c := t.Value().(*Tasklet); return t.Join(c, NoTimeout) },
 		do(func(t *Tasklet) { e.log("joined:%v", t.Value()) }),
 	), Options{})
 	e.run(0)
@@ -161,8 +161,6 @@ func TestJoinTimeout(t *testing.T) {
 		}),
 		func(t *Tasklet) bool {
 			c := t.Value().(*Tasklet)
-			t.reply = nil
-			t.w.ci = -1
 			return t.Join(c, time.Second)
 		},
 		do(func(t *Tasklet) { e.logAt("%v", t.Err()) }),

@@ -229,7 +229,10 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			idx = match(m)
 		}
 		if idx >= 0 {
-			to.value, to.reply, to.caseIdx, to.err = m, c, int32(idx), nil
+			to.value, to.caseIdx, to.err = m, int32(idx), nil
+			if c != nil { // (else its reply register is nil since it parked)
+				to.x().reply = c
+			}
 			d.readyFront(to)
 			return true
 		}
@@ -363,7 +366,7 @@ func (d *Dispatcher) failCall(c *call, err error) {
 		return
 	}
 	c.caller = nil
-	r.err, r.value, r.reply = err, nil, nil
+	r.err, r.value = err, nil
 	d.ready(r, false)
 }
 
@@ -383,7 +386,8 @@ func (t *Tasklet) Call(to *Tasklet, m any, timeout time.Duration) bool {
 	x := to.x()
 	c.idx = len(x.calls)
 	x.calls = append(x.calls, c)
-	t.reply = c
+	t.clearReply()
+	t.value = c
 	t.park(waitCall, timeout)
 	t.d.deliver(to, m, c)
 	return false
@@ -405,7 +409,7 @@ func (t *Tasklet) Reply(rt ReplyTo, v any) bool {
 		return true
 	}
 	c.caller = nil
-	r.value, r.err, r.reply = v, nil, nil
+	r.value, r.err = v, nil
 	d.ready(r, true)
 	t.requeue()
 	return false
@@ -421,7 +425,10 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 	if mb := t.mbox(); mb != nil && mb.n > 0 {
 		if i, cas := mb.find(match); i >= 0 {
 			it := mb.removeAt(i)
-			t.value, t.reply, t.caseIdx, t.err = it.m, it.c, int32(cas), nil
+			t.value, t.caseIdx, t.err = it.m, int32(cas), nil
+			if x := t.ext; it.c != nil || x.reply != nil {
+				x.reply = it.c
+			}
 			return true
 		}
 	}
@@ -430,9 +437,7 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 	} else if t.value != nil {
 		t.value = nil
 	}
-	if t.reply != nil {
-		t.reply = nil
-	}
+	t.clearReply()
 	t.state, t.wait = stWaiting, waitReceive // t.park, by hand
 	if t.needsTimer(timeout) {
 		t.setTimer(timeout)

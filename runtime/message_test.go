@@ -122,7 +122,6 @@ func TestCallFailures(t *testing.T) {
 		do(func(t *Tasklet) { e.logAt("noreply:%v", errors.Is(t.Err(), ErrNoReply)) }),
 		func(t *Tasklet) bool {
 			// Now it is finished: a call fails at once, a send is dropped and counted.
-			t.reply = nil
 			mute := t.Children()
 			if len(mute) != 0 {
 				e.log("children %v", mute)

@@ -9,7 +9,8 @@ func (t *Tasklet) begin() bool {
 		t.flags &^= flDeadlineHit
 		if t.flags&flKill != 0 {
 			t.flags &^= flKill
-			t.err, t.value, t.reply, t.caseIdx = ErrKilled, nil, nil, -1
+			t.err, t.value, t.caseIdx = ErrKilled, nil, -1
+			t.clearReply()
 			return true
 		}
 	}
@@ -80,9 +81,9 @@ func (d *Dispatcher) withdraw(t *Tasklet) {
 			q.remove(&t.w)
 		}
 		t.w.elem = nil
-		t.w.flags = 0
+		t.wflags = 0
 	case waitCall:
-		if c := t.reply; c != nil {
+		if c, _ := t.value.(*call); c != nil {
 			c.caller = nil
 			d.settle(c)
 		}
@@ -97,7 +98,7 @@ func (d *Dispatcher) withdraw(t *Tasklet) {
 		}
 	}
 	t.wait = waitNone
-	t.reply = nil
+	t.clearReply()
 }
 
 // Kill ends t with ErrKilled without waiting for it: a waiting t has its wait withdrawn and

@@ -129,20 +129,38 @@ type waiter struct {
 	prev, next *waiter
 	q          *waitq         // the queue it is in, nil when in none
 	elem       unsafe.Pointer // channel receive: the destination; channel send: the value slot
-	ci         int32          // select case index, or -1 for an ordinary wait
-	flags      uint8          // waiterSendErr, waiterSelect
+
+	// A waiter's flags (waiterSendErr, waiterSelect) are the byte right after it, in the
+	// structure that embeds it (Tasklet.wflags, caseWaiter.flags): see flags. Kept out of the
+	// waiter itself, they share a word of the tasklet record with its other small fields.
 }
 
-// caseWaiter is the waiter of one case of a select, which records its tasklet. (The waiter
-// embedded in a tasklet finds its tasklet from its own address: see owner.)
+// caseWaiter is the waiter of one case of a select, which records its tasklet and its case.
+// (The waiter embedded in a tasklet finds its tasklet from its own address: see owner.)
 type caseWaiter struct {
 	waiter
-	t *Tasklet
+	flags uint8 // waiterSelect (| waiterSendErr): at the offset flags expects
+	ci    int32 // the index of the case
+	t     *Tasklet
+}
+
+// The flags byte follows the waiter in both structures that embed one.
+var (
+	_ [unsafe.Offsetof(Tasklet{}.wflags) - unsafe.Offsetof(Tasklet{}.w) - unsafe.Sizeof(waiter{})]struct{}
+	_ [unsafe.Offsetof(Tasklet{}.w) + unsafe.Sizeof(waiter{}) - unsafe.Offsetof(Tasklet{}.wflags)]struct{}
+	_ [unsafe.Offsetof(caseWaiter{}.flags) - unsafe.Sizeof(waiter{})]struct{}
+	_ [unsafe.Sizeof(waiter{}) - unsafe.Offsetof(caseWaiter{}.flags)]struct{}
+)
+
+// flags returns the address of w's flags: the byte after w in the tasklet or select case
+// that holds it.
+func (w *waiter) flags() *uint8 {
+	return (*uint8)(unsafe.Add(unsafe.Pointer(w), unsafe.Sizeof(waiter{})))
 }
 
 // tasklet returns the tasklet w belongs to.
 func (w *waiter) tasklet() *Tasklet {
-	if w.flags&waiterSelect != 0 {
+	if *w.flags()&waiterSelect != 0 {
 		return (*caseWaiter)(unsafe.Pointer(w)).t
 	}
 	return w.owner()

@@ -55,7 +55,7 @@ func (sc *sendCase[T]) poll(t *Tasklet) (bool, bool) {
 	}
 	w.elem = nil
 	r.err = nil
-	if w.flags&waiterSelect != 0 {
+	if *w.flags()&waiterSelect != 0 {
 		t.d.selected(w)
 	}
 	t.d.ready(r, true)
@@ -85,7 +85,7 @@ func (mc *mailCase) poll(t *Tasklet) (bool, bool) {
 	for i := 0; i < mb.n; i++ {
 		if mc.accepts(mb.at(i).m) {
 			it := mb.removeAt(i)
-			t.value, t.reply = it.m, it.c
+			t.value, t.ext.reply = it.m, it.c
 			return true, false
 		}
 	}
@@ -108,7 +108,8 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	t.err, t.value, t.reply = nil, nil, nil
+	t.err, t.value = nil, nil
+	t.clearReply()
 	for i, c := range cases {
 		if fired, switched := c.poll(t); fired {
 			t.caseIdx = int32(i)
@@ -134,7 +135,7 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 // other queues and records the case.
 func (d *Dispatcher) selected(w *waiter) {
 	r := w.tasklet()
-	r.caseIdx = w.ci
+	r.caseIdx = (*caseWaiter)(unsafe.Pointer(w)).ci
 	d.cancelSelect(r)
 }
 
@@ -158,7 +159,7 @@ func (d *Dispatcher) offerSelect(to *Tasklet, m any, c *call) bool {
 	for i, sc := range s.cases {
 		if mc, ok := sc.(*mailCase); ok && mc.accepts(m) {
 			d.cancelSelect(to)
-			to.value, to.reply, to.caseIdx, to.err = m, c, int32(i), nil
+			to.value, to.ext.reply, to.caseIdx, to.err = m, c, int32(i), nil
 			d.ready(to, true)
 			return true
 		}

@@ -71,7 +71,7 @@ const (
 	waitReceive           // receive from its own mailbox; t.value holds the match function
 	waitBatch             // receive batch; t.value holds the *batch
 	waitPop               // Mailbox.Pop/PopLeft (t.w in the mailbox's pop queue)
-	waitCall              // the reply to a call; t.reply is the call
+	waitCall              // the reply to a call; t.value holds the *call
 	waitJoin              // join (t.w in the target's join queue)
 	waitJoinAll           // join all; t.value holds the *joinAll
 	waitKill              // kill T: waits for T to unwind (t.w in T's join queue)
@@ -100,21 +100,23 @@ type Tasklet struct {
 
 	parent *Tasklet
 
-	// Registers: the outcome of the last operation. While the tasklet waits, value and reply
-	// may hold the operation's own state (see waitKind).
+	// Registers: the outcome of the last operation. While the tasklet waits, value may hold
+	// the operation's own state (see waitKind). The reply register, set only by a receive from
+	// the tasklet's own mailbox, is extra.reply.
 	err   error
 	value any
-	reply *call
+
+	w      waiter // its place in a channel, pop or join queue
+	wflags uint8  // w's flags: must follow w (see waiter.flags)
+	state  taskState
+	wait   waitKind
+	flags  uint8
 
 	caseIdx int32
 	tidx    int32 // index in the timer heap, -1 for none
 	kidx    int32 // index in its parent's (or the dispatcher's roots) childList
-	state   taskState
-	wait    waitKind
-	flags   uint8
 
-	w     waiter // its place in a channel, pop or join queue
-	joinq waitq  // tasklets joining it (and waiting for it to unwind after a kill)
+	joinq waitq // tasklets joining it (and waiting for it to unwind after a kill)
 }
 
 // extra is the part of a tasklet's state most tasklets never need.
@@ -126,6 +128,17 @@ type extra struct {
 	sel       *selectState
 	mb        *Mailbox   // allocated on first use
 	kids      *childList // live, non-daemon children (allocated with the first)
+
+	// reply is the reply register (ReplyTo): the call of the message last received. Only a
+	// receive from the tasklet's own mailbox sets it, and a tasklet with a mailbox has extra.
+	reply *call
+}
+
+// clearReply empties the reply register.
+func (t *Tasklet) clearReply() {
+	if x := t.ext; x != nil && x.reply != nil {
+		x.reply = nil
+	}
 }
 
 // children returns t's list of children, allocating it on first use.
@@ -158,7 +171,12 @@ func (t *Tasklet) Case() int { return int(t.caseIdx) }
 
 // ReplyTo is the register holding the reply handle of the message just received (the zero
 // ReplyTo for a plain send).
-func (t *Tasklet) ReplyTo() ReplyTo { return ReplyTo{t.reply} }
+func (t *Tasklet) ReplyTo() ReplyTo {
+	if t.ext == nil {
+		return ReplyTo{}
+	}
+	return ReplyTo{t.ext.reply}
+}
 
 // DeadlineExpired tells whether the last operation ended because the enclosing deadline (not the
 // operation's own timeout) expired.
