@@ -124,9 +124,14 @@ func (d *Dispatcher) Spawn(f Frame, o Options) *Tasklet {
 func (d *Dispatcher) Current() *Tasklet { return d.cur }
 
 // slabSize is how many tasklet records the dispatcher allocates at once: as many as fit in
-// 8 KiB (a size class of the Go allocator, so nothing is wasted). A slab lives as long as any
-// of its tasklets is referenced.
-const slabSize = 8192 / int(unsafe.Sizeof(Tasklet{}))
+// 8 KiB (a size class of the Go allocator) beside the allocator's own header. The Go allocator
+// puts an 8-byte header of pointer bits at the start of every object of more than 512 bytes
+// that holds pointers, so a slab of exactly 8 KiB would take the next class (9,472 B). A slab
+// lives as long as any of its tasklets is referenced.
+const slabSize = (8192 - mallocHeader) / int(unsafe.Sizeof(Tasklet{}))
+
+// mallocHeader is the size of the Go allocator's header on a large object with pointers.
+const mallocHeader = 8
 
 func (d *Dispatcher) newTasklet() *Tasklet {
 	// An index into a fixed array, rather than reslicing: no pointer is written (and no write

@@ -1,17 +1,42 @@
 package runtime
 
 import (
+	goruntime "runtime"
 	"testing"
 	"unsafe"
 )
 
-// TestTaskletRecordSize guards the size of the tasklet record: 128 bytes fill an 8 KiB slab
-// exactly (64 records), and every parked tasklet pays for it.
+// TestTaskletRecordSize guards the size of the tasklet record, which every parked tasklet pays
+// for: 128 bytes, 63 to a slab of the 8 KiB size class.
 func TestTaskletRecordSize(t *testing.T) {
 	if got := unsafe.Sizeof(Tasklet{}); got > 128 {
 		t.Errorf("Tasklet is %d bytes, want at most 128", got)
 	}
-	if slabSize*int(unsafe.Sizeof(Tasklet{})) > 8192 {
-		t.Errorf("a slab of %d tasklets exceeds 8 KiB", slabSize)
+	if got := slabSize*int(unsafe.Sizeof(Tasklet{})) + mallocHeader; got > 8192 {
+		t.Errorf("a slab of %d tasklets takes %d bytes with the allocator's header, more than 8 KiB", slabSize, got)
+	}
+}
+
+// TestSlabSizeClass checks that a slab of tasklets is allocated in 8 KiB: one slab per
+// slabSize spawns, 8192 bytes each.
+func TestSlabSizeClass(t *testing.T) {
+	d := NewDispatcher()
+	d.newTasklet() // the first slab
+	got := testing.AllocsPerRun(10, func() {
+		for range slabSize {
+			d.newTasklet()
+		}
+	})
+	if got != 1 {
+		t.Fatalf("%v allocations per %d tasklets, want 1", got, slabSize)
+	}
+	var ms0, ms1 goruntime.MemStats
+	goruntime.ReadMemStats(&ms0)
+	for range 100 * slabSize {
+		d.newTasklet()
+	}
+	goruntime.ReadMemStats(&ms1)
+	if per := (ms1.TotalAlloc - ms0.TotalAlloc) / 100; per < 8192 || per >= 9472 {
+		t.Errorf("a slab takes %d bytes, want 8192 (the next size class is 9472)", per)
 	}
 }
