@@ -134,12 +134,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 			q.next = s // the queue's fast lane
 			return true
 		}
-		if q.n == len(q.buf) {
-			q.grow()
-		}
-		buf := q.buf
-		buf[(q.head+q.n)&(len(buf)-1)] = s
-		q.n++
+		q.listPush(s)
 		return true
 	}
 	t.w.elem = unsafe.Pointer(dst)

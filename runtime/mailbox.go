@@ -319,13 +319,7 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 	}
 	// t.requeue(), inlined by hand.
 	t.state, t.wait = stRunnable, waitNone
-	q := &d.runq
-	if q.n == len(q.buf) {
-		q.grow()
-	}
-	buf := q.buf
-	buf[(q.head+q.n)&(len(buf)-1)] = t
-	q.n++
+	d.runq.listPush(t)
 	return false
 }
 

@@ -43,12 +43,7 @@ func (t *Tasklet) Yield() bool {
 	}
 	// t.requeue(), inlined by hand: this is the path of every yield.
 	t.state, t.wait = stRunnable, waitNone
-	if q.n == len(q.buf) {
-		q.grow()
-	}
-	buf := q.buf
-	buf[(q.head+q.n)&(len(buf)-1)] = t
-	q.n++
+	q.listPush(t)
 	return false
 }
 
