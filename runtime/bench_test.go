@@ -357,9 +357,8 @@ func (m *measurer) Resume(t *Tasklet) Status {
 			return Suspended
 		}
 	}
-	for m.pc <= 64 {
-		// Every parked tasklet has run; 64 more rounds (a ring run queue shrank back after
-		// them; the linked one needs none, kept so that the figures compare).
+	for m.pc <= shrinkAfter {
+		// Every parked tasklet has run; shrinkAfter more rounds let the run queue shrink back.
 		m.pc++
 		if !t.Yield() {
 			return Suspended

@@ -134,7 +134,12 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 			q.next = s // the queue's fast lane
 			return true
 		}
-		q.listPush(s)
+		if q.n == len(q.buf) {
+			q.grow()
+		}
+		buf := q.buf
+		buf[(q.head+q.n)&(len(buf)-1)] = s
+		q.n++
 		return true
 	}
 	t.w.elem = unsafe.Pointer(dst)

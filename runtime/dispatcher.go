@@ -163,7 +163,13 @@ func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 		d.roots.add(t)
 	}
 	d.live++
-	d.runq.listPush(t)
+	q := &d.runq // pushBack, inlined by hand (see readyBack)
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 	return t
 }
 
@@ -192,8 +198,9 @@ func (d *Dispatcher) Run() int {
 // many tasklets as the run queue held when it began (tasklets that become runnable meanwhile run
 // in the next round, unless handed a value: those run next). Between rounds the dispatcher fires
 // due timers, so timers fire fairly even when the run queue never empties, and it takes what
-// other goroutines posted, SIGINT and IO readiness. While no timer is pending and rounds are
-// short (at most 1024 runs), those outside checks are made every outsideEvery rounds only (and whenever the run queue empties): nothing in the dispatcher
+// other goroutines posted, SIGINT and IO readiness, and shrinks a large run queue. While no
+// timer is pending and the run queue's ring is small, those outside checks are made every
+// outsideEvery rounds only (and whenever the run queue empties): nothing in the dispatcher
 // orders them against the rounds, and a round is often a single switch.
 // A panic in a frame fails its tasklet and returns ok == false; Run then calls loop again.
 // (Recovering here, once, keeps a defer off the path of every switch.)
@@ -214,17 +221,19 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		for ; n > 0; n-- {
 			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
 			// ever taken here, so the queue holds at least the n runs left in the round.)
-			// (d.cur is set next to the pointer store that advances head: one write barrier
+			// (d.cur is set next to the pointer store that empties the slot: one write barrier
 			// check covers both.)
 			t := q.next
 			if t != nil {
 				q.next = nil
 				d.cur = t
 			} else {
-				w := q.head
-				q.head = w.next
-				t = w.owner()
+				buf := q.buf
+				h := q.head
+				t = buf[h]
+				buf[h] = nil
 				d.cur = t
+				q.head = (h + 1) & (len(buf) - 1)
 				q.n--
 			}
 			if t.state != stRunnable {
@@ -251,10 +260,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		}
 		// The round is over.
 		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
-		// long round takes the full boundary after it, so outside events never wait for 64 of
-		// them.)
+		// large ring takes the full boundary every round, for shrink.)
 		n = q.len()
-		if n > 0 && skip > 0 && d.timers.len() == 0 && n <= 1024 {
+		if n > 0 && skip > 0 && d.timers.len() == 0 && len(q.buf) <= 1024 {
 			skip--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
@@ -270,7 +278,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 }
 
 // between is the full boundary between two rounds: it fires due timers, takes posts, SIGINT and
-// IO readiness, and waits when nothing is runnable. It returns the
+// IO readiness, shrinks a large run queue, and waits when nothing is runnable. It returns the
 // length of the next round, or done with the exit code when the program is over.
 func (d *Dispatcher) between() (n, code int, done bool) {
 	d.cur = nil
@@ -281,6 +289,7 @@ func (d *Dispatcher) between() (n, code int, done bool) {
 		return 0, d.code, true
 	}
 	q := &d.runq
+	q.shrink()
 	if d.hasPosts.Load() {
 		d.takePosts()
 	}
@@ -563,7 +572,12 @@ func (d *Dispatcher) readyBack(r *Tasklet) {
 		q.next = r
 		return
 	}
-	q.listPush(r)
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = r
+	q.n++
 }
 
 // requeue puts the running tasklet t at the back of the run queue (a yield, or a hand-over's

@@ -319,7 +319,13 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 	}
 	// t.requeue(), inlined by hand.
 	t.state, t.wait = stRunnable, waitNone
-	d.runq.listPush(t)
+	q := &d.runq
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 	return false
 }
 

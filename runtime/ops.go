@@ -43,7 +43,12 @@ func (t *Tasklet) Yield() bool {
 	}
 	// t.requeue(), inlined by hand: this is the path of every yield.
 	t.state, t.wait = stRunnable, waitNone
-	q.listPush(t)
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 	return false
 }
 

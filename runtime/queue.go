@@ -2,26 +2,24 @@ package runtime
 
 import "unsafe"
 
-// runQueue is the dispatcher's FIFO of runnable tasklets: a list linked through the tasklets'
-// own waiters (Tasklet.w.next), which also supports pushing at the front (for hand-over, where
-// the woken tasklet runs next), behind a one-tasklet fast lane. A runnable tasklet is in no wait
-// queue, so its waiter's links are free; linking through them costs no memory beyond the
-// records (a ring of pointers took 8 bytes per runnable tasklet, and its copies while it grew).
+// runQueue is the dispatcher's FIFO of runnable tasklets: a growable ring buffer that also
+// supports pushing at the front (for hand-over, where the woken tasklet runs next), behind a
+// one-tasklet fast lane.
 //
 // The fast lane: a tasklet made runnable while the queue is empty goes to next instead of the
-// list, and next is the front of the queue. In a ping-pong between two tasklets the queue never
+// ring, and next is the front of the queue. In a ping-pong between two tasklets the queue never
 // holds more than that one, so each switch costs a pointer store and a load instead of a trip
-// through the list. Pushing at the back of the list is always right (next stays in front); an
-// insertion at the front moves next into the list first.
-//
-// Only the first n waiters from head on are in the list: the link after the last one, and head
-// and tail of an empty list, are stale and never read.
+// through the ring. Pushing at the back of the ring is always right (next stays in front); an
+// insertion at the front moves next into the ring first.
 type runQueue struct {
-	next *Tasklet // the front of the queue, if not nil (not counted in n)
-	head *waiter  // the first tasklet's waiter
-	tail *waiter  // the last tasklet's waiter
-	n    int      // tasklets in the list
+	next *Tasklet   // the front of the queue, if not nil (not counted in n)
+	buf  []*Tasklet // len is a power of two
+	head int
+	n    int // tasklets in the ring
+	low  int // shrink calls in a row that found the ring mostly empty
 }
+
+const shrinkAfter = 64
 
 // len returns the number of tasklets in the queue (stale entries included).
 func (q *runQueue) len() int {
@@ -31,24 +29,48 @@ func (q *runQueue) len() int {
 	return q.n
 }
 
-// flushNext moves the fast lane's tasklet to the front of the list.
+// flushNext moves the fast lane's tasklet to the front of the ring.
 func (q *runQueue) flushNext() {
 	if t := q.next; t != nil {
 		q.next = nil
-		q.listPushFront(t)
+		q.ringPushFront(t)
 	}
 }
 
-// listPush puts t at the back of the list (not the fast lane).
-func (q *runQueue) listPush(t *Tasklet) {
-	w := &t.w
-	if q.n == 0 {
-		q.head = w
-	} else {
-		q.tail.next = w
+func (q *runQueue) grow() {
+	size := len(q.buf) * 2
+	if size == 0 {
+		size = 64
 	}
-	q.tail = w
-	q.n++
+	nb := make([]*Tasklet, size)
+	mask := len(q.buf) - 1
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.buf[(q.head+i)&mask]
+	}
+	q.buf, q.head = nb, 0
+}
+
+// shrink releases most of a large ring that has stayed mostly empty for shrinkAfter calls in
+// a row (the dispatcher calls it once a round), so that waves of runnable tasklets that come
+// and go reuse the ring instead of regrowing it each time.
+func (q *runQueue) shrink() {
+	if len(q.buf) <= 1024 || q.n >= len(q.buf)/8 {
+		q.low = 0
+		return
+	}
+	if q.low++; q.low >= shrinkAfter {
+		q.low = 0
+		size := 1024
+		for size < 2*q.n {
+			size *= 2
+		}
+		nb := make([]*Tasklet, size)
+		mask := len(q.buf) - 1
+		for i := 0; i < q.n; i++ {
+			nb[i] = q.buf[(q.head+i)&mask]
+		}
+		q.buf, q.head = nb, 0
+	}
 }
 
 func (q *runQueue) pushBack(t *Tasklet) {
@@ -56,44 +78,37 @@ func (q *runQueue) pushBack(t *Tasklet) {
 		q.next = t
 		return
 	}
-	q.listPush(t)
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	buf := q.buf
+	buf[(q.head+q.n)&(len(buf)-1)] = t
+	q.n++
 }
 
 func (q *runQueue) pushFront(t *Tasklet) {
 	q.flushNext()
-	q.listPushFront(t)
+	q.ringPushFront(t)
 }
 
-func (q *runQueue) listPushFront(t *Tasklet) {
-	w := &t.w
-	if q.n == 0 {
-		q.tail = w
-	} else {
-		w.next = q.head
+func (q *runQueue) ringPushFront(t *Tasklet) {
+	if q.n == len(q.buf) {
+		q.grow()
 	}
-	q.head = w
+	q.head = (q.head - 1) & (len(q.buf) - 1)
+	q.buf[q.head] = t
 	q.n++
 }
 
 // insertAt puts t at position k (0 = front), k <= len.
 func (q *runQueue) insertAt(k int, t *Tasklet) {
 	q.flushNext()
-	if k == 0 {
-		q.listPushFront(t)
-		return
+	q.ringPushFront(t)
+	mask := len(q.buf) - 1
+	for i := 0; i < k; i++ {
+		a, b := (q.head+i)&mask, (q.head+i+1)&mask
+		q.buf[a], q.buf[b] = q.buf[b], q.buf[a]
 	}
-	if k == q.n {
-		q.listPush(t)
-		return
-	}
-	p := q.head
-	for range k - 1 {
-		p = p.next
-	}
-	w := &t.w
-	w.next = p.next
-	p.next = w
-	q.n++
 }
 
 func (q *runQueue) popFront() *Tasklet {
@@ -101,10 +116,11 @@ func (q *runQueue) popFront() *Tasklet {
 		q.next = nil
 		return t
 	}
-	w := q.head
-	q.head = w.next
+	t := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
-	return w.owner()
+	return t
 }
 
 // waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary

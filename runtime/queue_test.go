@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestRunQueueModel drives the run queue (linked list and fast lane) with random pushes at the back,
+// TestRunQueueModel drives the run queue (ring and fast lane) with random pushes at the back,
 // pushes at the front, insertions and pops, and checks every pop and length against a slice.
 func TestRunQueueModel(t *testing.T) {
 	for seed := range uint64(50) {
@@ -37,6 +37,9 @@ func TestRunQueueModel(t *testing.T) {
 			}
 			if q.len() != len(model) {
 				t.Fatalf("seed %d, op %d: len %d, want %d", seed, i, q.len(), len(model))
+			}
+			if rng.IntN(100) == 0 {
+				q.shrink()
 			}
 		}
 	}

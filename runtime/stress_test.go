@@ -31,7 +31,6 @@ type world struct {
 func (c *chaos) Name() string { return fmt.Sprintf("c%d", c.id) }
 
 func (c *chaos) Resume(t *Tasklet) Status {
-	checkRunQueue(c.w.e.t, t.d)
 	for {
 		if c.pc == 1 {
 			c.w.e.log("%d:%s:%v:%v:%d", c.id, c.op, t.Err(), t.Case(), c.v)
@@ -149,34 +148,6 @@ func checkInvariants(t *testing.T, d *Dispatcher) {
 	}
 	if live != d.live {
 		t.Fatalf("live count %d, tree holds %d", d.live, live)
-	}
-	checkRunQueue(t, d)
-}
-
-// checkRunQueue checks the run queue, which is linked through the tasklets' waiters: each
-// tasklet in it at most once, runnable (or finished: killed before it ever ran), and in no wait
-// queue.
-func checkRunQueue(t testing.TB, d *Dispatcher) {
-	t.Helper()
-	q := &d.runq
-	seen := map[*Tasklet]bool{}
-	var queued []*Tasklet
-	if q.next != nil {
-		queued = append(queued, q.next)
-	}
-	w := q.head
-	for i := 0; i < q.n; i++ {
-		queued = append(queued, w.owner())
-		w = w.next
-	}
-	for _, x := range queued {
-		if seen[x] {
-			t.Fatalf("tasklet %s twice in the run queue", x.Name())
-		}
-		seen[x] = true
-		if x.state != stRunnable && x.state != stFinished || x.w.q != nil {
-			t.Fatalf("tasklet %s in the run queue: state %d, in a wait queue %v", x.Name(), x.state, x.w.q != nil)
-		}
 	}
 }
 
