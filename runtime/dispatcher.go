@@ -214,9 +214,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			code, ok = 0, false
 		}
 	}()
-	skip := 0 // rounds left before the next look at the outside world
 	q := &d.runq
-	n := q.len() // runs left in the round
+	q.fastRounds = 0 // the first boundary is a full one
+	n := q.len()     // runs left in the round
 	for {
 		for ; n > 0; n-- {
 			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
@@ -259,20 +259,25 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 		}
 		// The round is over.
-		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
+		// (A Quit during a run returned above; one from a Do callback set fastRounds to 0 below. A
 		// large ring takes the full boundary every round, for shrink.)
 		n = q.len()
-		if n > 0 && skip > 0 && d.timers.len() == 0 && len(q.buf) <= 1024 {
-			skip--
+		// fastRounds is 0 while a timer is pending or the ring is large: setTimer and grow
+		// clear it, and only a full boundary sets it again.
+		if n > 0 && q.fastRounds > 0 {
+			q.fastRounds--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
-		skip = outsideEvery - 1
 		var done bool
 		if n, code, done = d.between(); done {
 			return code, true
 		}
 		if d.quitting {
-			skip = 0 // a Do callback quit: the next boundary is a full one, and quits
+			q.fastRounds = 0 // a Do callback quit: the next boundary is a full one, and quits
+		} else if d.timers.len() == 0 && len(q.buf) <= maxFastRing {
+			q.fastRounds = outsideEvery - 1
+		} else {
+			q.fastRounds = 0
 		}
 	}
 }
@@ -319,6 +324,10 @@ func (d *Dispatcher) between() (n, code int, done bool) {
 // outsideEvery is how many rounds may pass, while no timer is pending, between two looks at
 // what other goroutines posted, SIGINT and IO readiness.
 const outsideEvery = 64
+
+// maxFastRing is the largest run queue ring for which the loop skips the full boundary: a
+// larger one takes it every round, so that shrink sees it.
+const maxFastRing = 1024
 
 // resumed finishes the run of t after its frame f returned st, when that was not a plain
 // suspension in an operation: the frame finished (its caller frame resumes at once, or t ends),
@@ -526,6 +535,7 @@ func (t *Tasklet) setTimer(timeout time.Duration) {
 	}
 	if timed {
 		t.d.timers.add(t, when, now)
+		t.d.runq.fastRounds = 0 // timers are fired at every boundary while one is pending
 	}
 }
 

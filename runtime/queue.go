@@ -17,6 +17,11 @@ type runQueue struct {
 	head int
 	n    int // tasklets in the ring
 	low  int // shrink calls in a row that found the ring mostly empty
+
+	// fastRounds is how many more rounds the dispatcher loop may end without its full
+	// boundary (see Dispatcher.loop). It is set at a full boundary, and zeroed whenever a timer
+	// is set or the ring grows past maxFastRing, which both call for a full boundary every round.
+	fastRounds int
 }
 
 const shrinkAfter = 64
@@ -48,6 +53,9 @@ func (q *runQueue) grow() {
 		nb[i] = q.buf[(q.head+i)&mask]
 	}
 	q.buf, q.head = nb, 0
+	if size > maxFastRing {
+		q.fastRounds = 0
+	}
 }
 
 // shrink releases most of a large ring that has stayed mostly empty for shrinkAfter calls in
