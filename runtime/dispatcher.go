@@ -214,9 +214,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			code, ok = 0, false
 		}
 	}()
+	skip := 0 // rounds left before the next look at the outside world
 	q := &d.runq
-	q.fastRounds = 0 // the first boundary is a full one
-	n := q.len()     // runs left in the round
+	n := q.len() // runs left in the round
 	for {
 		for ; n > 0; n-- {
 			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
@@ -259,26 +259,24 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 		}
 		// The round is over.
-		// (A Quit during a run returned above; one from a Do callback set fastRounds to 0 below. A
+		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
 		// large ring takes the full boundary every round, for shrink.)
 		n = q.len()
-		// fastRounds is 0 while a timer is pending or the ring is large: setTimer and grow
+		// q.fast is false while a timer is pending or the ring is large: setTimer and grow
 		// clear it, and only a full boundary sets it again.
-		if n > 0 && q.fastRounds > 0 {
-			q.fastRounds--
+		if n > 0 && skip > 0 && q.fast {
+			skip--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
+		skip = outsideEvery - 1
 		var done bool
 		if n, code, done = d.between(); done {
 			return code, true
 		}
 		if d.quitting {
-			q.fastRounds = 0 // a Do callback quit: the next boundary is a full one, and quits
-		} else if d.timers.len() == 0 && len(q.buf) <= maxFastRing {
-			q.fastRounds = outsideEvery - 1
-		} else {
-			q.fastRounds = 0
+			skip = 0 // a Do callback quit: the next boundary is a full one, and quits
 		}
+		q.fast = d.timers.len() == 0 && len(q.buf) <= maxFastRing
 	}
 }
 
@@ -535,7 +533,7 @@ func (t *Tasklet) setTimer(timeout time.Duration) {
 	}
 	if timed {
 		t.d.timers.add(t, when, now)
-		t.d.runq.fastRounds = 0 // timers are fired at every boundary while one is pending
+		t.d.runq.fast = false // timers are fired at every boundary while one is pending
 	}
 }
 

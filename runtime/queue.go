@@ -18,10 +18,11 @@ type runQueue struct {
 	n    int // tasklets in the ring
 	low  int // shrink calls in a row that found the ring mostly empty
 
-	// fastRounds is how many more rounds the dispatcher loop may end without its full
-	// boundary (see Dispatcher.loop). It is set at a full boundary, and zeroed whenever a timer
-	// is set or the ring grows past maxFastRing, which both call for a full boundary every round.
-	fastRounds int
+	// fast tells the dispatcher loop it may end a round without its full boundary (see
+	// Dispatcher.loop): no timer is pending and the ring is at most maxFastRing long. It is
+	// set at each full boundary, and cleared whenever a timer is set or the ring grows past
+	// maxFastRing.
+	fast bool
 }
 
 const shrinkAfter = 64
@@ -42,6 +43,10 @@ func (q *runQueue) flushNext() {
 	}
 }
 
+// grow doubles the ring. It is kept out of line: it is rare, and inlined it would make the
+// callers' common paths spill more registers.
+//
+//go:noinline
 func (q *runQueue) grow() {
 	size := len(q.buf) * 2
 	if size == 0 {
@@ -54,7 +59,7 @@ func (q *runQueue) grow() {
 	}
 	q.buf, q.head = nb, 0
 	if size > maxFastRing {
-		q.fastRounds = 0
+		q.fast = false
 	}
 }
 
