@@ -681,16 +681,5 @@ func (l *lowerer) switchChain(s *grammar.SwitchStmt, label string) {
 	} else {
 		l.jump(end)
 	}
-	l.ctx = append(l.ctx, &target{label: label, brk: end, flat: true, depth: l.depth})
-	for i, c := range s.Cases {
-		l.label(labels[i])
-		next := end
-		if i+1 < len(labels) {
-			next = labels[i+1]
-		}
-		l.caseBody(c.Body, next)
-		l.jump(end)
-	}
-	l.ctx = l.ctx[:len(l.ctx)-1]
-	l.label(end)
+	l.flatCaseBodies(s, label, labels, end)
 }

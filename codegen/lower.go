@@ -1187,6 +1187,13 @@ func (l *lowerer) flatSwitch(s *grammar.SwitchStmt, label string) {
 			w.printf("goto %s\n", end)
 		}
 	}})
+	l.flatCaseBodies(s, label, labels, end)
+}
+
+// flatCaseBodies lowers the clause bodies of a switch whose tests were lowered to jumps:
+// clause i starts at labels[i], a fallthrough goes on to the next clause, and the end of a
+// clause, or a break out of the switch (named label), goes to end.
+func (l *lowerer) flatCaseBodies(s *grammar.SwitchStmt, label string, labels []string, end string) {
 	l.ctx = append(l.ctx, &target{label: label, brk: end, flat: true, depth: l.depth})
 	for i, c := range s.Cases {
 		l.label(labels[i])
