@@ -1,4 +1,5 @@
-// Package procstat reads a process's CPU time and memory from Linux's /proc.
+// Package procstat reads a process's CPU time and memory, and the machine's load, from
+// Linux's /proc.
 package procstat
 
 import (
@@ -6,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -76,4 +78,18 @@ func Mem(pid int) (Memory, error) {
 		return Memory{}, fmt.Errorf("procstat: no VmRSS/VmHWM in /proc/%d/status", pid)
 	}
 	return m, nil
+}
+
+// LoadAvg returns the machine's 1, 5 and 15 minute load averages as /proc/loadavg gives them
+// ("0.52 0.58 0.59"), or "?" where they cannot be read.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

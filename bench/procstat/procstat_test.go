@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,18 @@ func TestMissing(t *testing.T) {
 	}
 	if _, err := Mem(-1); err == nil {
 		t.Error("Mem(-1): no error")
+	}
+}
+
+func TestLoadAvg(t *testing.T) {
+	got := LoadAvg()
+	if _, err := os.Stat("/proc/loadavg"); err != nil {
+		if got != "?" {
+			t.Errorf("LoadAvg() = %q without /proc/loadavg, want ?", got)
+		}
+		return
+	}
+	if f := strings.Fields(got); len(f) != 3 {
+		t.Errorf("LoadAvg() = %q, want three fields", got)
 	}
 }

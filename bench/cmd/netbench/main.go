@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tskc-lang/tskc/bench/harness"
+	"github.com/tskc-lang/tskc/bench/procstat"
 )
 
 // A result is one measurement, or its failure.
@@ -119,7 +120,7 @@ func main() {
 
 	printMachine()
 	fmt.Printf("command: netbench %s\n", strings.Join(os.Args[1:], " "))
-	fmt.Printf("load average at the start: %s\n", loadAvg())
+	fmt.Printf("load average at the start: %s\n", procstat.LoadAvg())
 	fmt.Printf("per run: %v warm-up + %v measured; %d rounds, servers alternating; client: %d epoll loops\n\n",
 		*warmup, *duration, *rounds, *loops)
 
@@ -163,7 +164,7 @@ func main() {
 		}
 		report(os.Stdout, w, ready, byServer)
 	}
-	fmt.Printf("load average at the end: %s (other processes on the machine share its CPUs)\n\n", loadAvg())
+	fmt.Printf("load average at the end: %s (other processes on the machine share its CPUs)\n\n", procstat.LoadAvg())
 	fmt.Println("legend:")
 	for _, s := range ready {
 		fmt.Printf("  %-10s %s\n", s.Name, s.About)
@@ -294,17 +295,4 @@ func numCPU() int {
 		return 0
 	}
 	return strings.Count(string(b), "processor\t:")
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

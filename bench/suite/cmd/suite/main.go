@@ -42,6 +42,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tskc-lang/tskc/bench/procstat"
 )
 
 // A workload is one pair of programs, in bench/suite/NAME/goroutine (or GODIR/goroutine) and
@@ -158,7 +160,7 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 	if err := buildAll(ws, generate, binDir); err != nil {
 		return err
 	}
-	load0 := loadavg()
+	load0 := procstat.LoadAvg()
 	results := make([][][]sample, len(ws)) // workload, kind, run
 	answers := map[string]string{}         // workload: the first answer; every run must print it
 	for i, w := range ws {
@@ -191,21 +193,7 @@ func run(runs int, only string, generate bool, scale float64, profile string, ou
 			}
 		}
 	}
-	return report(out, ws, results, runs, scale, load0, loadavg())
-}
-
-// loadavg returns the first three fields of /proc/loadavg (the 1, 5 and 15 minute load
-// averages), or "?" where it cannot be read.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
+	return report(out, ws, results, runs, scale, load0, procstat.LoadAvg())
 }
 
 // dir returns the directory under bench/suite of the workload's version kind.
