@@ -12,7 +12,9 @@ import (
 
 // suspend adds a suspension point: it records the resume point, starts the
 // operation with the expression start returns (true when it completed at
-// once), and parks otherwise. It returns the resume point's number.
+// once), and parks otherwise. A nil start is a yield: the frame returns
+// Yielded and the dispatcher does the rest (see tskrt.Yielded). It returns
+// the resume point's number.
 func (l *lowerer) suspend(at grammar.Pos, what string, uses []*variable, start func() string) int {
 	l.nres++
 	k := l.nres
@@ -22,6 +24,14 @@ func (l *lowerer) suspend(at grammar.Pos, what string, uses []*variable, start f
 	it.code = func(w *fnWriter) {
 		w.gen()
 		w.printf("%s.pc = %d // resume point %d: %s at %s:%d:%d\n", l.fname, k, k, what, l.f.base, at.Line, at.Column)
+		if start == nil {
+			for _, v := range it.clears {
+				w.printf("%s = %s // dead from here on\n", l.vexpr(v), l.zero(v.typ))
+			}
+			w.at(at)
+			w.printf("return %s.Yielded\n", l.rt)
+			return
+		}
 		w.at(at)
 		w.printf("if !%s {\n", start())
 		w.gen()
@@ -128,7 +138,7 @@ func (l *lowerer) op(s grammar.Stmt) {
 	depth := l.depth
 	switch s := s.(type) {
 	case *grammar.YieldStmt:
-		l.suspend(s.Pos, "yield", nil, func() string { return t + ".Yield()" })
+		l.suspend(s.Pos, "yield", nil, nil)
 		l.after(s.Result, func(w *fnWriter) { l.errResult(w, s.Result, depth) })
 	case *grammar.SleepStmt:
 		l.suspend(s.Pos, "sleep", l.refs(s.Duration), func() string {

@@ -249,13 +249,34 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			// stRunnable (0) or stWaiting (2), no kill waits for the run and no one quit. The
 			// first three tests are made as one: of the states t can be in here, only stRunning
 			// is odd (TestStateParity).
-			if st := f.Resume(t); uint8(st)|uint8(t.state&1)|t.flags&flKillWaited != 0 || d.quitting {
-				d.resumed(t, f, st)
-				if d.quitting {
-					d.cur = nil
-					d.quitting = false
-					return d.code, true
+			st := f.Resume(t)
+			if st == Yielded {
+				// A plain yield (see Yielded): t goes to the back of the run queue, as
+				// Tasklet.Yield would put it there. With a kill or a deadline flag to
+				// take, an error register to clear, or a quit, resumed calls Yield itself.
+				if t.flags&(flKill|flKillWaited|flDeadlineHit)|uint8(t.state^stRunning) == 0 &&
+					t.err == nil && !d.quitting {
+					t.state = stRunnable // (t.wait is waitNone while it runs)
+					if q.n == 0 && q.next == nil {
+						q.next = t
+						continue
+					}
+					if q.n == len(q.buf) {
+						q.grow()
+					}
+					buf := q.buf
+					buf[(q.head+q.n)&(len(buf)-1)] = t
+					q.n++
+					continue
 				}
+			} else if uint8(st)|uint8(t.state&1)|t.flags&flKillWaited == 0 && !d.quitting {
+				continue
+			}
+			d.resumed(t, f, st)
+			if d.quitting {
+				d.cur = nil
+				d.quitting = false
+				return d.code, true
 			}
 		}
 		// The round is over.
@@ -329,11 +350,21 @@ const maxFastRing = 1024
 
 // resumed finishes the run of t after its frame f returned st, when that was not a plain
 // suspension in an operation: the frame finished (its caller frame resumes at once, or t ends),
-// entered a sub-frame (resumed at once), quit, or returned Suspended without starting an
-// operation (a broken frame, failed). It also wakes the tasklets waiting in `kill t`.
-// The loop of the dispatcher resumes t (and handles a plain suspension) itself.
+// entered a sub-frame (resumed at once), yielded (Yielded, when the loop's fast path did not
+// apply), quit, or returned Suspended without starting an operation (a broken frame, failed).
+// It also wakes the tasklets waiting in `kill t`. The loop of the dispatcher resumes t (and
+// handles a plain suspension and a plain yield) itself.
 func (d *Dispatcher) resumed(t *Tasklet, f Frame, st Status) {
 	for {
+		if st == Yielded && t.state == stRunning && !d.quitting {
+			// A yield the loop did not complete itself: Yield takes a kill or deadline flag,
+			// and goes on at once (ErrKilled) or queues t.
+			if t.Yield() {
+				st = f.Resume(t)
+				continue
+			}
+			break
+		}
 		if st == Finished {
 			if t.ext != nil && len(t.ext.stack) > 0 {
 				s := t.ext.stack

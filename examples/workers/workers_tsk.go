@@ -228,13 +228,11 @@ resume1:
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
 //line workers_tsk.go:231
-	f.pc = 2 // resume point 2: yield at workers.tsk:51:2
+	f.pc = 2     // resume point 2: yield at workers.tsk:51:2
+	f.pool = nil // dead from here on
 //line workers.tsk:51:2
-	if !t.Yield() {
-//line workers_tsk.go:235
-		f.pool = nil // dead from here on
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line workers_tsk.go:236
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -242,7 +240,7 @@ resume2:
 	f.pc = 3 // resume point 3: kill at workers.tsk:52:2
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
-//line workers_tsk.go:246
+//line workers_tsk.go:244
 		return tskrt.Suspended
 	}
 resume3:
@@ -252,7 +250,7 @@ resume3:
 	f.pc = 4 // resume point 4: join at workers.tsk:53:2
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
-//line workers_tsk.go:256
+//line workers_tsk.go:254
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -266,23 +264,23 @@ resume4:
 	f.slow = t.Spawn(Square(500), tskrt.Options{})
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
-//line workers_tsk.go:270
+//line workers_tsk.go:268
 	f.pc = 5 // resume point 5: join at workers.tsk:59:3
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
-//line workers_tsk.go:274
+//line workers_tsk.go:272
 		return tskrt.Suspended
 	}
 resume5:
 	_, err1 = t.Value(), t.Err()
 //line workers.tsk:60:3
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
-//line workers_tsk.go:281
+//line workers_tsk.go:279
 	t.PopDeadline()
 	f.pc = 6 // resume point 6: kill at workers.tsk:62:2
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
-//line workers_tsk.go:286
+//line workers_tsk.go:284
 		return tskrt.Suspended
 	}
 resume6:

@@ -266,17 +266,15 @@ for1:
 	}
 	f.pc = 1 // resume point 1: yield at micro.tsk:43:3
 //line micro.tsk:43:3
-	if !t.Yield() {
+	return tskrt.Yielded
 //line micro_tsk.go:271
-		return tskrt.Suspended
-	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:42:21
 	f.i++
-//line micro_tsk.go:280
+//line micro_tsk.go:278
 	goto for1
 break3:
 //line micro.tsk:45:1
@@ -311,32 +309,30 @@ func (f *yieldPairFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.y = t.Spawn(Yielder(f.n), tskrt.Options{})
 //line micro.tsk:50:6
 	f.i = 0
-//line micro_tsk.go:315
+//line micro_tsk.go:313
 for1:
 //line micro.tsk:50:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:319
+//line micro_tsk.go:317
 		goto break3
 	}
 	f.pc = 1 // resume point 1: yield at micro.tsk:51:3
 //line micro.tsk:51:3
-	if !t.Yield() {
-//line micro_tsk.go:325
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line micro_tsk.go:323
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:50:21
 	f.i++
-//line micro_tsk.go:334
+//line micro_tsk.go:330
 	goto for1
 break3:
 	f.pc = 2 // resume point 2: join at micro.tsk:53:2
 //line micro.tsk:53:2
 	if !t.Join(f.y, tskrt.NoTimeout) {
-//line micro_tsk.go:340
+//line micro_tsk.go:336
 		f.y = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -371,17 +367,17 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:58:6
 	f.i = 0
-//line micro_tsk.go:375
+//line micro_tsk.go:371
 for1:
 //line micro.tsk:58:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:379
+//line micro_tsk.go:375
 		goto break3
 	}
 	f.pc = 1 // resume point 1: receive at micro.tsk:59:3
 //line micro.tsk:59:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line micro_tsk.go:385
+//line micro_tsk.go:381
 		return tskrt.Suspended
 	}
 resume1:
@@ -390,7 +386,7 @@ resume1:
 	}
 //line micro.tsk:58:21
 	f.i++
-//line micro_tsk.go:394
+//line micro_tsk.go:390
 	goto for1
 break3:
 //line micro.tsk:61:1
@@ -427,42 +423,40 @@ func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:67:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-//line micro_tsk.go:431
+//line micro_tsk.go:427
 	f.pc = 1 // resume point 1: yield at micro.tsk:68:2
 //line micro.tsk:68:2
-	if !t.Yield() {
-//line micro_tsk.go:435
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line micro_tsk.go:431
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:69:6
 	f.i = 0
-//line micro_tsk.go:444
+//line micro_tsk.go:438
 for1:
 //line micro.tsk:69:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:448
+//line micro_tsk.go:442
 		goto break3
 	}
 	f.pc = 2 // resume point 2: send at micro.tsk:70:3
 //line micro.tsk:70:3
 	if !t.Send(f.c, f.i&0xff) {
-//line micro_tsk.go:454
+//line micro_tsk.go:448
 		return tskrt.Suspended
 	}
 resume2:
 //line micro.tsk:69:21
 	f.i++
-//line micro_tsk.go:460
+//line micro_tsk.go:454
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at micro.tsk:72:2
 //line micro.tsk:72:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line micro_tsk.go:466
+//line micro_tsk.go:460
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -496,7 +490,7 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.pc = 1 // resume point 1: receive at micro.tsk:77:2
 //line micro.tsk:77:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line micro_tsk.go:500
+//line micro_tsk.go:494
 		return tskrt.Suspended
 	}
 resume1:
@@ -547,20 +541,18 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line micro.tsk:84:3
 		f.ts[i] = tk.Spawn(Waiter(), tskrt.Options{})
 	}
-//line micro_tsk.go:551
+//line micro_tsk.go:545
 	f.pc = 1 // resume point 1: yield at micro.tsk:86:2
 //line micro.tsk:86:2
-	if !tk.Yield() {
-//line micro_tsk.go:555
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line micro_tsk.go:549
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
 //line micro.tsk:87:2
 	f.xs, f.i1 = f.ts, 0
-//line micro_tsk.go:564
+//line micro_tsk.go:556
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
@@ -569,7 +561,7 @@ range1:
 	f.pc = 2 // resume point 2: send at micro.tsk:88:3
 //line micro.tsk:88:3
 	if !tk.Send(t, 1) {
-//line micro_tsk.go:573
+//line micro_tsk.go:565
 		return tskrt.Suspended
 	}
 resume2:
@@ -578,7 +570,7 @@ resume2:
 break3:
 //line micro.tsk:90:2
 	f.xs1, f.i2 = f.ts, 0
-//line micro_tsk.go:582
+//line micro_tsk.go:574
 range4:
 	if !(f.i2 < len(f.xs1)) {
 		goto break6
@@ -587,7 +579,7 @@ range4:
 	f.pc = 3 // resume point 3: join at micro.tsk:91:3
 //line micro.tsk:91:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-//line micro_tsk.go:591
+//line micro_tsk.go:583
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -627,17 +619,17 @@ func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:97:6
 	f.i = 0
-//line micro_tsk.go:631
+//line micro_tsk.go:623
 for1:
 //line micro.tsk:97:2
 	if !(f.i < f.k) {
-//line micro_tsk.go:635
+//line micro_tsk.go:627
 		goto break3
 	}
 	f.pc = 1 // resume point 1: sleep at micro.tsk:98:3
 //line micro.tsk:98:3
 	if !t.Sleep(f.d) {
-//line micro_tsk.go:641
+//line micro_tsk.go:633
 		return tskrt.Suspended
 	}
 resume1:
@@ -646,7 +638,7 @@ resume1:
 	}
 //line micro.tsk:97:21
 	f.i++
-//line micro_tsk.go:650
+//line micro_tsk.go:642
 	goto for1
 break3:
 //line micro.tsk:100:1
@@ -690,7 +682,7 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:108:2
 	f.xs, f.i1 = ts, 0
-//line micro_tsk.go:694
+//line micro_tsk.go:686
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
@@ -699,7 +691,7 @@ range1:
 	f.pc = 1 // resume point 1: join at micro.tsk:109:3
 //line micro.tsk:109:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line micro_tsk.go:703
+//line micro_tsk.go:695
 		return tskrt.Suspended
 	}
 resume1:

@@ -43,10 +43,8 @@ for1:
 //line sample_tsk.go:44
 	f.pc = 1 // resume point 1: yield at sample.tsk:17:3
 //line sample.tsk:17:3
-	if !t.Yield() {
+	return tskrt.Yielded
 //line sample_tsk.go:48
-		return tskrt.Suspended
-	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -85,17 +83,17 @@ func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line sample.tsk:23:6
 	f.i = 0
-//line sample_tsk.go:89
+//line sample_tsk.go:87
 for1:
 //line sample.tsk:23:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:93
+//line sample_tsk.go:91
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel send at sample.tsk:24:3
 //line sample.tsk:24:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
-//line sample_tsk.go:99
+//line sample_tsk.go:97
 		return tskrt.Suspended
 	}
 resume1:
@@ -105,7 +103,7 @@ resume1:
 	f.pc = 2 // resume point 2: channel receive at sample.tsk:25:3
 //line sample.tsk:25:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:109
+//line sample_tsk.go:107
 		return tskrt.Suspended
 	}
 resume2:
@@ -115,7 +113,7 @@ resume2:
 	f.recv = 0
 //line sample.tsk:23:21
 	f.i++
-//line sample_tsk.go:119
+//line sample_tsk.go:117
 	goto for1
 break3:
 //line sample.tsk:27:1
@@ -153,17 +151,17 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line sample.tsk:31:6
 	f.i = 0
-//line sample_tsk.go:157
+//line sample_tsk.go:155
 for1:
 //line sample.tsk:31:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:161
+//line sample_tsk.go:159
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at sample.tsk:32:3
 //line sample.tsk:32:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:167
+//line sample_tsk.go:165
 		return tskrt.Suspended
 	}
 resume1:
@@ -175,7 +173,7 @@ resume1:
 	f.pc = 2 // resume point 2: channel send at sample.tsk:33:3
 //line sample.tsk:33:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
-//line sample_tsk.go:179
+//line sample_tsk.go:177
 		return tskrt.Suspended
 	}
 resume2:
@@ -184,7 +182,7 @@ resume2:
 	}
 //line sample.tsk:31:21
 	f.i++
-//line sample_tsk.go:188
+//line sample_tsk.go:186
 	goto for1
 break3:
 //line sample.tsk:35:1
@@ -228,17 +226,17 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total += len(buf)
 //line sample.tsk:43:6
 	f.i = 0
-//line sample_tsk.go:232
+//line sample_tsk.go:230
 for1:
 //line sample.tsk:43:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:236
+//line sample_tsk.go:234
 		goto break3
 	}
 	f.pc = 1 // resume point 1: channel receive at sample.tsk:44:3
 //line sample.tsk:44:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:242
+//line sample_tsk.go:240
 		return tskrt.Suspended
 	}
 resume1:
@@ -251,7 +249,7 @@ resume1:
 	f.total += v
 //line sample.tsk:43:21
 	f.i++
-//line sample_tsk.go:255
+//line sample_tsk.go:253
 	goto for1
 break3:
 //line sample.tsk:47:2
@@ -281,10 +279,8 @@ func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 	f.pc = 1 // resume point 1: yield at sample.tsk:53:2
 //line sample.tsk:53:2
-	if !t.Yield() {
-//line sample_tsk.go:286
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line sample_tsk.go:284
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -323,26 +319,24 @@ func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:60:2
 	f.xs1, f.i = f.xs, 0
-//line sample_tsk.go:327
+//line sample_tsk.go:323
 range1:
 	if !(f.i < len(f.xs1)) {
 		goto break3
 	}
 	f.x = f.xs1[f.i]
-	f.pc = 1 // resume point 1: yield at sample.tsk:61:3
+	f.pc = 1   // resume point 1: yield at sample.tsk:61:3
+	f.xs = nil // dead from here on
 //line sample.tsk:61:3
-	if !t.Yield() {
-//line sample_tsk.go:336
-		f.xs = nil // dead from here on
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line sample_tsk.go:333
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line sample.tsk:62:3
 	f.total += f.x
-//line sample_tsk.go:346
+//line sample_tsk.go:340
 	f.i++
 	goto range1
 break3:
@@ -382,7 +376,7 @@ func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	f.total = 0
 //line sample.tsk:71:2
 	f.next, f.stop = iter.Pull(iter.Seq[int](f.seq))
-//line sample_tsk.go:386
+//line sample_tsk.go:380
 	f.defers = append(f.defers, f.stop) // a return, failure, kill or panic stops the iterator
 range1:
 	{
@@ -392,20 +386,18 @@ range1:
 		}
 		f.x = k
 	}
-	f.pc = 1 // resume point 1: yield at sample.tsk:72:3
+	f.pc = 1    // resume point 1: yield at sample.tsk:72:3
+	f.seq = nil // dead from here on
 //line sample.tsk:72:3
-	if !t.Yield() {
-//line sample_tsk.go:399
-		f.seq = nil // dead from here on
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line sample_tsk.go:394
 resume1:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
 //line sample.tsk:73:3
 	f.total += f.x
-//line sample_tsk.go:409
+//line sample_tsk.go:401
 	goto range1
 break3:
 	f.stop()
@@ -490,16 +482,16 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line sample.tsk:82:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line sample_tsk.go:494
+//line sample_tsk.go:486
 for1:
 //line sample.tsk:84:3
 	op1 = f.s.ReadSome()
 	f.op = op1
-//line sample_tsk.go:499
+//line sample_tsk.go:491
 	f.pc = 1 // resume point 1: await at sample.tsk:84:3
 //line sample.tsk:84:3
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:503
+//line sample_tsk.go:495
 		return tskrt.Suspended
 	}
 resume1:
@@ -513,11 +505,11 @@ resume1:
 //line sample.tsk:88:3
 	op2 = f.c.Write(data)
 	f.op = op2
-//line sample_tsk.go:517
+//line sample_tsk.go:509
 	f.pc = 2 // resume point 2: await at sample.tsk:88:3
 //line sample.tsk:88:3
 	if !op2.Start(t, (10 * time.Second)) {
-//line sample_tsk.go:521
+//line sample_tsk.go:513
 		return tskrt.Suspended
 	}
 resume2:
@@ -528,7 +520,7 @@ resume2:
 //line sample.tsk:90:4
 		return f.ret(t)
 	}
-//line sample_tsk.go:532
+//line sample_tsk.go:524
 	goto for1
 }
 
@@ -570,7 +562,7 @@ func (f *echoFrame) runDefers() {
 //line sample.tsk:96:1
 type closer struct{ closed int }
 
-//line sample_tsk.go:574
+//line sample_tsk.go:566
 
 //line sample.tsk:98:1
 func (c *closer) Close() error {
@@ -578,7 +570,7 @@ func (c *closer) Close() error {
 	return nil
 }
 
-//line sample_tsk.go:582
+//line sample_tsk.go:574
 
 // Deferrer closes c on the way out, after a yield: a defer kept in frame
 // fields, which allocates nothing.
@@ -608,14 +600,12 @@ func (f *deferrerFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line sample.tsk:106:2
 	f.defer0Recv = f.c
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line sample_tsk.go:612
-	f.pc = 1 // resume point 1: yield at sample.tsk:107:2
+//line sample_tsk.go:604
+	f.pc = 1  // resume point 1: yield at sample.tsk:107:2
+	f.c = nil // dead from here on
 //line sample.tsk:107:2
-	if !t.Yield() {
-//line sample_tsk.go:616
-		f.c = nil // dead from here on
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line sample_tsk.go:609
 resume1:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
@@ -680,14 +670,12 @@ func (f *noDeferrerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line sample.tsk:113:2
 	f.c.Close()
-//line sample_tsk.go:684
-	f.pc = 1 // resume point 1: yield at sample.tsk:114:2
+//line sample_tsk.go:674
+	f.pc = 1  // resume point 1: yield at sample.tsk:114:2
+	f.c = nil // dead from here on
 //line sample.tsk:114:2
-	if !t.Yield() {
-//line sample_tsk.go:688
-		f.c = nil // dead from here on
-		return tskrt.Suspended
-	}
+	return tskrt.Yielded
+//line sample_tsk.go:679
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -701,17 +689,17 @@ resume1:
 //line sample.tsk:118:1
 type ready[T any] struct{ v T }
 
-//line sample_tsk.go:705
+//line sample_tsk.go:693
 
 //line sample.tsk:120:1
 func (r *ready[T]) Start(*tskrt.Tasklet, time.Duration) bool { return true }
 
-//line sample_tsk.go:710
+//line sample_tsk.go:698
 
 //line sample.tsk:122:1
 func (r *ready[T]) Result(*tskrt.Tasklet) (T, error) { return r.v, nil }
 
-//line sample_tsk.go:715
+//line sample_tsk.go:703
 
 //line sample.tsk:124:1
 var (
@@ -719,7 +707,7 @@ var (
 	readyStr tskrt.Op[string] = &ready[string]{v: "x"}
 )
 
-//line sample_tsk.go:723
+//line sample_tsk.go:711
 
 // AwaitOne awaits n operations of one type: its frame keeps the operation
 // in a field of type tskrt.Op[int].
@@ -752,20 +740,20 @@ func (f *awaitOneFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:133:6
 	f.i = 0
-//line sample_tsk.go:756
+//line sample_tsk.go:744
 for1:
 //line sample.tsk:133:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:760
+//line sample_tsk.go:748
 		goto break3
 	}
 //line sample.tsk:134:3
 	f.op = readyInt
-//line sample_tsk.go:765
+//line sample_tsk.go:753
 	f.pc = 1 // resume point 1: await at sample.tsk:134:3
 //line sample.tsk:134:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:769
+//line sample_tsk.go:757
 		return tskrt.Suspended
 	}
 resume1:
@@ -780,7 +768,7 @@ resume1:
 	f.total += v
 //line sample.tsk:133:21
 	f.i++
-//line sample_tsk.go:784
+//line sample_tsk.go:772
 	goto for1
 break3:
 //line sample.tsk:137:2
@@ -823,21 +811,21 @@ func (f *awaitTwoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:144:6
 	f.i = 0
-//line sample_tsk.go:827
+//line sample_tsk.go:815
 for1:
 //line sample.tsk:144:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:831
+//line sample_tsk.go:819
 		goto break3
 	}
 //line sample.tsk:145:3
 	op1 = readyInt
 	f.op = op1
-//line sample_tsk.go:837
+//line sample_tsk.go:825
 	f.pc = 1 // resume point 1: await at sample.tsk:145:3
 //line sample.tsk:145:3
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:841
+//line sample_tsk.go:829
 		return tskrt.Suspended
 	}
 resume1:
@@ -851,11 +839,11 @@ resume1:
 //line sample.tsk:146:3
 	op2 = readyStr
 	f.op = op2
-//line sample_tsk.go:855
+//line sample_tsk.go:843
 	f.pc = 2 // resume point 2: await at sample.tsk:146:3
 //line sample.tsk:146:3
 	if !op2.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:859
+//line sample_tsk.go:847
 		return tskrt.Suspended
 	}
 resume2:
@@ -870,7 +858,7 @@ resume2:
 	f.total += f.v + len(s)
 //line sample.tsk:144:21
 	f.i++
-//line sample_tsk.go:874
+//line sample_tsk.go:862
 	goto for1
 break3:
 //line sample.tsk:149:2

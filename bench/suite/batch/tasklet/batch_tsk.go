@@ -110,39 +110,37 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line batch_tsk.go:111
 	f.pc = 1 // resume point 1: yield at batch.tsk:23:2
 //line batch.tsk:23:2
-	if !t.Yield() {
+	return tskrt.Yielded
 //line batch_tsk.go:115
-		return tskrt.Suspended
-	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line batch.tsk:24:6
 	f.i = 0
-//line batch_tsk.go:124
+//line batch_tsk.go:122
 for1:
 //line batch.tsk:24:2
 	if !(f.i < f.n) {
-//line batch_tsk.go:128
+//line batch_tsk.go:126
 		goto break3
 	}
 	f.pc = 2 // resume point 2: send at batch.tsk:25:3
 //line batch.tsk:25:3
 	if !t.Send(f.c, f.i) {
-//line batch_tsk.go:134
+//line batch_tsk.go:132
 		return tskrt.Suspended
 	}
 resume2:
 //line batch.tsk:24:21
 	f.i++
-//line batch_tsk.go:140
+//line batch_tsk.go:138
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at batch.tsk:27:2
 //line batch.tsk:27:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line batch_tsk.go:146
+//line batch_tsk.go:144
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}

@@ -105,39 +105,37 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line mailbox_tsk.go:106
 	f.pc = 1 // resume point 1: yield at mailbox.tsk:20:2
 //line mailbox.tsk:20:2
-	if !t.Yield() {
+	return tskrt.Yielded
 //line mailbox_tsk.go:110
-		return tskrt.Suspended
-	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line mailbox.tsk:21:6
 	f.i = 0
-//line mailbox_tsk.go:119
+//line mailbox_tsk.go:117
 for1:
 //line mailbox.tsk:21:2
 	if !(f.i < f.n) {
-//line mailbox_tsk.go:123
+//line mailbox_tsk.go:121
 		goto break3
 	}
 	f.pc = 2 // resume point 2: send at mailbox.tsk:22:3
 //line mailbox.tsk:22:3
 	if !t.Send(f.c, f.i) {
-//line mailbox_tsk.go:129
+//line mailbox_tsk.go:127
 		return tskrt.Suspended
 	}
 resume2:
 //line mailbox.tsk:21:21
 	f.i++
-//line mailbox_tsk.go:135
+//line mailbox_tsk.go:133
 	goto for1
 break3:
 	f.pc = 3 // resume point 3: join at mailbox.tsk:24:2
 //line mailbox.tsk:24:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line mailbox_tsk.go:141
+//line mailbox_tsk.go:139
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}

@@ -101,17 +101,15 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line park_tsk.go:102
 	f.pc = 1 // resume point 1: yield at park.tsk:19:2
 //line park.tsk:19:2
-	if !tk.Yield() {
+	return tskrt.Yielded
 //line park_tsk.go:106
-		return tskrt.Suspended
-	}
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
 //line park.tsk:20:2
 	f.xs, f.i2 = f.ts, 0
-//line park_tsk.go:115
+//line park_tsk.go:113
 range1:
 	if !(f.i2 < len(f.xs)) {
 		goto break3
@@ -121,7 +119,7 @@ range1:
 	f.pc = 2 // resume point 2: send at park.tsk:21:3
 //line park.tsk:21:3
 	if !tk.Send(t, i1) {
-//line park_tsk.go:125
+//line park_tsk.go:123
 		return tskrt.Suspended
 	}
 resume2:
@@ -130,7 +128,7 @@ resume2:
 break3:
 //line park.tsk:23:2
 	f.xs1, f.i3 = f.ts, 0
-//line park_tsk.go:134
+//line park_tsk.go:132
 range4:
 	if !(f.i3 < len(f.xs1)) {
 		goto break6
@@ -139,7 +137,7 @@ range4:
 	f.pc = 3 // resume point 3: join at park.tsk:24:3
 //line park.tsk:24:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-//line park_tsk.go:143
+//line park_tsk.go:141
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended

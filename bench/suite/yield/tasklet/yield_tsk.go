@@ -45,10 +45,8 @@ for1:
 	}
 	f.pc = 1 // resume point 1: yield at yield.tsk:8:3
 //line yield.tsk:8:3
-	if !t.Yield() {
+	return tskrt.Yielded
 //line yield_tsk.go:50
-		return tskrt.Suspended
-	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -57,7 +55,7 @@ resume1:
 	f.out[f.i]++
 //line yield.tsk:7:21
 	f.j++
-//line yield_tsk.go:61
+//line yield_tsk.go:59
 	goto for1
 break3:
 //line yield.tsk:11:1
@@ -104,7 +102,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line yield.tsk:20:2
 	f.xs, f.i1 = ts, 0
-//line yield_tsk.go:108
+//line yield_tsk.go:106
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
@@ -113,7 +111,7 @@ range1:
 	f.pc = 1 // resume point 1: join at yield.tsk:21:3
 //line yield.tsk:21:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line yield_tsk.go:117
+//line yield_tsk.go:115
 		return tskrt.Suspended
 	}
 resume1:
