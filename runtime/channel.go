@@ -57,8 +57,8 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if w := c.recvq.head; w != nil {
-		c.recvq.remove(w)
+	if w := c.recvq.first(); w != nil {
+		w.leave()
 		r := w.tasklet()
 		if w.elem != nil {
 			*(*T)(w.elem) = v
@@ -77,7 +77,7 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	}
 	// Park with the value in a slot: the channel's own while no other sender is parked.
 	var p *T
-	if c.sendq.head == nil {
+	if c.sendq.empty() {
 		p = &c.one
 		c.oneUsed = true
 	} else {
@@ -102,8 +102,8 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 	if t.begin() {
 		return true
 	}
-	if w := c.sendq.head; w != nil {
-		c.sendq.remove(w)
+	if w := c.sendq.first(); w != nil {
+		w.leave()
 		if *w.flags() != 0 {
 			c.takeFromSlow(w, t, dst)
 			return true

@@ -461,23 +461,11 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	if x := t.ext; x != nil {
 		d.finishExtra(t, x)
 	}
-	if t.flags&flKillWaited != 0 {
-		d.wakeKillers(t)
-	}
-	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
-		r := w.tasklet()
-		switch r.wait {
-		case waitJoin:
-			r.setJoined(t)
-			d.ready(r, false)
-		case waitJoinAll:
-			d.advanceJoinAll(r)
-		}
-	}
 }
 
 // finishExtra is the part of finish for a tasklet with rarely used state: its children become
-// roots, calls it never answered fail, its mailbox is emptied.
+// roots, calls it never answered fail, its mailbox is emptied, and the tasklets waiting in
+// `kill t` and then those joining it are woken.
 func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	if x.kids != nil && x.kids.n > 0 {
 		for _, c := range x.kids.live() { // orphans become roots
@@ -498,15 +486,32 @@ func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	if x.mb != nil {
 		x.mb.ownerFinished()
 	}
+	if t.flags&flKillWaited != 0 {
+		d.wakeKillers(t)
+	}
+	for w := x.joinq.popFront(); w != nil; w = x.joinq.popFront() {
+		r := w.tasklet()
+		switch r.wait {
+		case waitJoin:
+			r.setJoined(t)
+			d.ready(r, false)
+		case waitJoinAll:
+			d.advanceJoinAll(r)
+		}
+	}
 }
 
 // wakeKillers makes the tasklets waiting in `kill t` runnable at the front of the run queue,
 // in the order they killed.
 func (d *Dispatcher) wakeKillers(t *Tasklet) {
 	t.flags &^= flKillWaited
+	if t.ext == nil {
+		return // no one waits (a kill waiting for t put itself into t's extra)
+	}
+	q := &t.ext.joinq
 	var ks []*Tasklet
 	var rest []*waiter
-	for w := t.joinq.popFront(); w != nil; w = t.joinq.popFront() {
+	for w := q.popFront(); w != nil; w = q.popFront() {
 		if r := w.tasklet(); r.wait == waitKill {
 			ks = append(ks, r)
 		} else {
@@ -514,7 +519,7 @@ func (d *Dispatcher) wakeKillers(t *Tasklet) {
 		}
 	}
 	for _, w := range rest {
-		t.joinq.push(w)
+		q.push(w)
 	}
 	for _, k := range ks {
 		k.err, k.value = nil, nil

@@ -77,8 +77,8 @@ func (d *Dispatcher) withdraw(t *Tasklet) {
 	d.timers.remove(t)
 	switch t.wait {
 	case waitChanSend, waitChanRecv, waitPop, waitJoin, waitJoinAll, waitKill:
-		if q := t.w.q; q != nil {
-			q.remove(&t.w)
+		if t.w.queued() {
+			t.w.leave()
 		}
 		t.w.elem = nil
 		t.wflags = 0
@@ -151,7 +151,7 @@ func (t *Tasklet) KillWait(target *Tasklet) bool {
 		target.flags |= flKill
 	}
 	target.flags |= flKillWaited
-	target.joinq.push(&t.w)
+	target.x().joinq.push(&t.w)
 	t.value = target
 	t.park(waitKill, NoTimeout)
 	return false
@@ -187,7 +187,7 @@ func (t *Tasklet) Join(target *Tasklet, timeout time.Duration) bool {
 		t.setJoined(target)
 		return true
 	}
-	target.joinq.push(&t.w)
+	target.x().joinq.push(&t.w)
 	t.value = target
 	t.park(waitJoin, timeout)
 	return false
@@ -212,7 +212,7 @@ func (t *Tasklet) JoinAll(ts []*Tasklet, timeout time.Duration) bool {
 		t.value, t.err = ja.results, nil
 		return true
 	}
-	ts[ja.i].joinq.push(&t.w)
+	ts[ja.i].x().joinq.push(&t.w)
 	t.value = ja
 	t.park(waitJoinAll, timeout)
 	return false
@@ -244,5 +244,5 @@ func (d *Dispatcher) advanceJoinAll(r *Tasklet) {
 		d.ready(r, false)
 		return
 	}
-	ja.ts[ja.i].joinq.push(&r.w)
+	ja.ts[ja.i].x().joinq.push(&r.w)
 }

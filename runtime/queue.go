@@ -139,9 +139,8 @@ func (q *runQueue) popFront() *Tasklet {
 // waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary
 // waits; a select allocates one per case.
 type waiter struct {
-	prev, next *waiter
-	q          *waitq         // the queue it is in, nil when in none
-	elem       unsafe.Pointer // channel receive: the destination; channel send: the value slot
+	link                // its links in a waitq's ring; nil when in no queue
+	elem unsafe.Pointer // channel receive: the destination; channel send: the value slot
 
 	// A waiter's flags (waiterSendErr, waiterSelect) are the byte right after it, in the
 	// structure that embeds it (Tasklet.wflags, caseWaiter.flags): see flags. Kept out of the
@@ -191,48 +190,70 @@ const (
 	waiterSelect                    // a case of a select (see Tasklet.sel)
 )
 
-// waitq is a FIFO of waiters: a ring doubly linked through the waiters (head.prev is the
-// tail), so that a timed-out or killed waiter leaves in O(1) and an empty queue is one nil word.
-type waitq struct {
-	head *waiter
+// link is a node of a waitq's ring: a waiter's links, or the queue's own sentinel node.
+type link struct {
+	prev, next *link
 }
 
-func (q *waitq) empty() bool { return q.head == nil }
+// waiter returns the waiter whose links l is. l must not be a queue's sentinel.
+func (l *link) waiter() *waiter {
+	return (*waiter)(unsafe.Pointer(l)) // the link is the first field of a waiter
+}
+
+// waitq is a FIFO of waiters: a ring doubly linked through the waiters and the queue's own
+// node, the sentinel (its next is the head, its prev the tail). A waiter leaves it in O(1),
+// without knowing which queue it is in, which is why a waiter does not record its queue. An
+// empty queue is two nil words: the sentinel's links are set by the first push and cleared
+// when the last waiter leaves.
+type waitq struct {
+	link
+}
+
+func (q *waitq) empty() bool { return q.next == nil }
+
+// first returns the waiter at the head of q, or nil.
+func (q *waitq) first() *waiter {
+	// (A nil link is a nil waiter: no test needed.)
+	return (*waiter)(unsafe.Pointer(q.next))
+}
 
 func (q *waitq) push(w *waiter) {
-	w.q = q
-	h := q.head
-	if h == nil {
-		w.prev, w.next = w, w
-		q.head = w
-		return
+	s := &q.link
+	if tail := q.prev; tail != nil {
+		w.prev, w.next = tail, s
+		tail.next = &w.link
+		q.prev = &w.link
+	} else {
+		w.prev, w.next = s, s
+		q.next, q.prev = &w.link, &w.link
 	}
-	tail := h.prev
-	w.prev, w.next = tail, h
-	tail.next = w
-	h.prev = w
 }
 
-func (q *waitq) remove(w *waiter) {
-	if w.next == w {
-		// The only waiter: its links point to itself, which keeps nothing else alive, and push
-		// sets them again, so only its queue is cleared.
-		q.head = nil
-		w.q = nil
+// leave takes w out of the queue it is in.
+func (w *waiter) leave() {
+	p, n := w.prev, w.next
+	if p == n {
+		// The only waiter: p is its queue's sentinel, which it leaves empty. w's links are left
+		// pointing at that sentinel (see queued): they are set again by the next push, and keep
+		// nothing alive but the queue's owner.
+		p.prev, p.next = nil, nil
 		return
 	}
-	w.prev.next = w.next
-	w.next.prev = w.prev
-	if q.head == w {
-		q.head = w.next
-	}
-	w.prev, w.next, w.q = nil, nil, nil
+	p.next, n.prev = n, p
+	w.prev, w.next = nil, nil
+}
+
+// queued reports whether w is in a queue. (A waiter that left a queue as its only waiter still
+// points at the queue's sentinel, whose links no longer point back.)
+func (w *waiter) queued() bool {
+	n := w.next
+	return n != nil && n.prev == &w.link
 }
 
 func (q *waitq) popFront() *waiter {
-	w := q.head
+	w := q.first()
 	if w != nil {
-		q.remove(w)
+		w.leave()
 	}
 	return w
 }

@@ -146,8 +146,8 @@ func (d *Dispatcher) cancelSelect(t *Tasklet) {
 	}
 	s := t.ext.sel
 	for i := range s.ws {
-		if w := &s.ws[i].waiter; w.q != nil {
-			w.q.remove(w)
+		if w := &s.ws[i].waiter; w.queued() {
+			w.leave()
 		}
 	}
 	t.ext.sel = nil

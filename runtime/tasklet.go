@@ -122,8 +122,6 @@ type Tasklet struct {
 	caseIdx int32
 	tidx    int32 // index in the timer heap, -1 for none
 	kidx    int32 // index in its parent's (or the dispatcher's roots) childList
-
-	joinq waitq // tasklets joining it (and waiting for it to unwind after a kill)
 }
 
 // extra is the part of a tasklet's state most tasklets never need.
@@ -139,6 +137,10 @@ type extra struct {
 	// reply is the reply register (ReplyTo): the call of the message last received. Only a
 	// receive from the tasklet's own mailbox sets it, and a tasklet with a mailbox has extra.
 	reply *call
+
+	// joinq holds the tasklets waiting for this one to end: joins, and kills waiting for it to
+	// unwind. Most tasklets are joined after they ended, or not at all, so it lives here.
+	joinq waitq
 }
 
 // clearReply empties the reply register.
@@ -297,7 +299,10 @@ type childList struct {
 	n       int // live entries
 }
 
-const childChunkLen = 128
+// childChunkLen is the number of entries of a chunk: 64 pointers are 512 bytes, a size class
+// of the Go allocator. (128 would take the 1,152-byte class: a pointerful object of more than
+// 512 bytes carries the allocator's 8-byte header.)
+const childChunkLen = 64
 
 // childRenumberAt is the chunk number past which a list numbers its positions from 0 again
 // (a variable for the tests).
