@@ -112,7 +112,12 @@ func (d *Dispatcher) Now() time.Time { return d.clock.Now() }
 
 // nanos returns the time since the dispatcher was created, in nanoseconds: the time base of
 // timers and deadlines.
-func (d *Dispatcher) nanos() int64 { return int64(d.clock.Now().Sub(d.base)) }
+func (d *Dispatcher) nanos() int64 {
+	if _, ok := d.clock.(realClock); ok {
+		return int64(time.Since(d.base)) // reads only the monotonic clock (Now reads the wall clock too)
+	}
+	return int64(d.clock.Now().Sub(d.base))
+}
 
 // Spawn starts f as a root tasklet (no parent). Before Run it may be called from any goroutine
 // that owns the dispatcher; during Run, only from the dispatcher goroutine.

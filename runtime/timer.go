@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 // timerHeap holds the pending timeouts of the dispatcher: at most one per tasklet (the timeout of
@@ -10,26 +11,39 @@ import (
 // the same instant fire in the order they were set, and a cancelled timer leaves nothing
 // behind.
 //
-// It is a bucketed heap. Time is cut into buckets of 2^wheelShift ns (about half a
-// millisecond). The buckets of the next wheelSize buckets from cur (about half a second) form a
-// wheel: unordered lists of fixed-size chunks, where setting a timer is an append and cancelling
-// it a move of the bucket's last timer into its place, both O(1). Every timer of a bucket before
-// cur is in near, a 4-ary min-heap; when near empties, the next bucket that has timers is poured
-// into it (a heap built in O(k)), so near stays about as small as one bucket, and in cache.
-// Timers beyond the wheel when they were set (long timeouts) go into far, another 4-ary heap
-// (O(log n)), from which they move to near when their bucket comes.
+// Time is cut into buckets of 2^wheelShift ns (about half a millisecond). The buckets of the
+// next wheelSize buckets from cur (about half a second) form a wheel: each bucket is a list of
+// fixed-size chunks that keeps its timers in the order they were set. Setting a timer is an
+// append; cancelling one leaves a hole (its tasklet pointer cleared), both O(1); a bucket whose
+// holes outnumber its timers is compacted, in order. When the next bucket is due, its chunks
+// become the run: the bucket's timers stay where they are, and a sorted list of keys (the
+// offset of when in the bucket, then the position, which is the set order) says in which order
+// they fire. The keys are sorted by a radix sort on the offset, which is stable, so ties keep
+// the set order; nothing else is touched, not even the tasklets (their tidx still names the
+// slot and position). Timers set for a bucket already due (zero and very short timeouts) go
+// into late, a 4-ary min-heap, as do far timers when their bucket comes. Timers beyond the
+// wheel when they were set (long timeouts) go into far, another 4-ary heap (O(log n)).
 //
 // Each tasklet records where its timer is in tidx (see the loc* constants), so cancelling never
-// searches. Memory is reused rather than given back at once: the heaps keep their capacity and
-// emptied chunks wait in a pool, so waves of timers that drain and come back allocate nothing;
-// trim gives back what stayed unused for trimEvery operations.
+// searches. Memory is reused rather than given back at once: the heaps and key lists keep their
+// capacity and emptied chunks wait in a pool, so waves of timers that drain and come back
+// allocate nothing; trim gives back what stayed unused for trimEvery operations.
 type timerHeap struct {
-	near []timerEntry // 4-ary heap: every timer of a bucket before cur
+	// The run: the timers of the bucket poured last (runBucket), in the chunks they were set
+	// in; runKeys[runPos:] lists the pending ones in firing order.
+	run       timerBucket
+	runSlot   int // the wheel slot the run came from (its timers' tidx name it)
+	runBucket int64
+	runKeys   []uint64 // offset<<bucketBits | position, sorted
+	runPos    int
+	keyTmp    []uint64 // the radix sort's second buffer
+
+	late []timerEntry // 4-ary heap: timers of a bucket before cur not in the run
 	far  []timerEntry // 4-ary heap: timers set beyond the wheel, none of a bucket before cur
 	// wheel[b&wheelMask] holds the timers of bucket b, for cur <= b < cur+wheelSize.
 	wheel   [wheelSize]timerBucket
 	full    [wheelSize / 64]uint64 // bit b&wheelMask: wheel[b&wheelMask] has timers
-	cur     int64                  // the first bucket not poured into near
+	cur     int64                  // the first bucket not poured
 	n       int                    // pending timers
 	inWheel int                    // pending timers in the wheel
 	seq     uint64
@@ -38,14 +52,18 @@ type timerHeap struct {
 	poolMin int           // the fewest pooled chunks since the last trim: not needed
 	poolOld int           // the same for the time between the two trims before
 	ops     int           // operations since the last trim
-	nearHW  int           // the most timers near held since the last trim
+	lateHW  int           // the most timers late held since the last trim
 	farHW   int           // the same for far
+	keysHW  int           // the same for runKeys
 }
 
-// timerBucket is the timers of one bucket, in no order: chunks[i/chunkLen][i%chunkLen].
+// timerBucket is the timers of one bucket in the order they were set, with holes (entries
+// whose t is nil) where timers were cancelled or fired: entry i is chunks[i/chunkLen][i%chunkLen].
+// The last entry of a wheel bucket is never a hole.
 type timerBucket struct {
 	chunks []*timerChunk
-	n      int
+	n      int // entries, holes included
+	live   int // pending timers
 }
 
 type timerChunk [chunkLen]timerEntry
@@ -53,7 +71,7 @@ type timerChunk [chunkLen]timerEntry
 type timerEntry struct {
 	when int64 // dispatcher nanoseconds (see Dispatcher.nanos)
 	seq  uint64
-	t    *Tasklet
+	t    *Tasklet // nil: a hole
 }
 
 const (
@@ -63,9 +81,11 @@ const (
 	chunkLen   = 128 // timers per chunk (3 KiB)
 
 	// Tasklet.tidx: -1 for no timer; else where the timer is.
-	locFar     = 1 << 29 // tidx-locFar is the index in far
-	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | index in the bucket
-	bucketBits = 20      // a bucket holds at most 2^20 timers; more go to far
+	locFar     = 1 << 29 // tidx-locFar is the index in far; below locFar, the index in late
+	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | position in the bucket (or the run)
+	bucketBits = 20      // a bucket holds at most 2^20 entries; more go to far
+	posMask    = 1<<bucketBits - 1
+	radixMin   = 256 // runs of more timers than this are sorted by radix
 
 	trimEvery = 1 << 16 // operations between two trims
 	trimMin   = 4096    // heaps up to this capacity are never trimmed
@@ -75,6 +95,9 @@ func (e *timerEntry) less(o *timerEntry) bool {
 	return e.when < o.when || (e.when == o.when && e.seq < o.seq)
 }
 
+// at returns entry i of the bucket.
+func (k *timerBucket) at(i int) *timerEntry { return &k.chunks[uint(i)/chunkLen][uint(i)%chunkLen] }
+
 func (h *timerHeap) len() int { return h.n }
 
 // add sets t's timer to fire at when; now is the current time. t must have no timer.
@@ -82,9 +105,8 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	h.seq++
 	h.n++
 	h.ops++
-	e := timerEntry{when: when, seq: h.seq, t: t}
 	b := when >> wheelShift
-	if len(h.near) == 0 && h.inWheel == 0 {
+	if h.inWheel == 0 && h.run.live == 0 && len(h.late) == 0 {
 		// Nothing before far: the wheel may start anywhere up to far's first bucket. Make it
 		// cover the time from now (it may lag behind after a while without timers).
 		h.cur = now >> wheelShift
@@ -94,25 +116,26 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	}
 	switch {
 	case b < h.cur:
-		h.near = append(h.near, e)
-		h.nearHW = max(h.nearHW, len(h.near))
-		heapUp(h.near, len(h.near)-1, 0)
-	case b < h.cur+wheelSize && h.wheel[b&wheelMask].n < 1<<bucketBits:
+		h.late = append(h.late, timerEntry{when: when, seq: h.seq, t: t})
+		h.lateHW = max(h.lateHW, len(h.late))
+		heapUp(h.late, len(h.late)-1, 0)
+	case b < h.cur+wheelSize && h.wheel[b&wheelMask].n <= posMask:
 		slot := int(b & wheelMask)
 		k := &h.wheel[slot]
-		i := k.n
+		i := uint(k.n)
 		if i%chunkLen == 0 {
 			if i == 0 {
 				h.full[slot/64] |= 1 << (slot % 64)
 			}
 			k.chunks = append(k.chunks, h.chunk())
 		}
-		k.chunks[i/chunkLen][i%chunkLen] = e
+		k.chunks[i/chunkLen][i%chunkLen] = timerEntry{when: when, seq: h.seq, t: t}
 		k.n++
+		k.live++
 		h.inWheel++
-		t.tidx = int32(locWheel | slot<<bucketBits | i)
+		t.tidx = int32(locWheel | slot<<bucketBits | int(i))
 	default:
-		h.far = append(h.far, e)
+		h.far = append(h.far, timerEntry{when: when, seq: h.seq, t: t})
 		h.farHW = max(h.farHW, len(h.far))
 		heapUp(h.far, len(h.far)-1, locFar)
 	}
@@ -132,41 +155,90 @@ func (h *timerHeap) remove(t *Tasklet) {
 	h.ops++
 	switch {
 	case i >= locWheel:
-		slot, j := (i-locWheel)>>bucketBits, i&(1<<bucketBits-1)
-		k := &h.wheel[slot]
-		last := k.n - 1
-		lc := k.chunks[last/chunkLen]
-		if j != last {
-			e := &k.chunks[j/chunkLen][j%chunkLen]
-			*e = lc[last%chunkLen]
-			e.t.tidx = int32(locWheel | slot<<bucketBits | j)
-		}
-		lc[last%chunkLen] = timerEntry{}
-		k.n--
-		h.inWheel--
-		if last%chunkLen == 0 {
-			k.chunks[len(k.chunks)-1] = nil
-			k.chunks = k.chunks[:len(k.chunks)-1]
-			h.pool = append(h.pool, lc)
-			if last == 0 {
-				h.full[slot/64] &^= 1 << (slot % 64)
+		slot, j := (i-locWheel)>>bucketBits, i&posMask
+		if slot == h.runSlot && j < h.run.n {
+			if e := h.run.at(j); e.t == t {
+				e.t = nil
+				if h.run.live--; h.run.live == 0 {
+					h.endRun()
+				}
+				break
 			}
 		}
+		h.cancelWheel(slot, j)
 	case i >= locFar:
 		h.far = heapRemove(h.far, i-locFar, locFar)
 	default:
-		h.near = heapRemove(h.near, i, 0)
+		h.late = heapRemove(h.late, i, 0)
 	}
 	if h.ops >= trimEvery {
 		h.trim()
 	}
 }
 
+// cancelWheel cancels the timer at position j of wheel slot slot.
+func (h *timerHeap) cancelWheel(slot, j int) {
+	k := &h.wheel[slot]
+	k.at(j).t = nil
+	k.live--
+	h.inWheel--
+	switch {
+	case k.live == 0:
+		h.full[slot/64] &^= 1 << (slot % 64)
+		h.truncate(k, 0)
+	case j == k.n-1:
+		n := j
+		for k.at(n-1).t == nil {
+			n--
+		}
+		h.truncate(k, n)
+	case k.n-k.live > k.live && k.n-k.live >= chunkLen:
+		h.compact(k, slot)
+	}
+}
+
+// truncate drops the entries of k from n on, which are all holes, and pools the chunks it no
+// longer needs.
+func (h *timerHeap) truncate(k *timerBucket, n int) {
+	keep := (n + chunkLen - 1) / chunkLen
+	for c := keep; c < len(k.chunks); c++ {
+		h.pool = append(h.pool, k.chunks[c])
+		k.chunks[c] = nil
+	}
+	k.chunks = k.chunks[:keep]
+	k.n = n
+}
+
+// compact moves the timers of wheel bucket k (in slot) over its holes, keeping their order.
+func (h *timerHeap) compact(k *timerBucket, slot int) {
+	w := 0
+	for r := range k.n {
+		e := k.at(r)
+		if e.t == nil {
+			continue
+		}
+		if r != w {
+			d := k.at(w)
+			*d = *e
+			e.t = nil
+			d.t.tidx = int32(locWheel | slot<<bucketBits | w)
+		}
+		w++
+	}
+	h.truncate(k, w)
+}
+
 // peek returns the time of the earliest timer; ok is false when there is none. It moves
 // nothing: the wheel keeps covering the time ahead even when the next timer is far away.
 func (h *timerHeap) peek() (when int64, ok bool) {
-	if len(h.near) > 0 {
-		return h.near[0].when, true
+	if e := h.runHead(); e != nil {
+		when, ok = e.when, true
+	}
+	if len(h.late) > 0 && (!ok || h.late[0].when < when) {
+		when, ok = h.late[0].when, true
+	}
+	if ok {
+		return when, true // the run and late hold buckets before cur: before far and the wheel
 	}
 	if len(h.far) > 0 {
 		when, ok = h.far[0].when, true
@@ -174,7 +246,7 @@ func (h *timerHeap) peek() (when int64, ok bool) {
 	if b, inWheel := h.nextBucket(); inWheel && (!ok || b <= when>>wheelShift) {
 		k := &h.wheel[b&wheelMask]
 		for i := range k.n { // a bucket holds the timers of 524 µs: few, when the dispatcher idles
-			if e := &k.chunks[i/chunkLen][i%chunkLen]; !ok || e.when < when {
+			if e := k.at(i); e.t != nil && (!ok || e.when < when) {
 				when, ok = e.when, true
 			}
 		}
@@ -182,26 +254,64 @@ func (h *timerHeap) peek() (when int64, ok bool) {
 	return when, ok
 }
 
+// runHead returns the run's next timer, or nil when the run is over.
+func (h *timerHeap) runHead() *timerEntry {
+	for h.runPos < len(h.runKeys) {
+		if e := h.run.at(int(h.runKeys[h.runPos] & posMask)); e.t != nil {
+			return e
+		}
+		h.runPos++
+	}
+	return nil
+}
+
 // popDue removes and returns the earliest timer's tasklet if it is due at now.
 func (h *timerHeap) popDue(now int64) *Tasklet {
-	if len(h.near) == 0 && !h.pour(now>>wheelShift) {
+	e := h.runHead()
+	if e == nil && len(h.late) == 0 {
+		if !h.pour(now >> wheelShift) {
+			return nil
+		}
+		e = h.runHead()
+	}
+	if len(h.late) > 0 && (e == nil || h.late[0].less(e)) {
+		if h.late[0].when > now {
+			return nil
+		}
+		t := h.late[0].t
+		t.tidx = -1
+		h.n--
+		h.ops++
+		h.late = heapRemove(h.late, 0, 0)
+		return t
+	}
+	if e.when > now {
 		return nil
 	}
-	if h.near[0].when > now {
-		return nil
-	}
-	t := h.near[0].t
+	t := e.t
+	e.t = nil
 	t.tidx = -1
 	h.n--
 	h.ops++
-	h.near = heapRemove(h.near, 0, 0)
+	h.runPos++
+	if h.run.live--; h.run.live == 0 {
+		h.endRun()
+	}
 	return t
 }
 
-// pour moves the earliest bucket that has timers, if it is not after bucket limit, into near
-// (which is empty), with the far timers of that bucket or before. It reports whether near now
-// has timers. When no timer is due by the end of bucket limit, the wheel moves on to start
-// after it (so that it keeps covering the time ahead).
+// endRun gives the chunks of the run, whose timers have all fired or been cancelled, back to the
+// pool.
+func (h *timerHeap) endRun() {
+	h.truncate(&h.run, 0)
+	h.runKeys = h.runKeys[:0]
+	h.runPos = 0
+}
+
+// pour makes the earliest bucket that has timers, if it is not after bucket limit, the run
+// (there is none, and late is empty), and moves the far timers of that bucket into late. It
+// reports whether a timer is now before cur. When no timer is due by the end of bucket limit,
+// the wheel moves on to start after it (so that it keeps covering the time ahead).
 func (h *timerHeap) pour(limit int64) bool {
 	b, ok := h.nextBucket()
 	if len(h.far) > 0 {
@@ -217,27 +327,86 @@ func (h *timerHeap) pour(limit int64) bool {
 	}
 	h.cur = b + 1
 	slot := int(b & wheelMask)
-	if k := &h.wheel[slot]; k.n > 0 && k.chunks[0][0].when>>wheelShift == b {
-		h.inWheel -= k.n
+	if k := &h.wheel[slot]; k.n > 0 && k.at(0).when>>wheelShift == b {
+		h.inWheel -= k.live
 		h.full[slot/64] &^= 1 << (slot % 64)
-		for c, ch := range k.chunks {
-			m := min(k.n-c*chunkLen, chunkLen)
-			h.near = append(h.near, ch[:m]...)
-			clear(ch[:m])
-			h.pool = append(h.pool, ch)
-			k.chunks[c] = nil
+		// The bucket's chunks become the run's, and the run's (empty) chunk list the slot's.
+		h.run, *k = *k, timerBucket{chunks: h.run.chunks[:0]}
+		h.runSlot, h.runBucket = slot, b
+		keys := h.runKeys[:0]
+		base := b << wheelShift
+		lo, hi := uint64(1)<<wheelShift, uint64(0)
+		for c, ch := range h.run.chunks {
+			for i := range ch[:min(h.run.n-c*chunkLen, chunkLen)] {
+				if e := &ch[i]; e.t != nil {
+					off := uint64(e.when - base)
+					lo, hi = min(lo, off), max(hi, off)
+					keys = append(keys, off<<bucketBits|uint64(c*chunkLen+i))
+				}
+			}
 		}
-		k.chunks, k.n = k.chunks[:0], 0
-		heapify(h.near)
+		h.runKeys, h.keyTmp = sortKeys(keys, h.keyTmp, lo, hi)
+		h.runPos = 0
+		h.keysHW = max(h.keysHW, len(keys))
 	}
 	for len(h.far) > 0 && h.far[0].when>>wheelShift <= b {
 		e := h.far[0]
 		h.far = heapRemove(h.far, 0, locFar)
-		h.near = append(h.near, e)
-		heapUp(h.near, len(h.near)-1, 0)
+		h.late = append(h.late, e)
+		heapUp(h.late, len(h.late)-1, 0)
 	}
-	h.nearHW = max(h.nearHW, len(h.near))
-	return len(h.near) > 0
+	h.lateHW = max(h.lateHW, len(h.late))
+	return h.run.live > 0 || len(h.late) > 0
+}
+
+// sortKeys sorts the run's keys (offset<<bucketBits | position, made in position order) by
+// offset, keeping the position order of equal offsets, with tmp as scratch space; lo and hi are
+// the least and the greatest offset. It returns the sorted keys and the buffer left over for the
+// next time.
+func sortKeys(a, tmp []uint64, lo, hi uint64) (sorted, spare []uint64) {
+	if lo == hi {
+		return a, tmp // all on one instant (a virtual clock): already in position order
+	}
+	if len(a) <= radixMin {
+		// The keys are distinct (positions differ), so order by the whole key is order by
+		// offset, then position.
+		slices.Sort(a)
+		return a, tmp
+	}
+	// A least-significant-digit radix sort of offset-lo, which is stable: one digit of up to
+	// 11 bits, or two of up to 10.
+	w := uint(bits.Len64(hi - lo))
+	if w > 11 {
+		w = (w + 1) / 2
+	}
+	if cap(tmp) < len(a) {
+		tmp = make([]uint64, len(a), cap(a))
+	}
+	tmp = tmp[:len(a)]
+	src, dst := a, tmp
+	var c [1 << 11]int32
+	for shift := uint(0); ; shift += w {
+		counts := c[:1<<w]
+		clear(counts)
+		mask := uint64(1)<<w - 1
+		for _, k := range src {
+			counts[(k>>bucketBits-lo)>>shift&mask]++
+		}
+		var sum int32
+		for i, n := range counts {
+			counts[i] = sum
+			sum += n
+		}
+		for _, k := range src {
+			d := (k>>bucketBits - lo) >> shift & mask
+			dst[counts[d]] = k
+			counts[d]++
+		}
+		src, dst = dst, src
+		if (hi-lo)>>(shift+w) == 0 {
+			return src, dst[:0]
+		}
+	}
 }
 
 // nextBucket returns the first bucket from cur that holds timers in the wheel.
@@ -274,15 +443,23 @@ func (h *timerHeap) chunk() *timerChunk {
 	return new(timerChunk)
 }
 
-// trim runs every trimEvery operations. It gives back the capacity of near and far beyond four
-// times the most they held since the last trim, and the pooled chunks that were not needed
-// since the trim before (and the chunk lists of large buckets that emptied). So a steady flow of timers reuses its memory, and a burst that is over
-// gives it back after at most three trims.
+// trim runs every trimEvery operations. It gives back the capacity of late, far and the key
+// lists beyond four times the most they held since the last trim, the pooled chunks that were
+// not needed since the trim before, and the chunk lists of large buckets that emptied. So a
+// steady flow of timers reuses its memory, and a burst that is over gives it back after at most
+// three trims.
 func (h *timerHeap) trim() {
 	h.ops = 0
-	h.near = trimmed(h.near, h.nearHW)
+	h.late = trimmed(h.late, h.lateHW)
 	h.far = trimmed(h.far, h.farHW)
-	h.nearHW, h.farHW = len(h.near), len(h.far)
+	h.lateHW, h.farHW = len(h.late), len(h.far)
+	if cap(h.runKeys) > trimMin && cap(h.runKeys) > 4*h.keysHW {
+		h.runKeys = append(make([]uint64, 0, max(2*h.keysHW, trimMin)), h.runKeys...)
+	}
+	if cap(h.keyTmp) > trimMin && cap(h.keyTmp) > 4*h.keysHW {
+		h.keyTmp = nil
+	}
+	h.keysHW = len(h.runKeys)
 	if k := min(h.poolMin, h.poolOld); k > 0 {
 		n := copy(h.pool, h.pool[k:])
 		clear(h.pool[n:])
@@ -297,6 +474,9 @@ func (h *timerHeap) trim() {
 		if k := &h.wheel[i]; k.n == 0 && cap(k.chunks) > 16 {
 			k.chunks = nil
 		}
+	}
+	if h.run.n == 0 && cap(h.run.chunks) > 16 {
+		h.run.chunks = nil
 	}
 }
 
@@ -367,50 +547,20 @@ func heapRemove(a []timerEntry, i int, base int) []timerEntry {
 	return a
 }
 
-// heapify makes a (near, base 0) a heap in O(len(a)), and records every index.
-func heapify(a []timerEntry) {
-	n := len(a)
-	for i := (n - 2) / 4; i >= 0 && n > 1; i-- {
-		e := a[i]
-		j := i
-		for {
-			c := 4*j + 1
-			if c >= n {
-				break
-			}
-			m := c
-			for k := c + 1; k < c+4 && k < n; k++ {
-				if a[k].less(&a[m]) {
-					m = k
-				}
-			}
-			if !a[m].less(&e) {
-				break
-			}
-			a[j] = a[m]
-			j = m
-		}
-		a[j] = e
-	}
-	for i := range a {
-		a[i].t.tidx = int32(i)
-	}
-}
-
 // check verifies the structure's invariants (for tests): heap order, each timer's bucket in the
-// part that should hold it, every tasklet's recorded place, the counts.
+// part that should hold it, the run's order, every tasklet's recorded place, the counts.
 func (h *timerHeap) check() error {
-	n, inWheel := len(h.near)+len(h.far), 0
-	for i := range h.near {
-		e := &h.near[i]
-		if i > 0 && e.less(&h.near[(i-1)/4]) {
-			return fmt.Errorf("near heap out of order at %d", i)
+	n, inWheel := len(h.late)+len(h.far), 0
+	for i := range h.late {
+		e := &h.late[i]
+		if i > 0 && e.less(&h.late[(i-1)/4]) {
+			return fmt.Errorf("late heap out of order at %d", i)
 		}
 		if e.when>>wheelShift >= h.cur {
-			return fmt.Errorf("near timer %d of bucket %d, not before %d", i, e.when>>wheelShift, h.cur)
+			return fmt.Errorf("late timer %d of bucket %d, not before %d", i, e.when>>wheelShift, h.cur)
 		}
 		if int(e.t.tidx) != i {
-			return fmt.Errorf("near timer %d: tasklet records %d", i, e.t.tidx)
+			return fmt.Errorf("late timer %d: tasklet records %d", i, e.t.tidx)
 		}
 	}
 	for i := range h.far {
@@ -425,25 +575,90 @@ func (h *timerHeap) check() error {
 			return fmt.Errorf("far timer %d: tasklet records %d", i, e.t.tidx)
 		}
 	}
+	if err := h.checkRun(); err != nil {
+		return err
+	}
+	n += h.run.live
 	for slot := range h.wheel {
 		k := &h.wheel[slot]
 		if (k.n > 0) != (h.full[slot/64]&(1<<(slot%64)) != 0) || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
-			return fmt.Errorf("wheel slot %d: %d timers in %d chunks, bit %v", slot, k.n, len(k.chunks), h.full[slot/64]&(1<<(slot%64)) != 0)
+			return fmt.Errorf("wheel slot %d: %d entries in %d chunks, bit %v", slot, k.n, len(k.chunks), h.full[slot/64]&(1<<(slot%64)) != 0)
 		}
+		if k.n > 0 && k.at(k.n-1).t == nil {
+			return fmt.Errorf("wheel slot %d ends with a hole", slot)
+		}
+		live := 0
+		var prev *timerEntry
 		for i := range k.n {
-			e := &k.chunks[i/chunkLen][i%chunkLen]
+			e := k.at(i)
 			b := e.when >> wheelShift
 			if b < h.cur || b >= h.cur+wheelSize || int(b&wheelMask) != slot {
 				return fmt.Errorf("wheel slot %d holds bucket %d (cur %d)", slot, b, h.cur)
 			}
+			if e.t == nil {
+				continue
+			}
+			if prev != nil && prev.seq >= e.seq {
+				return fmt.Errorf("wheel slot %d: timer %d set before the one ahead of it", slot, i)
+			}
 			if int(e.t.tidx) != locWheel|slot<<bucketBits|i {
 				return fmt.Errorf("wheel slot %d timer %d: tasklet records %d", slot, i, e.t.tidx)
 			}
+			prev = e
+			live++
 		}
-		inWheel += k.n
+		if live != k.live {
+			return fmt.Errorf("wheel slot %d: %d timers, live %d", slot, live, k.live)
+		}
+		inWheel += live
 	}
 	if n+inWheel != h.n || inWheel != h.inWheel {
 		return fmt.Errorf("counts: %d timers found, n %d; %d in the wheel, inWheel %d", n+inWheel, h.n, inWheel, h.inWheel)
+	}
+	return nil
+}
+
+// checkRun verifies the run: its pending keys in (when, seq) order, naming every timer of the
+// run once, each in the run's bucket and recording its place.
+func (h *timerHeap) checkRun() error {
+	k := &h.run
+	if k.n == 0 {
+		if k.live != 0 || len(h.runKeys) != 0 || len(k.chunks) != 0 {
+			return fmt.Errorf("no run, but %d live, %d keys, %d chunks", k.live, len(h.runKeys), len(k.chunks))
+		}
+		return nil
+	}
+	if k.live == 0 || h.runBucket >= h.cur || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
+		return fmt.Errorf("run of bucket %d (cur %d): %d live, %d entries, %d chunks", h.runBucket, h.cur, k.live, k.n, len(k.chunks))
+	}
+	seen := 0
+	var prev *timerEntry
+	for _, key := range h.runKeys[h.runPos:] {
+		i := int(key & posMask)
+		e := k.at(i)
+		if e.t == nil {
+			continue
+		}
+		if e.when>>wheelShift != h.runBucket || uint64(e.when-h.runBucket<<wheelShift) != key>>bucketBits {
+			return fmt.Errorf("run timer %d: when %d, key %x, bucket %d", i, e.when, key, h.runBucket)
+		}
+		if prev != nil && !prev.less(e) {
+			return fmt.Errorf("run out of order at %d", i)
+		}
+		if int(e.t.tidx) != locWheel|h.runSlot<<bucketBits|i {
+			return fmt.Errorf("run timer %d: tasklet records %d", i, e.t.tidx)
+		}
+		prev = e
+		seen++
+	}
+	live := 0
+	for i := range k.n {
+		if k.at(i).t != nil {
+			live++
+		}
+	}
+	if seen != k.live || live != k.live {
+		return fmt.Errorf("run: %d live, %d timers, %d keyed", k.live, live, seen)
 	}
 	return nil
 }

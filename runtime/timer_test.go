@@ -39,8 +39,28 @@ func testTimerHeap(t *testing.T, seed uint64) {
 	// differ in scale, so some runs keep everything in one bucket and others reach far.
 	scale := []int64{1, 1000, int64(time.Millisecond), 1 << wheelShift, int64(10 * time.Millisecond)}[seed%5]
 	for step := range 30000 {
-		switch op := r.IntN(20); {
-		case op < 9 || len(live) == 0: // add
+		switch op := r.IntN(200); {
+		case op == 0: // a burst: hundreds of timers in a few buckets (sorted by radix)
+			for range 100 + r.IntN(400) {
+				tk := &Tasklet{tidx: -1}
+				when := now + r.Int64N(3<<wheelShift)
+				if r.IntN(4) == 0 {
+					when = now + 2<<wheelShift // many on one instant
+				}
+				h.add(tk, when, now)
+				seq++
+				live = append(live, ref{when, seq, tk})
+			}
+		case op == 1: // cancel most: buckets left with more holes than timers are compacted
+			for i := 0; i < len(live); {
+				if r.IntN(5) != 0 {
+					h.remove(live[i].t)
+					live = slices.Delete(live, i, i+1)
+				} else {
+					i++
+				}
+			}
+		case op < 90 || len(live) == 0: // add
 			tk := &Tasklet{tidx: -1}
 			when := now + int64(r.IntN(300))*scale
 			if r.IntN(50) == 0 {
@@ -49,14 +69,14 @@ func testTimerHeap(t *testing.T, seed uint64) {
 			h.add(tk, when, now)
 			seq++
 			live = append(live, ref{when, seq, tk})
-		case op < 14: // cancel a random one
+		case op < 140: // cancel a random one
 			i := r.IntN(len(live))
 			h.remove(live[i].t)
 			if live[i].t.tidx != -1 {
 				t.Fatal("tidx not reset")
 			}
 			live = slices.Delete(live, i, i+1)
-		case op < 15: // peek
+		case op < 150: // peek
 			sortLive()
 			when, ok := h.peek()
 			if !ok || when != live[0].when {
@@ -164,8 +184,8 @@ func TestTimerHeapMemory(t *testing.T) {
 	for range 2 * trimEvery / 100 {
 		wave(100)
 	}
-	if cap(h.near) > trimMin || cap(h.far) > trimMin || len(h.pool) > 100 {
-		t.Fatalf("after the waves stopped: near cap %d, far cap %d, %d chunks pooled", cap(h.near), cap(h.far), len(h.pool))
+	if cap(h.late) > trimMin || cap(h.far) > trimMin || cap(h.runKeys) > trimMin || cap(h.keyTmp) > trimMin || len(h.pool) > 100 {
+		t.Fatalf("after the waves stopped: late cap %d, far cap %d, %d chunks pooled", cap(h.late), cap(h.far), len(h.pool))
 	}
 }
 
