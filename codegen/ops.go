@@ -132,6 +132,32 @@ func (l *lowerer) after(r grammar.Result, fn func(w *fnWriter)) {
 	})
 }
 
+// message renders the message of a send or call, or the value of a reply: the argument of
+// type any it is passed as. A number of a scalar type that is not a constant is boxed by the
+// runtime's Box, which keeps it in a cell of a block allocated ahead, instead of by Go, which
+// allocates 8 bytes for each (a constant is boxed statically, a byte without allocating).
+func (l *lowerer) message(e ast.Expr) string {
+	x := l.expr(e)
+	if tv, ok := l.ti.msgs[l.f.keyOf(e.Pos())]; ok && tv.Value == nil && boxable(tv.Type) {
+		return fmt.Sprintf("%s.Box(%s, %s)", l.imp.rtName, l.tname, x)
+	}
+	return x
+}
+
+// boxable reports whether tskrt.Box takes values of type t (tskrt.Scalar).
+func boxable(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	if !ok {
+		return false
+	}
+	switch b.Kind() {
+	case types.Int, types.Int16, types.Int32, types.Int64, types.Uint, types.Uint16,
+		types.Uint32, types.Uint64, types.Uintptr, types.Float32, types.Float64:
+		return true
+	}
+	return false
+}
+
 // op lowers a simple suspension point.
 func (l *lowerer) op(s grammar.Stmt) {
 	t := l.tname
@@ -147,7 +173,7 @@ func (l *lowerer) op(s grammar.Stmt) {
 		l.after(s.Result, func(w *fnWriter) { l.errResult(w, s.Result, depth) })
 	case *grammar.SendStmt:
 		l.suspend(s.Pos, "send", l.refs(s.Target, s.Msg), func() string {
-			return fmt.Sprintf("%s.Send(%s, %s)", t, l.expr(s.Target), l.expr(s.Msg))
+			return fmt.Sprintf("%s.Send(%s, %s)", t, l.expr(s.Target), l.message(s.Msg))
 		})
 	case *grammar.CallStmt:
 		value, commaOK := t+".Value()", false
@@ -155,7 +181,7 @@ func (l *lowerer) op(s grammar.Stmt) {
 			value, commaOK = fmt.Sprintf("%s.Value().(%s)", t, l.typeString(ts[0])), true
 		}
 		l.suspend(s.Pos, "call", l.refs(s.Target, s.Msg, s.Timeout), func() string {
-			return fmt.Sprintf("%s.Call(%s, %s, %s)", t, l.expr(s.Target), l.expr(s.Msg), l.timeoutExpr(s.Timeout))
+			return fmt.Sprintf("%s.Call(%s, %s, %s)", t, l.expr(s.Target), l.message(s.Msg), l.timeoutExpr(s.Timeout))
 		})
 		l.after(s.Result, func(w *fnWriter) { l.valueResult(w, s.Result, value, commaOK, depth) })
 	case *grammar.ReplyStmt:
@@ -165,7 +191,7 @@ func (l *lowerer) op(s grammar.Stmt) {
 			uses = append(uses, rv)
 		}
 		l.suspend(s.Pos, "reply", uses, func() string {
-			return fmt.Sprintf("%s.Reply(%s, %s)", t, l.vexpr(rv), l.expr(s.Value))
+			return fmt.Sprintf("%s.Reply(%s, %s)", t, l.vexpr(rv), l.message(s.Value))
 		})
 	case *grammar.ReceiveStmt:
 		l.suspend(s.Pos, "receive", l.refs(s.Timeout), func() string {

@@ -32,6 +32,9 @@ type typeInfo struct {
 	calls map[posKey]exprType
 	// tags holds the types of switch tags whose cases call tasklets.
 	tags map[posKey]types.Type
+	// msgs holds the types of the messages of send and call statements and the values of
+	// reply statements (keyed by their start): what decides how they are boxed.
+	msgs map[posKey]types.TypeAndValue
 	// predeclared maps the shadow's predeclared objects to their names.
 	predeclared map[types.Object]string
 	// imports maps import paths to the packages the package imports.
@@ -365,6 +368,7 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 		implicits:   map[posKey]types.Object{},
 		calls:       map[posKey]exprType{},
 		tags:        map[posKey]types.Type{},
+		msgs:        map[posKey]types.TypeAndValue{},
 		predeclared: map[types.Object]string{},
 		imports:     map[string]*types.Package{},
 		defers:      map[posKey]*deferCall{},
@@ -440,6 +444,29 @@ func (g *generator) recordInfo(pkg *packages.Package) {
 			if end, ok := tags[key(e.Pos())]; ok && key(e.End()) == end {
 				ti.tags[key(e.Pos())] = tv.Type
 			}
+		}
+	}
+	// The messages and reply values (start: end).
+	msgs := map[posKey]posKey{}
+	for _, f := range g.files {
+		walkStmts(f, func(st grammar.Stmt) {
+			var e ast.Expr
+			switch st := st.(type) {
+			case *grammar.SendStmt:
+				e = st.Msg
+			case *grammar.CallStmt:
+				e = st.Msg
+			case *grammar.ReplyStmt:
+				e = st.Value
+			}
+			if e != nil {
+				msgs[f.keyOf(e.Pos())] = f.key(f.end(e))
+			}
+		})
+	}
+	for e, tv := range info.Types {
+		if end, ok := msgs[key(e.Pos())]; ok && key(e.End()) == end {
+			ti.msgs[key(e.Pos())] = tv
 		}
 	}
 	for n, obj := range info.Implicits {

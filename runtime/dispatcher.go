@@ -34,6 +34,7 @@ type Dispatcher struct {
 	// fronts counts the tasklets the current run woke by hand-over: each goes right behind the
 	// previous one, so several hand-overs in one run keep their order.
 	fronts int
+	boxes  boxes // cells of Box (box.go)
 
 	quitting bool
 	code     int

@@ -261,7 +261,7 @@ resume2:
 case6:
 	f.pc = 3 // resume point 3: reply at pingpong.tsk:60:4
 //line pingpong.tsk:60:4
-	if !t.Reply(m1Reply, f.returned) {
+	if !t.Reply(m1Reply, tskrt.Box(t, f.returned)) {
 //line pingpong_tsk.go:266
 		return tskrt.Suspended
 	}

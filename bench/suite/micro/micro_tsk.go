@@ -443,7 +443,7 @@ for1:
 	}
 	f.pc = 2 // resume point 2: send at micro.tsk:70:3
 //line micro.tsk:70:3
-	if !t.Send(f.c, f.i&0xff) {
+	if !t.Send(f.c, tskrt.Box(t, f.i&0xff)) {
 //line micro_tsk.go:448
 		return tskrt.Suspended
 	}

@@ -127,7 +127,7 @@ for1:
 	}
 	f.pc = 2 // resume point 2: send at batch.tsk:25:3
 //line batch.tsk:25:3
-	if !t.Send(f.c, f.i) {
+	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line batch_tsk.go:132
 		return tskrt.Suspended
 	}

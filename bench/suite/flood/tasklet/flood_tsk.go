@@ -109,7 +109,7 @@ for1:
 	}
 	f.pc = 1 // resume point 1: send at flood.tsk:19:3
 //line flood.tsk:19:3
-	if !t.Send(f.c, f.i) {
+	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line flood_tsk.go:114
 		return tskrt.Suspended
 	}

@@ -122,7 +122,7 @@ for1:
 	}
 	f.pc = 2 // resume point 2: send at mailbox.tsk:22:3
 //line mailbox.tsk:22:3
-	if !t.Send(f.c, f.i) {
+	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line mailbox_tsk.go:127
 		return tskrt.Suspended
 	}

@@ -118,7 +118,7 @@ range1:
 	t = f.xs[f.i2]
 	f.pc = 2 // resume point 2: send at park.tsk:21:3
 //line park.tsk:21:3
-	if !tk.Send(t, i1) {
+	if !tk.Send(t, tskrt.Box(tk, i1)) {
 //line park_tsk.go:123
 		return tskrt.Suspended
 	}

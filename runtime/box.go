@@ -1,0 +1,46 @@
+package runtime
+
+import "unsafe"
+
+// Scalar is the constraint of Box: the pointer-free numeric types of 2, 4 or 8 bytes, and the
+// types defined on them. (Go boxes the one-byte types and bool without allocating, and a
+// complex64 is not boxed the same way; neither is here.)
+type Scalar interface {
+	~int | ~int16 | ~int32 | ~int64 | ~uint | ~uint16 | ~uint32 | ~uint64 | ~uintptr |
+		~float32 | ~float64
+}
+
+// boxBlock is how many values a block of boxes holds: one allocation of 512 bytes (without
+// pointers) stands for 64 allocations of 8.
+const boxBlock = 64
+
+// boxes is a dispatcher's block of box cells, filled from the front.
+type boxes struct {
+	block *[boxBlock]uint64
+	left  int // cells not used yet, at the end of block
+}
+
+// Box returns v as an any, equal to any(v) in every respect but where the value is kept: in a
+// cell of a block that the dispatcher allocates 64 cells at a time, instead of in an
+// allocation of its own. Generated code boxes the messages and replies of scalar type with it
+// (send, call and reply sites), so that a stream of int messages does not cost an allocation
+// each. A block lives as long as any value boxed in it is referenced: a program that keeps one
+// message out of many keeps 512 bytes for it. Box is called on t's dispatcher goroutine.
+func Box[T Scalar](t *Tasklet, v T) any {
+	b := &t.d.boxes
+	if b.left == 0 {
+		b.block = new([boxBlock]uint64)
+		b.left = boxBlock
+	}
+	p := unsafe.Pointer(&b.block[boxBlock-b.left])
+	b.left--
+	*(*T)(p) = v
+	// An interface holding a value of a non-pointer type is the pair (type, pointer to the
+	// value). Converting T's zero value does not allocate (the runtime boxes small integers,
+	// zero among them, in a static table), and gives the type word; the value word is then
+	// pointed at the cell.
+	var zero T
+	e := any(zero)
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&e))[1] = p
+	return e
+}
