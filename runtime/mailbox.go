@@ -11,8 +11,18 @@ import (
 // oldest on Append, the newest on AppendLeft. Dropped counts those drops and the messages sent
 // after the owner finished.
 type Mailbox struct {
-	owner   *Tasklet
-	buf     []item // ring; len is a power of two or 0
+	owner *Tasklet
+	// The messages are kept in chunks of mailChunkLen: chunks is a ring of chunk pointers
+	// (its length a power of two, or 0) whose nch chunks from chunks[c0] on hold positions
+	// 0, 1, … of the store; the oldest message is at position head, the others follow it.
+	// The chunks cover exactly the positions up to head+n (at most one chunk, holding
+	// nothing, when n is 0). Growing adds a chunk and never moves a message, and a chunk is
+	// let go as soon as it is drained (one is kept as a spare), so a mailbox that floods and
+	// then drains neither copies its messages nor holds them twice, and gives its memory back
+	// as it is read. An item is a message, or a *call for a message sent with Call.
+	chunks  []*mailChunk
+	spare   *mailChunk
+	c0, nch int
 	head, n int
 	max     int
 	dropped int
@@ -20,11 +30,13 @@ type Mailbox struct {
 	pop     [2]popOp // the Pop and PopLeft operations, preallocated
 }
 
-// item is a message in a mailbox, with its call when it came from Call.
-type item struct {
-	m any
-	c *call
-}
+// mailChunkLen is the number of items in a chunk of a mailbox: 512 bytes.
+const mailChunkLen = 32
+
+// mailRingKeep is the largest ring of chunk pointers an empty mailbox keeps.
+const mailRingKeep = 16
+
+type mailChunk [mailChunkLen]any
 
 func (mb *Mailbox) init() {
 	mb.pop[0] = popOp{mb: mb}
@@ -38,73 +50,153 @@ func (mb *Mailbox) Len() int { return mb.n }
 // owner finished.
 func (mb *Mailbox) Dropped() int { return mb.dropped }
 
-func (mb *Mailbox) at(i int) *item { return &mb.buf[(mb.head+i)&(len(mb.buf)-1)] }
+// slot returns where the item at position p of the store is kept.
+func (mb *Mailbox) slot(p int) *any {
+	u := uint(p)
+	return &mb.chunks[(uint(mb.c0)+u/mailChunkLen)&uint(len(mb.chunks)-1)][u%mailChunkLen]
+}
 
-func (mb *Mailbox) grow() {
-	size := 2 * len(mb.buf)
+// at returns where the i-th oldest item is kept.
+func (mb *Mailbox) at(i int) *any { return mb.slot(mb.head + i) }
+
+// message returns the message of item it: the message itself, or the message of a call.
+func message(it any) any {
+	if c, ok := it.(*call); ok {
+		return c.m
+	}
+	return it
+}
+
+// newChunk returns an empty chunk: the spare, or a new one.
+func (mb *Mailbox) newChunk() *mailChunk {
+	if c := mb.spare; c != nil {
+		mb.spare = nil
+		return c
+	}
+	return new(mailChunk)
+}
+
+// growRing doubles the ring of chunk pointers, the chunks in use moving to its start.
+func (mb *Mailbox) growRing() {
+	size := 2 * len(mb.chunks)
 	if size == 0 {
-		size = 8
+		size = 2
 	}
-	nb := make([]item, size)
-	for i := 0; i < mb.n; i++ {
-		nb[i] = *mb.at(i)
+	r := make([]*mailChunk, size)
+	for k := 0; k < mb.nch; k++ {
+		r[k] = mb.chunks[(mb.c0+k)&(len(mb.chunks)-1)]
 	}
-	mb.buf, mb.head = nb, 0
+	mb.chunks, mb.c0 = r, 0
+}
+
+// addBack adds a chunk after the last.
+func (mb *Mailbox) addBack() {
+	if mb.nch == len(mb.chunks) {
+		mb.growRing()
+	}
+	mb.chunks[(mb.c0+mb.nch)&(len(mb.chunks)-1)] = mb.newChunk()
+	mb.nch++
+}
+
+// dropFront lets the first chunk go, drained: the next chunk holds position 0 now.
+func (mb *Mailbox) dropFront() {
+	i := mb.c0
+	mb.spare = mb.chunks[i]
+	mb.chunks[i] = nil
+	mb.c0 = (i + 1) & (len(mb.chunks) - 1)
+	mb.nch--
+	mb.head -= mailChunkLen
+}
+
+// dropBack lets the last chunk go, drained.
+func (mb *Mailbox) dropBack() {
+	i := (mb.c0 + mb.nch - 1) & (len(mb.chunks) - 1)
+	mb.spare = mb.chunks[i]
+	mb.chunks[i] = nil
+	mb.nch--
+}
+
+// emptied resets the store once its last item is gone: positions start at 0 again in the one
+// chunk left, and a large ring of chunk pointers is let go, so a burst does not pin memory.
+func (mb *Mailbox) emptied() {
+	mb.head = 0
+	if len(mb.chunks) > mailRingKeep {
+		if mb.nch > 0 {
+			mb.spare = mb.chunks[mb.c0]
+		}
+		mb.chunks, mb.c0, mb.nch = nil, 0, 0
+	}
 }
 
 // pushBack adds it at the end, dropping the oldest when the mailbox is full.
-func (mb *Mailbox) pushBack(it item) {
+func (mb *Mailbox) pushBack(it any) {
 	if mb.max > 0 && mb.n >= mb.max {
 		mb.drop(mb.popFront())
 	}
-	if mb.n == len(mb.buf) {
-		mb.grow()
+	p := mb.head + mb.n
+	if p == mb.nch*mailChunkLen {
+		mb.addBack()
 	}
-	*mb.at(mb.n) = it
+	*mb.slot(p) = it
 	mb.n++
 }
 
 // pushFront adds it at the start, dropping the newest when the mailbox is full.
-func (mb *Mailbox) pushFront(it item) {
+func (mb *Mailbox) pushFront(it any) {
 	if mb.max > 0 && mb.n >= mb.max {
 		mb.drop(mb.popBack())
 	}
-	if mb.n == len(mb.buf) {
-		mb.grow()
+	if mb.head == 0 {
+		if mb.n > 0 || mb.nch == 0 {
+			// A chunk before the first (or the first one).
+			if mb.nch == len(mb.chunks) {
+				mb.growRing()
+			}
+			mb.c0 = (mb.c0 - 1) & (len(mb.chunks) - 1)
+			mb.chunks[mb.c0] = mb.newChunk()
+			mb.nch++
+		}
+		mb.head = mailChunkLen
 	}
-	mb.head = (mb.head - 1) & (len(mb.buf) - 1)
-	mb.buf[mb.head] = it
+	mb.head--
+	*mb.slot(mb.head) = it
 	mb.n++
 }
 
-func (mb *Mailbox) popFront() item {
-	p := mb.at(0)
+func (mb *Mailbox) popFront() any {
+	p := mb.slot(mb.head)
 	it := *p
-	*p = item{}
-	mb.head = (mb.head + 1) & (len(mb.buf) - 1)
+	*p = nil
+	mb.head++
 	mb.n--
-	mb.release()
+	if mb.n == 0 {
+		mb.emptied()
+	} else if mb.head == mailChunkLen {
+		mb.dropFront()
+	}
 	return it
 }
 
-// release drops a large ring once the mailbox is empty, so a burst does not pin memory.
-func (mb *Mailbox) release() {
-	if mb.n == 0 && len(mb.buf) > 1024 {
-		mb.buf, mb.head = nil, 0
+func (mb *Mailbox) popBack() any {
+	p := mb.at(mb.n - 1)
+	it := *p
+	*p = nil
+	mb.n--
+	mb.trimBack()
+	return it
+}
+
+// trimBack restores the store's shape after the newest item left it.
+func (mb *Mailbox) trimBack() {
+	if mb.n == 0 {
+		mb.emptied()
+	} else if (mb.head+mb.n)%mailChunkLen == 0 {
+		mb.dropBack()
 	}
 }
 
-func (mb *Mailbox) popBack() item {
-	p := mb.at(mb.n - 1)
-	it := *p
-	*p = item{}
-	mb.n--
-	mb.release()
-	return it
-}
-
 // removeAt removes and returns the i-th oldest item, keeping the others in order.
-func (mb *Mailbox) removeAt(i int) item {
+func (mb *Mailbox) removeAt(i int) any {
 	if i == 0 {
 		return mb.popFront()
 	}
@@ -112,19 +204,29 @@ func (mb *Mailbox) removeAt(i int) item {
 	for j := i; j < mb.n-1; j++ {
 		*mb.at(j) = *mb.at(j + 1)
 	}
-	*mb.at(mb.n - 1) = item{}
+	*mb.at(mb.n - 1) = nil
 	mb.n--
-	mb.release()
+	mb.trimBack()
 	return it
+}
+
+// take removes the i-th oldest item and returns its message, and its call if it came from Call.
+func (mb *Mailbox) take(i int) (m any, c *call) {
+	m = mb.removeAt(i)
+	if c, ok := m.(*call); ok {
+		m, c.m = c.m, nil
+		return m, c
+	}
+	return m, nil
 }
 
 // find returns the position of the oldest message that match accepts, and the case match gave.
 func (mb *Mailbox) find(match func(any) int) (pos, cas int) {
+	if match == nil {
+		return 0, 0 // (the mailbox is not empty)
+	}
 	for i := 0; i < mb.n; i++ {
-		if match == nil {
-			return i, 0
-		}
-		if c := match(mb.at(i).m); c >= 0 {
+		if c := match(message(*mb.at(i))); c >= 0 {
 			return i, c
 		}
 	}
@@ -132,35 +234,34 @@ func (mb *Mailbox) find(match func(any) int) (pos, cas int) {
 }
 
 // drop counts a dropped item; a dropped call fails.
-func (mb *Mailbox) drop(it item) {
+func (mb *Mailbox) drop(it any) {
 	mb.dropped++
-	if it.c != nil && mb.owner != nil {
+	if c, ok := it.(*call); ok && mb.owner != nil {
 		d := mb.owner.d
-		d.settle(it.c)
-		d.failCall(it.c, fmt.Errorf("%w (the message was dropped by a full mailbox)", ErrNoReply))
+		d.settle(c)
+		d.failCall(c, fmt.Errorf("%w (the message was dropped by a full mailbox)", ErrNoReply))
 	}
 }
 
 // ownerFinished drops what is left when the owner ends (its calls fail separately).
 func (mb *Mailbox) ownerFinished() {
 	mb.dropped += mb.n
-	clear(mb.buf)
-	mb.head, mb.n = 0, 0
-	mb.buf = nil
+	mb.chunks, mb.spare = nil, nil
+	mb.c0, mb.nch, mb.head, mb.n = 0, 0, 0, 0
 }
 
 // Append adds m at the end of the mailbox. A tasklet waiting for it (the owner in a matching
 // receive, or a Pop) takes it at once and runs next. It never blocks.
 func (mb *Mailbox) Append(m any) {
 	if !mb.owner.d.offer(mb.owner, m, nil) {
-		mb.pushBack(item{m: m})
+		mb.pushBack(m)
 	}
 }
 
 // AppendLeft adds m at the start of the mailbox (it becomes the oldest). It never blocks.
 func (mb *Mailbox) AppendLeft(m any) {
 	if !mb.owner.d.offer(mb.owner, m, nil) {
-		mb.pushFront(item{m: m})
+		mb.pushFront(m)
 	}
 }
 
@@ -169,7 +270,7 @@ func (mb *Mailbox) TryPopLeft() (m any, ok bool) {
 	if mb.n == 0 {
 		return nil, false
 	}
-	return mb.popFront().m, true
+	return message(mb.popFront()), true
 }
 
 // TryPop removes and returns the newest message; ok is false when the mailbox is empty.
@@ -177,7 +278,7 @@ func (mb *Mailbox) TryPop() (m any, ok bool) {
 	if mb.n == 0 {
 		return nil, false
 	}
-	return mb.popBack().m, true
+	return message(mb.popBack()), true
 }
 
 // Pop returns the operation that removes the newest message, waiting for one if the mailbox is
@@ -200,13 +301,13 @@ func (o *popOp) Start(t *Tasklet, timeout time.Duration) bool {
 	}
 	mb := o.mb
 	if mb.n > 0 {
-		var it item
+		var it any
 		if o.left {
 			it = mb.popFront()
 		} else {
 			it = mb.popBack()
 		}
-		t.value, t.err = it.m, nil
+		t.value, t.err = message(it), nil
 		return true
 	}
 	mb.popq.push(&t.w)
@@ -284,7 +385,12 @@ func (d *Dispatcher) deliver(to *Tasklet, m any, c *call) bool {
 	if d.offer(to, m, c) {
 		return to.state == stRunnable
 	}
-	to.Mailbox().pushBack(item{m: m, c: c})
+	if c != nil {
+		c.m = m
+		to.Mailbox().pushBack(c)
+	} else {
+		to.Mailbox().pushBack(m)
+	}
 	return false
 }
 
@@ -334,6 +440,7 @@ type call struct {
 	caller *Tasklet // nil once the caller no longer waits
 	callee *Tasklet
 	idx    int // position in callee.ext.calls; -1 once settled
+	m      any // the message, while it waits in the callee's mailbox
 }
 
 // ReplyTo is the handle a receiver uses to reply to a call (see Tasklet.Reply). The zero ReplyTo
@@ -423,11 +530,24 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 		return true
 	}
 	if mb := t.mbox(); mb != nil && mb.n > 0 {
+		if match == nil {
+			// The oldest message, whatever it is.
+			m := mb.popFront()
+			var c *call
+			if ci, ok := m.(*call); ok {
+				m, c, ci.m = ci.m, ci, nil
+			}
+			t.value, t.caseIdx, t.err = m, 0, nil
+			if x := t.ext; c != nil || x.reply != nil {
+				x.reply = c
+			}
+			return true
+		}
 		if i, cas := mb.find(match); i >= 0 {
-			it := mb.removeAt(i)
-			t.value, t.caseIdx, t.err = it.m, int32(cas), nil
-			if x := t.ext; it.c != nil || x.reply != nil {
-				x.reply = it.c
+			m, c := mb.take(i)
+			t.value, t.caseIdx, t.err = m, int32(cas), nil
+			if x := t.ext; c != nil || x.reply != nil {
+				x.reply = c
 			}
 			return true
 		}
@@ -463,7 +583,7 @@ func (t *Tasklet) finishBatch() {
 // giveBack returns the messages of an interrupted batch to the front of the mailbox, in order.
 func (b *batch) giveBack(t *Tasklet) {
 	for i := len(b.items) - 1; i >= 0; i-- {
-		t.Mailbox().pushFront(item{m: b.items[i]})
+		t.Mailbox().pushFront(b.items[i])
 	}
 	b.items = nil
 }
@@ -482,11 +602,12 @@ func (t *Tasklet) ReceiveBatch(n int, timeout time.Duration) bool {
 	if mb := t.mbox(); mb != nil {
 		for mb.n > 0 && len(b.items) < n {
 			it := mb.popFront()
-			if it.c != nil {
-				t.d.settle(it.c)
-				t.d.failCall(it.c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
+			if c, ok := it.(*call); ok {
+				it = c.m
+				t.d.settle(c)
+				t.d.failCall(c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
 			}
-			b.items = append(b.items, it.m)
+			b.items = append(b.items, it)
 		}
 	}
 	if len(b.items) == n {

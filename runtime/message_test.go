@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -180,5 +182,132 @@ func TestBoundedMailboxDropsOldest(t *testing.T) {
 	e.wantTrace("len:3:dropped:2")
 	if len(got) != 3 || got[0] != 2 || got[2] != 4 {
 		t.Fatalf("batch %v", got)
+	}
+}
+
+// check verifies the shape of the store: the chunks in use cover exactly the positions up to
+// head+n, and every slot outside the items is empty.
+func (mb *Mailbox) check() error {
+	want := (mb.head + mb.n + mailChunkLen - 1) / mailChunkLen
+	if mb.n == 0 {
+		if mb.head != 0 || mb.nch > 1 {
+			return fmt.Errorf("empty store: head %d, %d chunks", mb.head, mb.nch)
+		}
+		want = mb.nch
+	}
+	if mb.head >= mailChunkLen || mb.nch != want || mb.nch > len(mb.chunks) {
+		return fmt.Errorf("head %d, n %d: %d chunks in use of a ring of %d, want %d", mb.head, mb.n, mb.nch, len(mb.chunks), want)
+	}
+	for k := range mb.chunks {
+		rel := (k - mb.c0) & (len(mb.chunks) - 1)
+		ch := mb.chunks[k]
+		if (ch != nil) != (rel < mb.nch) {
+			return fmt.Errorf("ring slot %d (chunk %d of %d in use) is %p", k, rel, mb.nch, ch)
+		}
+		for i := 0; ch != nil && i < mailChunkLen; i++ {
+			p := rel*mailChunkLen + i
+			if in := p >= mb.head && p < mb.head+mb.n; !in && ch[i] != nil {
+				return fmt.Errorf("position %d (head %d, n %d) holds %v", p, mb.head, mb.n, ch[i])
+			}
+		}
+	}
+	return nil
+}
+
+// The chunked store against a slice: random appends at both ends, pops at both ends and
+// removals from the middle (selective receive), bounded and not, through growth across many
+// chunks and back to empty.
+func TestMailboxStoreModel(t *testing.T) {
+	for _, max := range []int{0, 1, 5, mailChunkLen, 3*mailChunkLen + 7} {
+		rng := rand.New(rand.NewPCG(uint64(max), 7))
+		mb := &Mailbox{max: max}
+		mb.init()
+		var model []any
+		dropped, next := 0, 0
+		for step := range 20000 {
+			// Phases: mostly growing, then mostly shrinking, so the store spans many chunks.
+			grow := (step/2000)%2 == 0
+			op := rng.IntN(10)
+			switch {
+			case op < 4 && grow || op < 2:
+				mb.pushBack(next)
+				if max > 0 && len(model) >= max {
+					model = model[1:]
+					dropped++
+				}
+				model = append(model, next)
+				next++
+			case op < 5 && grow || op < 3:
+				mb.pushFront(next)
+				if max > 0 && len(model) >= max {
+					model = model[:len(model)-1]
+					dropped++
+				}
+				model = append([]any{next}, model...)
+				next++
+			case len(model) == 0:
+				continue
+			case op < 7:
+				if got := mb.popFront(); got != model[0] {
+					t.Fatalf("max %d, step %d: popFront %v, want %v", max, step, got, model[0])
+				}
+				model = model[1:]
+			case op < 8:
+				if got := mb.popBack(); got != model[len(model)-1] {
+					t.Fatalf("max %d, step %d: popBack %v, want %v", max, step, got, model[len(model)-1])
+				}
+				model = model[:len(model)-1]
+			default:
+				i := rng.IntN(len(model))
+				if got := mb.removeAt(i); got != model[i] {
+					t.Fatalf("max %d, step %d: removeAt(%d) %v, want %v", max, step, i, got, model[i])
+				}
+				model = append(model[:i:i], model[i+1:]...)
+			}
+			if err := mb.check(); err != nil {
+				t.Fatalf("max %d, step %d: %v", max, step, err)
+			}
+			if mb.Len() != len(model) || mb.Dropped() != dropped {
+				t.Fatalf("max %d, step %d: Len %d, Dropped %d; want %d, %d", max, step, mb.Len(), mb.Dropped(), len(model), dropped)
+			}
+			if step%97 == 0 {
+				for i, m := range model {
+					if got := *mb.at(i); got != m {
+						t.Fatalf("max %d, step %d: item %d is %v, want %v", max, step, i, got, m)
+					}
+				}
+			}
+		}
+		for len(model) > 0 {
+			if got := mb.popFront(); got != model[0] {
+				t.Fatalf("max %d, draining: %v, want %v", max, got, model[0])
+			}
+			model = model[1:]
+		}
+		if err := mb.check(); err != nil || len(mb.chunks) > mailRingKeep {
+			t.Fatalf("max %d, drained: %v, ring of %d", max, err, len(mb.chunks))
+		}
+	}
+}
+
+// A flood drains chunk by chunk: the store never holds more chunks than its messages need, and
+// the ring of chunk pointers is let go once it empties.
+func TestMailboxFloodGivesMemoryBack(t *testing.T) {
+	mb := &Mailbox{}
+	mb.init()
+	const n = 100 * mailChunkLen
+	for i := range n {
+		mb.pushBack(i)
+	}
+	for i := range n {
+		if got := mb.popFront(); got != i {
+			t.Fatalf("message %d is %v", i, got)
+		}
+		if need := (mb.n + mailChunkLen - 1) / mailChunkLen; mb.nch > need+1 {
+			t.Fatalf("after %d pops, %d chunks hold %d messages", i+1, mb.nch, mb.n)
+		}
+	}
+	if mb.nch != 0 || mb.chunks != nil {
+		t.Fatalf("drained: %d chunks, a ring of %d", mb.nch, len(mb.chunks))
 	}
 }

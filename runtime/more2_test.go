@@ -157,7 +157,7 @@ func TestMailboxReleasesBurst(t *testing.T) {
 				e.log("out of order at %d: %v", i, m)
 			}
 		}
-		e.log("len:%d:buf:%d", mb.Len(), len(mb.buf))
+		e.log("len:%d:buf:%d", mb.Len(), len(mb.chunks))
 	})), Options{})
 	e.run(0)
 	e.wantTrace("len:0:buf:0")

@@ -83,9 +83,8 @@ func (mc *mailCase) poll(t *Tasklet) (bool, bool) {
 		return false, false
 	}
 	for i := 0; i < mb.n; i++ {
-		if mc.accepts(mb.at(i).m) {
-			it := mb.removeAt(i)
-			t.value, t.ext.reply = it.m, it.c
+		if mc.accepts(message(*mb.at(i))) {
+			t.value, t.ext.reply = mb.take(i)
 			return true, false
 		}
 	}
