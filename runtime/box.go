@@ -25,8 +25,22 @@ type boxes struct {
 // allocation of its own. Generated code boxes the messages and replies of scalar type with it
 // (send, call and reply sites), so that a stream of int messages does not cost an allocation
 // each. A block lives as long as any value boxed in it is referenced: a program that keeps one
-// message out of many keeps 512 bytes for it. Box is called on t's dispatcher goroutine.
+// message out of many keeps 512 bytes for it. A value whose bits are below 256 is boxed as Go
+// boxes it, in a static table. Box is called on t's dispatcher goroutine.
 func Box[T Scalar](t *Tasklet, v T) any {
+	// Go boxes the values whose bits are below 256 in a static table, without allocating.
+	var bits uint64
+	switch unsafe.Sizeof(v) {
+	case 8:
+		bits = *(*uint64)(unsafe.Pointer(&v))
+	case 4:
+		bits = uint64(*(*uint32)(unsafe.Pointer(&v)))
+	default:
+		bits = uint64(*(*uint16)(unsafe.Pointer(&v)))
+	}
+	if bits < 256 {
+		return any(v)
+	}
 	b := &t.d.boxes
 	if b.left == 0 {
 		b.block = new([boxBlock]uint64)

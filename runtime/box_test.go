@@ -83,3 +83,25 @@ func TestBoxAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per %d values of each of 4 types, want 4 (one block of %d)", allocs, boxBlock, boxBlock)
 	}
 }
+
+// Small values are boxed as Go boxes them, without allocating: Box takes no cell for them.
+func TestBoxSmallValuesTakeNoCell(t *testing.T) {
+	d := NewDispatcher()
+	tk := d.newTasklet()
+	tk.d = d
+	var sink any
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range 256 {
+			sink = Box(tk, i)
+			sink = Box(tk, uint16(i))
+			sink = Box(tk, int32(i))
+		}
+	})
+	_ = sink
+	if allocs != 0 || d.boxes.block != nil {
+		t.Fatalf("%v allocations, block %p; want none", allocs, d.boxes.block)
+	}
+	if Box(tk, 255) != any(255) || Box(tk, float32(1e-44)) != any(float32(1e-44)) || Box(tk, int16(-1)) != any(int16(-1)) {
+		t.Fatal("small values boxed wrong")
+	}
+}
