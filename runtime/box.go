@@ -43,18 +43,26 @@ func Box[T Scalar](t *Tasklet, v T) any {
 	}
 	b := &t.d.boxes
 	if b.left == 0 {
-		b.block = new([boxBlock]uint64)
-		b.left = boxBlock
+		b.refill()
 	}
 	p := unsafe.Pointer(&b.block[boxBlock-b.left])
 	b.left--
 	*(*T)(p) = v
 	// An interface holding a value of a non-pointer type is the pair (type, pointer to the
-	// value). Converting T's zero value does not allocate (the runtime boxes small integers,
-	// zero among them, in a static table), and gives the type word; the value word is then
-	// pointed at the cell.
+	// value). The type word is that of any(T's zero value), read as an integer so that the
+	// conversion stays on the stack (a type descriptor of a type known to the compiler is
+	// static data, never moved or freed); the value word is the cell.
 	var zero T
-	e := any(zero)
-	(*[2]unsafe.Pointer)(unsafe.Pointer(&e))[1] = p
+	z := any(zero)
+	typ := *(*uintptr)(unsafe.Pointer(&z))
+	var e any
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&e))
+	w[0], w[1] = *(*unsafe.Pointer)(unsafe.Pointer(&typ)), p
 	return e
+}
+
+// refill starts a new block of cells.
+func (b *boxes) refill() {
+	b.block = new([boxBlock]uint64)
+	b.left = boxBlock
 }
