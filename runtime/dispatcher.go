@@ -242,17 +242,16 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 				q.head = (h + 1) & (len(buf) - 1)
 				q.n--
 			}
-			if t.state != stRunnable {
-				continue // a stale entry: killed before it ever ran
+			if t.state&3 != 0 {
+				continue // a stale entry (not stNew or stRunnable): killed before it ever ran
 			}
 			// d.run(t), inlined by hand for the common case of a frame that suspends in an
 			// operation.
 			d.fronts = 0
-			t.state = stRunning
-			t.flags |= flStarted
+			t.state = stRunning // (which also marks t as started: no longer stNew)
 			f := t.frame
 			// After a plain suspension in an operation, st is Suspended (0), t's state is
-			// stRunnable (0) or stWaiting (2), no kill waits for the run and no one quit. The
+			// stRunnable (4) or stWaiting (2), no kill waits for the run and no one quit. The
 			// first three tests are made as one: of the states t can be in here, only stRunning
 			// is odd (TestStateParity).
 			st := f.Resume(t)

@@ -109,7 +109,7 @@ func (t *Tasklet) Kill() {
 	d := t.d
 	switch {
 	case t.state == stFinished:
-	case t.flags&flStarted == 0:
+	case t.state == stNew:
 		d.finishKilled(t)
 	case t.state == stWaiting:
 		d.withdraw(t)
@@ -140,7 +140,7 @@ func (t *Tasklet) KillWait(target *Tasklet) bool {
 	case target == t:
 		t.err, t.value = ErrKilled, nil
 		return true
-	case target.flags&flStarted == 0:
+	case target.state == stNew:
 		d.finishKilled(target)
 		return t.ok()
 	case target.state == stWaiting:

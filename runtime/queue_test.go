@@ -46,9 +46,17 @@ func TestRunQueueModel(t *testing.T) {
 }
 
 // TestStateParity: the dispatcher loop tells a plain suspension from the rest by the low bit of
-// the tasklet's state (see loop), which only stRunning (and stFinished) may have set.
+// the tasklet's state (see loop), which only stRunning may have set, and a run queue entry to
+// run (stNew, stRunnable) from a stale one by the low two bits.
 func TestStateParity(t *testing.T) {
-	if stRunnable&1 != 0 || stWaiting&1 != 0 || stRunning&1 != 1 {
-		t.Fatalf("states renumbered: runnable %d, running %d, waiting %d", stRunnable, stRunning, stWaiting)
+	if stRunnable&1 != 0 || stWaiting&1 != 0 || stFinished&1 != 0 || stNew&1 != 0 || stRunning&1 != 1 {
+		t.Fatalf("states renumbered: new %d, runnable %d, running %d, waiting %d, finished %d", stNew, stRunnable, stRunning, stWaiting, stFinished)
+	}
+	if stNew&3 != 0 || stRunnable&3 != 0 || stRunning&3 == 0 || stWaiting&3 == 0 || stFinished&3 == 0 {
+		t.Fatalf("states renumbered: new %d, runnable %d, running %d, waiting %d, finished %d", stNew, stRunnable, stRunning, stWaiting, stFinished)
+	}
+	var r Tasklet
+	if r.state != stNew {
+		t.Fatalf("a zeroed tasklet record is in state %d, want stNew", r.state)
 	}
 }

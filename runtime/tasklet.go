@@ -60,11 +60,16 @@ const NoTimeout time.Duration = math.MinInt64
 
 type taskState uint8
 
+// The states. A new tasklet (a zeroed record) is stNew: runnable, and never resumed. The
+// dispatcher loop relies on the numbering: an entry of the run queue is to be run when its state
+// has neither of the low two bits (stNew, stRunnable), and after a resume only stRunning is odd
+// (TestStateParity). Resuming stNew or stRunnable is one store of stRunning.
 const (
-	stRunnable taskState = iota // in the run queue (or about to be put there)
-	stRunning                   // its frame is being resumed
-	stWaiting                   // parked in an operation
-	stFinished                  // ended; result or failure recorded
+	stNew      taskState = 0 // in the run queue, never resumed (a kill ends it without running its body)
+	stRunning  taskState = 1 // its frame is being resumed
+	stWaiting  taskState = 2 // parked in an operation
+	stRunnable taskState = 4 // in the run queue (or about to be put there), resumed before
+	stFinished taskState = 6 // ended; result or failure recorded
 )
 
 // waitKind says what a parked tasklet waits for.
@@ -89,8 +94,7 @@ const (
 
 // Tasklet flags.
 const (
-	flStarted       uint8 = 1 << iota // its frame has been resumed at least once
-	flKill                            // killed while runnable: its next operation fails with ErrKilled
+	flKill          uint8 = 1 << iota // killed while runnable: its next operation fails with ErrKilled
 	flKillWaited                      // a `kill` waits for this tasklet's current run to end
 	flDaemon                          // spawned as a daemon
 	flDeadlineTimer                   // the pending timer is the enclosing deadline's
