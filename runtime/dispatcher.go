@@ -543,10 +543,11 @@ func (t *Tasklet) park(kind waitKind, timeout time.Duration) {
 }
 
 // needsTimer reports whether a wait with timeout may need a timer: a timeout, or deadlines
-// pushed at some time (a deadline stack, once pushed, stays non-nil: setTimer checks its length).
-// The hot operations park by hand with it, as park itself must stay small enough to inline.
+// pushed at some time (flDeadlines stays set once PushDeadline set it: setTimer checks whether
+// one is in force). The hot operations park by hand with it, as park itself must stay small
+// enough to inline.
 func (t *Tasklet) needsTimer(timeout time.Duration) bool {
-	return timeout != NoTimeout || t.ext != nil && t.ext.deadlines != nil
+	return timeout != NoTimeout || t.flags&flDeadlines != 0
 }
 
 // setTimer starts the timer of a wait with the given timeout, shortened by the enclosing

@@ -99,6 +99,7 @@ const (
 	flDaemon                          // spawned as a daemon
 	flDeadlineTimer                   // the pending timer is the enclosing deadline's
 	flDeadlineHit                     // the last operation ended because the deadline expired
+	flDeadlines                       // a deadline was pushed at some time (see needsTimer)
 )
 
 // Tasklet is a lightweight cooperative thread run by a Dispatcher: a frame stack plus the state
@@ -510,6 +511,7 @@ func (t *Tasklet) PushDeadline(d time.Duration) {
 		when = x.deadlines[n-1]
 	}
 	x.deadlines = append(x.deadlines, when)
+	t.flags |= flDeadlines
 }
 
 // DeadlineRemaining returns the time left until the innermost deadline; ok is false when no
