@@ -25,8 +25,8 @@ type Dispatcher struct {
 	signals bool
 
 	runq   runQueue
-	slab   []Tasklet // tasklet records allocated ahead (see newTasklet)
-	slabi  int       // the next free record of slab
+	slab   *[slabSize]Tasklet // tasklet records allocated ahead (see newTasklet)
+	slabi  int                // the next free record of slab; slabSize when none is left
 	timers timerHeap
 	roots  childList // the live tasklets without a parent (roots, daemons, orphans)
 	live   int       // tasklets not finished
@@ -76,7 +76,7 @@ func WithSignals() DispatcherOption { return func(d *Dispatcher) { d.signals = t
 // NewDispatcher returns a dispatcher (by default on the real clock, logging to os.Stderr,
 // without signal handling).
 func NewDispatcher(opts ...DispatcherOption) *Dispatcher {
-	d := &Dispatcher{clock: realClock{}, stderr: os.Stderr}
+	d := &Dispatcher{clock: realClock{}, stderr: os.Stderr, slabi: slabSize}
 	for _, o := range opts {
 		o(d)
 	}
@@ -141,14 +141,19 @@ const mallocHeader = 8
 
 func (d *Dispatcher) newTasklet() *Tasklet {
 	// An index into a fixed array, rather than reslicing: no pointer is written (and no write
-	// barrier taken) but once per slab.
-	if d.slabi == len(d.slab) {
-		d.slab = make([]Tasklet, slabSize)
-		d.slabi = 0
+	// barrier taken) but once per slab, and no bounds check.
+	if i := uint(d.slabi); i < uint(slabSize) {
+		d.slabi = int(i) + 1
+		return &d.slab[i]
 	}
-	t := &d.slab[d.slabi]
-	d.slabi++
-	return t
+	return d.newSlab()
+}
+
+// newSlab allocates the next slab and returns its first record.
+func (d *Dispatcher) newSlab() *Tasklet {
+	d.slab = new([slabSize]Tasklet)
+	d.slabi = 1
+	return &d.slab[0]
 }
 
 func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
