@@ -30,7 +30,12 @@ type Dispatcher struct {
 	timers timerHeap
 	roots  childList // the live tasklets without a parent (roots, daemons, orphans)
 	live   int       // tasklets not finished
-	cur    *Tasklet  // the tasklet being resumed
+	// joinqs holds, for each unfinished tasklet with the flag flJoinq, the queue of the
+	// tasklets waiting for it to end: joins, and kills waiting for it to unwind. Most tasklets
+	// are joined after they ended, or never, so the queue is not part of every record.
+	joinqs     map[*Tasklet]*waitq
+	freeJoinqs []*waitq // empty queues of finished tasklets, for reuse
+	cur        *Tasklet // the tasklet being resumed
 	// fronts counts the tasklets the current run woke by hand-over: each goes right behind the
 	// previous one, so several hand-overs in one run keep their order.
 	fronts int
@@ -471,11 +476,64 @@ func (d *Dispatcher) finish(t *Tasklet) {
 	if x := t.ext; x != nil {
 		d.finishExtra(t, x)
 	}
+	if t.flags&(flKillWaited|flJoinq) != 0 {
+		d.wakeWaiters(t)
+	}
+}
+
+// joinq returns the queue of the tasklets waiting for t to end, creating it if t has none.
+func (d *Dispatcher) joinq(t *Tasklet) *waitq {
+	if t.flags&flJoinq != 0 {
+		return d.joinqs[t]
+	}
+	if d.joinqs == nil {
+		d.joinqs = make(map[*Tasklet]*waitq)
+	}
+	var q *waitq
+	if n := len(d.freeJoinqs); n > 0 {
+		q = d.freeJoinqs[n-1]
+		d.freeJoinqs[n-1] = nil
+		d.freeJoinqs = d.freeJoinqs[:n-1]
+	} else {
+		q = new(waitq)
+	}
+	d.joinqs[t] = q
+	t.flags |= flJoinq
+	return q
+}
+
+// maxFreeJoinqs bounds the empty join queues kept for reuse.
+const maxFreeJoinqs = 64
+
+// wakeWaiters wakes the tasklets waiting for the finished t: those waiting in `kill t` first,
+// then its joiners, in the order they came. t's join queue is dropped.
+func (d *Dispatcher) wakeWaiters(t *Tasklet) {
+	if t.flags&flKillWaited != 0 {
+		d.wakeKillers(t)
+	}
+	if t.flags&flJoinq == 0 {
+		return
+	}
+	q := d.joinqs[t]
+	delete(d.joinqs, t)
+	t.flags &^= flJoinq
+	for w := q.popFront(); w != nil; w = q.popFront() {
+		r := w.tasklet()
+		switch r.wait {
+		case waitJoin:
+			r.setJoined(t)
+			d.ready(r, false)
+		case waitJoinAll:
+			d.advanceJoinAll(r)
+		}
+	}
+	if len(d.freeJoinqs) < maxFreeJoinqs {
+		d.freeJoinqs = append(d.freeJoinqs, q)
+	}
 }
 
 // finishExtra is the part of finish for a tasklet with rarely used state: its children become
-// roots, calls it never answered fail, its mailbox is emptied, and the tasklets waiting in
-// `kill t` and then those joining it are woken.
+// roots, calls it never answered fail, its mailbox is emptied.
 func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	if x.kids != nil && x.kids.n > 0 {
 		for _, c := range x.kids.live() { // orphans become roots
@@ -496,29 +554,16 @@ func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	if x.mb != nil {
 		x.mb.ownerFinished()
 	}
-	if t.flags&flKillWaited != 0 {
-		d.wakeKillers(t)
-	}
-	for w := x.joinq.popFront(); w != nil; w = x.joinq.popFront() {
-		r := w.tasklet()
-		switch r.wait {
-		case waitJoin:
-			r.setJoined(t)
-			d.ready(r, false)
-		case waitJoinAll:
-			d.advanceJoinAll(r)
-		}
-	}
 }
 
 // wakeKillers makes the tasklets waiting in `kill t` runnable at the front of the run queue,
 // in the order they killed.
 func (d *Dispatcher) wakeKillers(t *Tasklet) {
 	t.flags &^= flKillWaited
-	if t.ext == nil {
-		return // no one waits (a kill waiting for t put itself into t's extra)
+	if t.flags&flJoinq == 0 {
+		return // no one waits (a kill waiting for t put itself into t's join queue)
 	}
-	q := &t.ext.joinq
+	q := d.joinqs[t]
 	var ks []*Tasklet
 	var rest []*waiter
 	for w := q.popFront(); w != nil; w = q.popFront() {

@@ -151,7 +151,7 @@ func (t *Tasklet) KillWait(target *Tasklet) bool {
 		target.flags |= flKill
 	}
 	target.flags |= flKillWaited
-	target.x().joinq.push(&t.w)
+	t.d.joinq(target).push(&t.w)
 	t.value = target
 	t.park(waitKill, NoTimeout)
 	return false
@@ -187,7 +187,7 @@ func (t *Tasklet) Join(target *Tasklet, timeout time.Duration) bool {
 		t.setJoined(target)
 		return true
 	}
-	target.x().joinq.push(&t.w)
+	t.d.joinq(target).push(&t.w)
 	t.value = target
 	t.park(waitJoin, timeout)
 	return false
@@ -212,7 +212,7 @@ func (t *Tasklet) JoinAll(ts []*Tasklet, timeout time.Duration) bool {
 		t.value, t.err = ja.results, nil
 		return true
 	}
-	ts[ja.i].x().joinq.push(&t.w)
+	t.d.joinq(ts[ja.i]).push(&t.w)
 	t.value = ja
 	t.park(waitJoinAll, timeout)
 	return false
@@ -244,5 +244,5 @@ func (d *Dispatcher) advanceJoinAll(r *Tasklet) {
 		d.ready(r, false)
 		return
 	}
-	ja.ts[ja.i].x().joinq.push(&r.w)
+	d.joinq(ja.ts[ja.i]).push(&r.w)
 }

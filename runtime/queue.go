@@ -139,7 +139,7 @@ func (q *runQueue) popFront() *Tasklet {
 // waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary
 // waits; a select allocates one per case.
 type waiter struct {
-	link                // its links in a waitq's ring; nil when in no queue
+	link                // its links in a waitq's ring (see queued)
 	elem unsafe.Pointer // channel receive: the destination; channel send: the value slot
 
 	// A waiter's flags (waiterSendErr, waiterSelect) are the byte right after it, in the
@@ -195,11 +195,6 @@ type link struct {
 	prev, next *link
 }
 
-// waiter returns the waiter whose links l is. l must not be a queue's sentinel.
-func (l *link) waiter() *waiter {
-	return (*waiter)(unsafe.Pointer(l)) // the link is the first field of a waiter
-}
-
 // waitq is a FIFO of waiters: a ring doubly linked through the waiters and the queue's own
 // node, the sentinel (its next is the head, its prev the tail). A waiter leaves it in O(1),
 // without knowing which queue it is in, which is why a waiter does not record its queue. An
@@ -213,7 +208,7 @@ func (q *waitq) empty() bool { return q.next == nil }
 
 // first returns the waiter at the head of q, or nil.
 func (q *waitq) first() *waiter {
-	// (A nil link is a nil waiter: no test needed.)
+	// The link is the first field of a waiter, and a nil link is a nil waiter.
 	return (*waiter)(unsafe.Pointer(q.next))
 }
 

@@ -100,6 +100,7 @@ const (
 	flDeadlineTimer                   // the pending timer is the enclosing deadline's
 	flDeadlineHit                     // the last operation ended because the deadline expired
 	flDeadlines                       // a deadline was pushed at some time (see needsTimer)
+	flJoinq                           // it has a queue of waiters in Dispatcher.joinqs
 )
 
 // Tasklet is a lightweight cooperative thread run by a Dispatcher: a frame stack plus the state
@@ -142,10 +143,6 @@ type extra struct {
 	// reply is the reply register (ReplyTo): the call of the message last received. Only a
 	// receive from the tasklet's own mailbox sets it, and a tasklet with a mailbox has extra.
 	reply *call
-
-	// joinq holds the tasklets waiting for this one to end: joins, and kills waiting for it to
-	// unwind. Most tasklets are joined after they ended, or not at all, so it lives here.
-	joinq waitq
 }
 
 // clearReply empties the reply register.
