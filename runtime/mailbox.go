@@ -26,8 +26,11 @@ type Mailbox struct {
 	head, n int
 	max     int
 	dropped int
-	popq    waitq
-	pop     [2]popOp // the Pop and PopLeft operations, preallocated
+	// lastBatch is the length of the last batch a receive batch took: the capacity the next
+	// one starts with, so that a steady stream of batches allocates each slice once.
+	lastBatch int
+	popq      waitq
+	pop       [2]popOp // the Pop and PopLeft operations, preallocated
 }
 
 // mailChunkLen is the number of items in a chunk of a mailbox: 512 bytes.
@@ -220,6 +223,26 @@ func (mb *Mailbox) take(i int) (m any, c *call) {
 	return m, nil
 }
 
+// popN moves the k oldest items (k <= n) to the end of dst, a chunk at a time, and returns
+// the extended slice.
+func (mb *Mailbox) popN(dst []any, k int) []any {
+	for k > 0 {
+		hi := min(mb.head+k, mailChunkLen)
+		seg := mb.chunks[mb.c0][mb.head:hi]
+		dst = append(dst, seg...)
+		clear(seg)
+		k -= len(seg)
+		mb.n -= len(seg)
+		mb.head = hi
+		if mb.n == 0 {
+			mb.emptied()
+		} else if hi == mailChunkLen {
+			mb.dropFront()
+		}
+	}
+	return dst
+}
+
 // find returns the position of the oldest message that match accepts, and the case match gave.
 func (mb *Mailbox) find(match func(any) int) (pos, cas int) {
 	if match == nil {
@@ -338,19 +361,11 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			return true
 		}
 	case waitBatch:
-		b := to.value.(*batch)
 		if c != nil {
 			d.settle(c)
 			d.failCall(c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
 		}
-		b.items = append(b.items, m)
-		if len(b.items) >= b.n {
-			to.finishBatch()
-			d.ready(to, true)
-		} else if len(b.items) == 1 {
-			d.timers.remove(to)
-			to.setTimer(b.fill)
-		}
+		d.addToBatch(to, m)
 		return true
 	case waitSelect:
 		if d.offerSelect(to, m, c) {
@@ -367,6 +382,23 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
 		}
 		return true
+	}
+	return false
+}
+
+// addToBatch gives m to to, parked in a receive batch. It reports whether m filled the batch:
+// to then runs next. The first message of a batch starts the wait for it to fill.
+func (d *Dispatcher) addToBatch(to *Tasklet, m any) bool {
+	b := to.value.(*batch)
+	b.items = append(b.items, m)
+	if len(b.items) >= b.n {
+		to.finishBatch()
+		d.readyFront(to)
+		return true
+	}
+	if len(b.items) == 1 {
+		d.timers.remove(to)
+		to.setTimer(b.fill)
 	}
 	return false
 }
@@ -413,6 +445,13 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 			d.fronts = 1
 		} else {
 			d.readyFront(to)
+		}
+	} else if to.wait == waitBatch {
+		if !d.addToBatch(to, m) {
+			if t.err != nil {
+				t.err = nil
+			}
+			return true
 		}
 	} else if !d.deliver(to, m, nil) {
 		if t.err != nil {
@@ -567,6 +606,7 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 
 // batch is the state of a parked ReceiveBatch.
 type batch struct {
+	mb    *Mailbox // the receiver's
 	n     int
 	fill  time.Duration // how long to wait for the batch to fill after its first message
 	items []any
@@ -577,8 +617,12 @@ func (b *batch) started() bool { return len(b.items) > 0 }
 // finishBatch completes a batch receive with what it collected.
 func (t *Tasklet) finishBatch() {
 	b := t.value.(*batch)
+	b.mb.lastBatch = len(b.items)
 	t.value, t.err, t.caseIdx = b.items, nil, 0
 }
+
+// minBatchCap is the least capacity a receive batch's slice starts with.
+const minBatchCap = 8
 
 // giveBack returns the messages of an interrupted batch to the front of the mailbox, in order.
 func (b *batch) giveBack(t *Tasklet) {
@@ -598,19 +642,21 @@ func (t *Tasklet) ReceiveBatch(n int, timeout time.Duration) bool {
 	if n < 1 {
 		n = 1
 	}
-	b := &batch{n: n, fill: timeout}
-	if mb := t.mbox(); mb != nil {
-		for mb.n > 0 && len(b.items) < n {
-			it := mb.popFront()
+	mb := t.Mailbox()
+	b := &batch{n: n, fill: timeout, mb: mb}
+	b.items = make([]any, 0, min(n, max(mb.n, mb.lastBatch, minBatchCap)))
+	if mb.n > 0 {
+		b.items = mb.popN(b.items, min(n, mb.n))
+		for i, it := range b.items {
 			if c, ok := it.(*call); ok {
-				it = c.m
+				b.items[i] = c.m
 				t.d.settle(c)
 				t.d.failCall(c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
 			}
-			b.items = append(b.items, it)
 		}
 	}
 	if len(b.items) == n {
+		mb.lastBatch = n
 		t.value, t.err, t.caseIdx = b.items, nil, 0
 		return true
 	}

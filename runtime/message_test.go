@@ -252,6 +252,18 @@ func TestMailboxStoreModel(t *testing.T) {
 					t.Fatalf("max %d, step %d: popFront %v, want %v", max, step, got, model[0])
 				}
 				model = model[1:]
+			case op < 8 && rng.IntN(8) == 0:
+				k := 1 + rng.IntN(min(len(model), 3*mailChunkLen))
+				got := mb.popN([]any{"x"}, k)
+				if len(got) != k+1 || got[0] != "x" {
+					t.Fatalf("max %d, step %d: popN(%d) gave %d items", max, step, k, len(got)-1)
+				}
+				for i, m := range got[1:] {
+					if m != model[i] {
+						t.Fatalf("max %d, step %d: popN(%d): item %d is %v, want %v", max, step, k, i, m, model[i])
+					}
+				}
+				model = model[k:]
 			case op < 8:
 				if got := mb.popBack(); got != model[len(model)-1] {
 					t.Fatalf("max %d, step %d: popBack %v, want %v", max, step, got, model[len(model)-1])
@@ -309,5 +321,52 @@ func TestMailboxFloodGivesMemoryBack(t *testing.T) {
 	}
 	if mb.nch != 0 || mb.chunks != nil {
 		t.Fatalf("drained: %d chunks, a ring of %d", mb.nch, len(mb.chunks))
+	}
+}
+
+// A receive batch takes queued messages a chunk at a time, oldest first, across chunks; a call
+// among them is taken as its message and its caller fails at once with ErrNoReply. The next
+// batch starts where the last one ended.
+func TestReceiveBatchTakesQueuedMessages(t *testing.T) {
+	e := newEnv(t)
+	var r *Tasklet
+	var batches [][]any
+	e.d.Spawn(steps("Main",
+		do(func(t *Tasklet) {
+			r = t.Spawn(steps("R",
+				func(t *Tasklet) bool { return t.Sleep(time.Second) },
+				func(t *Tasklet) bool { return t.ReceiveBatch(2*mailChunkLen+5, 0) },
+				do(func(t *Tasklet) { batches = append(batches, t.Value().([]any)) }),
+				func(t *Tasklet) bool { return t.ReceiveBatch(1000, 0) },
+				do(func(t *Tasklet) { batches = append(batches, t.Value().([]any)) })), Options{})
+			for i := range 3 * mailChunkLen {
+				t.Send(r, i)
+				if i == 3 || i == 2*mailChunkLen+4 || i == 2*mailChunkLen+5 {
+					t.Spawn(steps("C",
+						func(t *Tasklet) bool { return t.Call(r, "call", NoTimeout) },
+						do(func(t *Tasklet) { e.logAt("call:%v", errors.Is(t.Err(), ErrNoReply)) })), Options{})
+				}
+			}
+		}),
+	), Options{})
+	e.run(0)
+	// The callers run after Main: their calls queue behind all 96 messages.
+	e.wantTrace("call:true@1s", "call:true@1s", "call:true@1s")
+	if len(batches) != 2 || len(batches[0]) != 2*mailChunkLen+5 || len(batches[1]) != mailChunkLen-5+3 {
+		t.Fatalf("batches of %d and %d messages", len(batches[0]), len(batches[len(batches)-1]))
+	}
+	all := append(batches[0], batches[1]...)
+	for i, m := range all[:3*mailChunkLen] {
+		if m != i {
+			t.Fatalf("message %d is %v", i, m)
+		}
+	}
+	for _, m := range all[3*mailChunkLen:] {
+		if m != "call" {
+			t.Fatalf("a call was taken as %v", m)
+		}
+	}
+	if mb := r.Mailbox(); mb.Len() != 0 || mb.lastBatch != len(batches[1]) {
+		t.Fatalf("mailbox left with %d messages; last batch %d", mb.Len(), mb.lastBatch)
 	}
 }
