@@ -453,6 +453,13 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 			}
 			return true
 		}
+	} else if mb := to.mbox(); mb != nil && mb.popq.empty() && to.wait != waitReceive && to.wait != waitSelect && to.state != stFinished {
+		// deliver, by hand, when nothing can take m (offer would decline): m is queued.
+		mb.pushBack(m)
+		if t.err != nil {
+			t.err = nil
+		}
+		return true
 	} else if !d.deliver(to, m, nil) {
 		if t.err != nil {
 			t.err = nil
