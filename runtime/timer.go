@@ -39,14 +39,21 @@ type timerHeap struct {
 	keyTmp    []uint64 // the radix sort's second buffer
 
 	late []timerEntry // 4-ary heap: timers of a bucket before cur not in the run
-	far  []timerEntry // 4-ary heap: timers set beyond the wheel, none of a bucket before cur
-	// wheel[b&wheelMask] holds the timers of bucket b, for cur <= b < cur+wheelSize.
+	far  []timerEntry // 4-ary heap: timers set beyond the outer wheel, none of a bucket before cur
+	// wheel[b&wheelMask] holds the timers of bucket b, for cur <= b < wheelEnd().
 	wheel   [wheelSize]timerBucket
 	full    [wheelSize / 64]uint64 // bit b&wheelMask: wheel[b&wheelMask] has timers
 	cur     int64                  // the first bucket not poured
 	n       int                    // pending timers
 	inWheel int                    // pending timers in the wheel
 	seq     uint64
+	// outer[B&outerMask] holds the timers of the buckets b with b>>outerShift == B (outer
+	// bucket B), for wheelEnd()>>outerShift <= B < that + outerSize. An outer bucket moves into
+	// the wheel (cascades) as the wheel comes to cover it, before the wheel takes any other
+	// timer of it: so each wheel bucket stays in set order.
+	outer     [outerSize]timerBucket
+	outerFull uint64 // bit B&outerMask: outer[B&outerMask] has timers
+	inOuter   int    // pending timers in the outer wheel
 
 	pool    []*timerChunk // emptied chunks
 	poolMin int           // the fewest pooled chunks since the last trim: not needed
@@ -79,9 +86,13 @@ const (
 	wheelSize  = 1024
 	wheelMask  = wheelSize - 1
 	chunkLen   = 128 // timers per chunk (3 KiB)
+	outerShift = 9   // an outer bucket is 2^9 buckets (268 ms)
+	outerSize  = 64  // the outer wheel spans 64 of them (17 s)
+	outerMask  = outerSize - 1
 
 	// Tasklet.tidx: -1 for no timer; else where the timer is.
 	locFar     = 1 << 29 // tidx-locFar is the index in far; below locFar, the index in late
+	locOuter   = 3 << 28 // tidx = locOuter | outer slot<<bucketBits | position in the bucket
 	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | position in the bucket (or the run)
 	bucketBits = 20      // a bucket holds at most 2^20 entries; more go to far
 	posMask    = 1<<bucketBits - 1
@@ -106,34 +117,31 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	h.n++
 	h.ops++
 	b := when >> wheelShift
-	if h.inWheel == 0 && h.run.live == 0 && len(h.late) == 0 {
-		// Nothing before far: the wheel may start anywhere up to far's first bucket. Make it
-		// cover the time from now (it may lag behind after a while without timers).
+	if h.inWheel == 0 && h.inOuter == 0 && h.run.live == 0 && len(h.late) == 0 {
+		// Nothing before far: the wheels may start anywhere up to far's first bucket. Make
+		// them cover the time from now (they may lag behind after a while without timers).
 		h.cur = now >> wheelShift
 		if len(h.far) > 0 {
 			h.cur = min(h.cur, h.far[0].when>>wheelShift)
 		}
 	}
-	switch {
+	switch end := h.wheelEnd(); {
 	case b < h.cur:
 		h.late = append(h.late, timerEntry{when: when, seq: h.seq, t: t})
 		h.lateHW = max(h.lateHW, len(h.late))
 		heapUp(h.late, len(h.late)-1, 0)
-	case b < h.cur+wheelSize && h.wheel[b&wheelMask].n <= posMask:
+	case b < end && h.wheel[b&wheelMask].n <= posMask:
 		slot := int(b & wheelMask)
-		k := &h.wheel[slot]
-		i := uint(k.n)
-		if i%chunkLen == 0 {
-			if i == 0 {
-				h.full[slot/64] |= 1 << (slot % 64)
-			}
-			k.chunks = append(k.chunks, h.chunk())
+		h.put(&h.wheel[slot], timerEntry{when: when, seq: h.seq, t: t}, locWheel|slot<<bucketBits)
+		if h.wheel[slot].n == 1 {
+			h.full[slot/64] |= 1 << (slot % 64)
 		}
-		k.chunks[i/chunkLen][i%chunkLen] = timerEntry{when: when, seq: h.seq, t: t}
-		k.n++
-		k.live++
 		h.inWheel++
-		t.tidx = int32(locWheel | slot<<bucketBits | int(i))
+	case b>>outerShift < end>>outerShift+outerSize && h.outer[b>>outerShift&outerMask].n <= posMask:
+		slot := int(b >> outerShift & outerMask)
+		h.put(&h.outer[slot], timerEntry{when: when, seq: h.seq, t: t}, locOuter|slot<<bucketBits)
+		h.outerFull |= 1 << slot
+		h.inOuter++
 	default:
 		h.far = append(h.far, timerEntry{when: when, seq: h.seq, t: t})
 		h.farHW = max(h.farHW, len(h.far))
@@ -141,6 +149,50 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	}
 	if h.ops >= trimEvery {
 		h.trim()
+	}
+}
+
+// wheelEnd returns the first bucket after those the wheel may hold: the wheel covers the outer
+// bucket of cur and the next one, between 512 and 1024 buckets (268 to 537 ms).
+func (h *timerHeap) wheelEnd() int64 { return (h.cur>>outerShift + 2) << outerShift }
+
+// put appends e to bucket k, whose timers record base|position in their tidx.
+func (h *timerHeap) put(k *timerBucket, e timerEntry, base int) {
+	i := uint(k.n)
+	if i%chunkLen == 0 {
+		k.chunks = append(k.chunks, h.chunk())
+	}
+	k.chunks[i/chunkLen][i%chunkLen] = e
+	k.n++
+	k.live++
+	e.t.tidx = int32(base | int(i))
+}
+
+// setCur moves the wheel to start at bucket cur, later than now, and cascades the outer buckets
+// it comes to cover. Every timer of the wheel and the outer wheel is at cur or later.
+func (h *timerHeap) setCur(cur int64) {
+	from := h.wheelEnd() >> outerShift
+	h.cur = cur
+	to := h.wheelEnd() >> outerShift
+	for B := from; B < to && h.inOuter > 0; B++ {
+		slot := int(B & outerMask)
+		k := &h.outer[slot]
+		if k.n == 0 {
+			continue
+		}
+		h.outerFull &^= 1 << slot
+		h.inOuter -= k.live
+		h.inWheel += k.live
+		for i := range k.n {
+			if e := k.at(i); e.t != nil {
+				ws := int(e.when >> wheelShift & wheelMask)
+				h.put(&h.wheel[ws], *e, locWheel|ws<<bucketBits)
+				h.full[ws/64] |= 1 << (ws % 64)
+				e.t = nil
+			}
+		}
+		k.live = 0
+		h.truncate(k, 0)
 	}
 }
 
@@ -165,7 +217,16 @@ func (h *timerHeap) remove(t *Tasklet) {
 				break
 			}
 		}
-		h.cancelWheel(slot, j)
+		h.inWheel--
+		if h.cancelIn(&h.wheel[slot], j, locWheel|slot<<bucketBits) {
+			h.full[slot/64] &^= 1 << (slot % 64)
+		}
+	case i >= locOuter:
+		slot, j := (i-locOuter)>>bucketBits, i&posMask
+		h.inOuter--
+		if h.cancelIn(&h.outer[slot], j, locOuter|slot<<bucketBits) {
+			h.outerFull &^= 1 << slot
+		}
 	case i >= locFar:
 		h.far = heapRemove(h.far, i-locFar, locFar)
 	default:
@@ -176,16 +237,15 @@ func (h *timerHeap) remove(t *Tasklet) {
 	}
 }
 
-// cancelWheel cancels the timer at position j of wheel slot slot.
-func (h *timerHeap) cancelWheel(slot, j int) {
-	k := &h.wheel[slot]
+// cancelIn cancels the timer at position j of bucket k (of a wheel), whose timers record
+// base|position in their tidx. It reports whether the bucket is now empty.
+func (h *timerHeap) cancelIn(k *timerBucket, j, base int) (empty bool) {
 	k.at(j).t = nil
 	k.live--
-	h.inWheel--
 	switch {
 	case k.live == 0:
-		h.full[slot/64] &^= 1 << (slot % 64)
 		h.truncate(k, 0)
+		return true
 	case j == k.n-1:
 		n := j
 		for k.at(n-1).t == nil {
@@ -193,8 +253,9 @@ func (h *timerHeap) cancelWheel(slot, j int) {
 		}
 		h.truncate(k, n)
 	case k.n-k.live > k.live && k.n-k.live >= chunkLen:
-		h.compact(k, slot)
+		h.compact(k, base)
 	}
+	return false
 }
 
 // truncate drops the entries of k from n on, which are all holes, and pools the chunks it no
@@ -209,8 +270,9 @@ func (h *timerHeap) truncate(k *timerBucket, n int) {
 	k.n = n
 }
 
-// compact moves the timers of wheel bucket k (in slot) over its holes, keeping their order.
-func (h *timerHeap) compact(k *timerBucket, slot int) {
+// compact moves the timers of bucket k (whose timers record base|position) over its holes,
+// keeping their order.
+func (h *timerHeap) compact(k *timerBucket, base int) {
 	w := 0
 	for r := range k.n {
 		e := k.at(r)
@@ -221,7 +283,7 @@ func (h *timerHeap) compact(k *timerBucket, slot int) {
 			d := k.at(w)
 			*d = *e
 			e.t = nil
-			d.t.tidx = int32(locWheel | slot<<bucketBits | w)
+			d.t.tidx = int32(base | w)
 		}
 		w++
 	}
@@ -243,9 +305,16 @@ func (h *timerHeap) peek() (when int64, ok bool) {
 	if len(h.far) > 0 {
 		when, ok = h.far[0].when, true
 	}
-	if b, inWheel := h.nextBucket(); inWheel && (!ok || b <= when>>wheelShift) {
-		k := &h.wheel[b&wheelMask]
-		for i := range k.n { // a bucket holds the timers of 524 µs: few, when the dispatcher idles
+	var k *timerBucket // the bucket of the wheel, or else of the outer wheel, that is next
+	if b, inWheel := h.nextBucket(); inWheel {
+		if !ok || b <= when>>wheelShift {
+			k = &h.wheel[b&wheelMask] // the timers of 524 µs: few, when the dispatcher idles
+		}
+	} else if B, inOuter := h.nextOuter(); inOuter && (!ok || B<<outerShift <= when>>wheelShift) {
+		k = &h.outer[B&outerMask]
+	}
+	if k != nil {
+		for i := range k.n {
 			if e := k.at(i); e.t != nil && (!ok || e.when < when) {
 				when, ok = e.when, true
 			}
@@ -314,6 +383,15 @@ func (h *timerHeap) endRun() {
 // the wheel moves on to start after it (so that it keeps covering the time ahead).
 func (h *timerHeap) pour(limit int64) bool {
 	b, ok := h.nextBucket()
+	if !ok && h.inOuter > 0 {
+		// The wheel is empty: the next timer may be in the outer wheel. Cascade its next bucket
+		// (unless far has an earlier one) by moving the wheel to its start.
+		B, _ := h.nextOuter()
+		if start := B << outerShift; start <= limit && (len(h.far) == 0 || start <= h.far[0].when>>wheelShift) {
+			h.setCur(start)
+			b, ok = h.nextBucket()
+		}
+	}
 	if len(h.far) > 0 {
 		if fb := h.far[0].when >> wheelShift; !ok || fb < b {
 			b, ok = fb, true
@@ -321,11 +399,10 @@ func (h *timerHeap) pour(limit int64) bool {
 	}
 	if !ok || b > limit {
 		if limit >= h.cur {
-			h.cur = limit + 1
+			h.setCur(limit + 1)
 		}
 		return false
 	}
-	h.cur = b + 1
 	slot := int(b & wheelMask)
 	if k := &h.wheel[slot]; k.n > 0 && k.at(0).when>>wheelShift == b {
 		h.inWheel -= k.live
@@ -349,6 +426,7 @@ func (h *timerHeap) pour(limit int64) bool {
 		h.runPos = 0
 		h.keysHW = max(h.keysHW, len(keys))
 	}
+	h.setCur(b + 1) // (after the slot gave its chunks to the run: a cascade may fill it again)
 	for len(h.far) > 0 && h.far[0].when>>wheelShift <= b {
 		e := h.far[0]
 		h.far = heapRemove(h.far, 0, locFar)
@@ -431,6 +509,16 @@ func (h *timerHeap) nextBucket() (int64, bool) {
 	return 0, false
 }
 
+// nextOuter returns the first outer bucket that holds timers.
+func (h *timerHeap) nextOuter() (int64, bool) {
+	if h.inOuter == 0 {
+		return 0, false
+	}
+	first := h.wheelEnd() >> outerShift
+	start := uint(first & outerMask)
+	return first + int64((uint(bits.TrailingZeros64(bits.RotateLeft64(h.outerFull, -int(start)))))&outerMask), true
+}
+
 // chunk returns an empty chunk, from the pool if it has one.
 func (h *timerHeap) chunk() *timerChunk {
 	if n := len(h.pool); n > 0 {
@@ -472,6 +560,11 @@ func (h *timerHeap) trim() {
 	h.poolMin = len(h.pool)
 	for i := range h.wheel {
 		if k := &h.wheel[i]; k.n == 0 && cap(k.chunks) > 16 {
+			k.chunks = nil
+		}
+	}
+	for i := range h.outer {
+		if k := &h.outer[i]; k.n == 0 && cap(k.chunks) > 16 {
 			k.chunks = nil
 		}
 	}
@@ -592,7 +685,7 @@ func (h *timerHeap) check() error {
 		for i := range k.n {
 			e := k.at(i)
 			b := e.when >> wheelShift
-			if b < h.cur || b >= h.cur+wheelSize || int(b&wheelMask) != slot {
+			if b < h.cur || b >= h.wheelEnd() || int(b&wheelMask) != slot {
 				return fmt.Errorf("wheel slot %d holds bucket %d (cur %d)", slot, b, h.cur)
 			}
 			if e.t == nil {
@@ -612,6 +705,45 @@ func (h *timerHeap) check() error {
 		}
 		inWheel += live
 	}
+	inOuter := 0
+	first := h.wheelEnd() >> outerShift
+	for slot := range h.outer {
+		k := &h.outer[slot]
+		if (k.n > 0) != (h.outerFull&(1<<slot) != 0) || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
+			return fmt.Errorf("outer slot %d: %d entries in %d chunks, bit %v", slot, k.n, len(k.chunks), h.outerFull&(1<<slot) != 0)
+		}
+		if k.n > 0 && k.at(k.n-1).t == nil {
+			return fmt.Errorf("outer slot %d ends with a hole", slot)
+		}
+		live := 0
+		var prev *timerEntry
+		for i := range k.n {
+			e := k.at(i)
+			B := e.when >> wheelShift >> outerShift
+			if B < first || B >= first+outerSize || int(B&outerMask) != slot {
+				return fmt.Errorf("outer slot %d holds outer bucket %d (first %d)", slot, B, first)
+			}
+			if e.t == nil {
+				continue
+			}
+			if prev != nil && prev.seq >= e.seq {
+				return fmt.Errorf("outer slot %d: timer %d set before the one ahead of it", slot, i)
+			}
+			if int(e.t.tidx) != locOuter|slot<<bucketBits|i {
+				return fmt.Errorf("outer slot %d timer %d: tasklet records %d", slot, i, e.t.tidx)
+			}
+			prev = e
+			live++
+		}
+		if live != k.live {
+			return fmt.Errorf("outer slot %d: %d timers, live %d", slot, live, k.live)
+		}
+		inOuter += live
+	}
+	if inOuter != h.inOuter {
+		return fmt.Errorf("%d timers in the outer wheel, inOuter %d", inOuter, h.inOuter)
+	}
+	n += inOuter
 	if n+inWheel != h.n || inWheel != h.inWheel {
 		return fmt.Errorf("counts: %d timers found, n %d; %d in the wheel, inWheel %d", n+inWheel, h.n, inWheel, h.inWheel)
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // The timer structure against a sorted reference: random inserts, cancels, peeks and pops keep
-// (when, seq) order, with timers in every part of it (near heap, wheel, far heap), and
-// cancelling everything leaves nothing behind.
+// (when, seq) order, with timers in every part of it (the run, late, the wheel, the outer wheel,
+// far), and cancelling everything leaves nothing behind.
 func TestTimerHeapRandom(t *testing.T) {
 	for seed := range uint64(12) {
 		testTimerHeap(t, seed)
@@ -37,7 +37,7 @@ func testTimerHeap(t *testing.T, seed uint64) {
 	}
 	// Timeouts from 0 to a few seconds, with many falling on the same instants; the seeds
 	// differ in scale, so some runs keep everything in one bucket and others reach far.
-	scale := []int64{1, 1000, int64(time.Millisecond), 1 << wheelShift, int64(10 * time.Millisecond)}[seed%5]
+	scale := []int64{1, 1000, int64(time.Millisecond), 1 << wheelShift, int64(10 * time.Millisecond), int64(100 * time.Millisecond)}[seed%6]
 	for step := range 30000 {
 		switch op := r.IntN(200); {
 		case op == 0: // a burst: hundreds of timers in a few buckets (sorted by radix)
@@ -125,15 +125,16 @@ func testTimerHeap(t *testing.T, seed uint64) {
 func (h *timerHeap) peekOK() bool { _, ok := h.peek(); return ok }
 
 // Same-instant timers fire in the order they were set, wherever they were kept: one set beyond
-// the wheel (far), one in the wheel, one after their bucket was poured into near.
+// the wheel (in the outer wheel, then cascaded), one in the wheel, one after their bucket became
+// the run (late).
 func TestTimerSameInstantOrder(t *testing.T) {
 	var h timerHeap
 	when := int64(5 * time.Second)
 	h.add(&Tasklet{tidx: -1}, 0, 0) // the wheel starts at 0
 	a, b, c := &Tasklet{tidx: -1}, &Tasklet{tidx: -1}, &Tasklet{tidx: -1}
 	h.add(a, when, 0)
-	if a.tidx < locFar || a.tidx >= locWheel {
-		t.Fatalf("a timer 5s ahead is not in far: %d", a.tidx)
+	if a.tidx < locOuter || a.tidx >= locWheel {
+		t.Fatalf("a timer 5s ahead is not in the outer wheel: %d", a.tidx)
 	}
 	if h.popDue(0) == nil || h.popDue(when-int64(100*time.Millisecond)) != nil {
 		t.Fatal("wrong timers due")
@@ -211,5 +212,47 @@ func TestTimerPeekKeepsWheel(t *testing.T) {
 	}
 	if err := h.check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Timers beyond the wheel: in the outer wheel up to 17 s ahead (set and cancelled in O(1)),
+// in far beyond it. peek finds the earliest while the wheel is empty, and they fire in order as
+// the outer buckets cascade into the wheel, ties in the order they were set.
+func TestTimerOuterWheel(t *testing.T) {
+	var h timerHeap
+	ts := make([]Tasklet, 12)
+	whens := []time.Duration{16 * time.Second, 3 * time.Second, 30 * time.Second, time.Second, 3 * time.Second, 800 * time.Millisecond,
+		16 * time.Second, 5 * time.Minute, 3 * time.Second, 10 * time.Second, 2 * time.Second, 700 * time.Millisecond}
+	for i := range ts {
+		ts[i].tidx = -1
+		h.add(&ts[i], int64(whens[i]), 0)
+	}
+	for i, w := range whens {
+		far := w > 17*time.Second
+		if in := ts[i].tidx >= locOuter && ts[i].tidx < locWheel; in == far {
+			t.Fatalf("timer %d (%v): tidx %d", i, w, ts[i].tidx)
+		}
+	}
+	h.remove(&ts[9]) // the 10 s one
+	order := []int{11, 5, 3, 10, 1, 4, 8, 0, 6, 2, 7}
+	now := int64(0)
+	for _, i := range order {
+		if err := h.check(); err != nil {
+			t.Fatal(err)
+		}
+		w, ok := h.peek()
+		if !ok || w != int64(whens[i]) {
+			t.Fatalf("peek %v %v, want %v", time.Duration(w), ok, whens[i])
+		}
+		if got := h.popDue(w - 1); got != nil {
+			t.Fatalf("a timer fired before %v", whens[i])
+		}
+		now = w
+		if got := h.popDue(now); got != &ts[i] {
+			t.Fatalf("at %v: timer %v fired, want %d", time.Duration(now), got, i)
+		}
+	}
+	if h.len() != 0 || h.popDue(now+int64(time.Hour)) != nil {
+		t.Fatal("timers left")
 	}
 }
