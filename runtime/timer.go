@@ -56,6 +56,7 @@ type timerHeap struct {
 	inOuter   int    // pending timers in the outer wheel
 
 	pool    []*timerChunk // emptied chunks
+	inUse   int           // chunks in the buckets (not pooled)
 	poolMin int           // the fewest pooled chunks since the last trim: not needed
 	poolOld int           // the same for the time between the two trims before
 	ops     int           // operations since the last trim
@@ -264,6 +265,7 @@ func (h *timerHeap) truncate(k *timerBucket, n int) {
 	keep := (n + chunkLen - 1) / chunkLen
 	for c := keep; c < len(k.chunks); c++ {
 		h.pool = append(h.pool, k.chunks[c])
+		h.inUse--
 		k.chunks[c] = nil
 	}
 	k.chunks = k.chunks[:keep]
@@ -521,6 +523,7 @@ func (h *timerHeap) nextOuter() (int64, bool) {
 
 // chunk returns an empty chunk, from the pool if it has one.
 func (h *timerHeap) chunk() *timerChunk {
+	h.inUse++
 	if n := len(h.pool); n > 0 {
 		c := h.pool[n-1]
 		h.pool[n-1] = nil
@@ -533,9 +536,10 @@ func (h *timerHeap) chunk() *timerChunk {
 
 // trim runs every trimEvery operations. It gives back the capacity of late, far and the key
 // lists beyond four times the most they held since the last trim, the pooled chunks that were
-// not needed since the trim before, and the chunk lists of large buckets that emptied. So a
-// steady flow of timers reuses its memory, and a burst that is over gives it back after at most
-// three trims.
+// not needed since the trim before (keeping as many as are in use: timers come in waves, and a
+// pool about the size of a wave is what lets them reuse the memory), and the chunk lists of
+// large buckets that emptied. So a steady flow of timers reuses its memory, and a burst that is
+// over gives it back after at most three trims.
 func (h *timerHeap) trim() {
 	h.ops = 0
 	h.late = trimmed(h.late, h.lateHW)
@@ -548,7 +552,7 @@ func (h *timerHeap) trim() {
 		h.keyTmp = nil
 	}
 	h.keysHW = len(h.runKeys)
-	if k := min(h.poolMin, h.poolOld); k > 0 {
+	if k := min(h.poolMin, h.poolOld, len(h.pool)-h.inUse); k > 0 {
 		n := copy(h.pool, h.pool[k:])
 		clear(h.pool[n:])
 		h.pool = h.pool[:n]
@@ -704,6 +708,16 @@ func (h *timerHeap) check() error {
 			return fmt.Errorf("wheel slot %d: %d timers, live %d", slot, live, k.live)
 		}
 		inWheel += live
+	}
+	chunks := len(h.run.chunks)
+	for i := range h.wheel {
+		chunks += len(h.wheel[i].chunks)
+	}
+	for i := range h.outer {
+		chunks += len(h.outer[i].chunks)
+	}
+	if chunks != h.inUse {
+		return fmt.Errorf("%d chunks in the buckets, inUse %d", chunks, h.inUse)
 	}
 	inOuter := 0
 	first := h.wheelEnd() >> outerShift
