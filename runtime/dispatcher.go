@@ -603,25 +603,28 @@ func (t *Tasklet) needsTimer(timeout time.Duration) bool {
 // setTimer starts the timer of a wait with the given timeout, shortened by the enclosing
 // deadline. With neither, no timer is set.
 func (t *Tasklet) setTimer(timeout time.Duration) {
-	hasDL := t.ext != nil && len(t.ext.deadlines) > 0
-	if timeout == NoTimeout && !hasDL {
+	if t.ext == nil || len(t.ext.deadlines) == 0 {
+		// No deadline: the operation's own timeout, if any.
+		if timeout == NoTimeout {
+			return
+		}
+		now := t.d.nanos()
+		t.flags &^= flDeadlineTimer
+		t.d.timers.add(t, addClamp(now, max(timeout, 0)), now)
+		t.d.runq.fast = false // timers are fired at every boundary while one is pending
 		return
 	}
+	// The operation's timeout or the innermost deadline, whichever ends first.
 	var when int64
 	timed := false
 	now := t.d.nanos()
 	if timeout != NoTimeout {
-		if timeout < 0 {
-			timeout = 0
-		}
-		when, timed = addClamp(now, timeout), true
+		when, timed = addClamp(now, max(timeout, 0)), true
 	}
 	t.flags &^= flDeadlineTimer
-	if hasDL {
-		if dl := t.ext.deadlines[len(t.ext.deadlines)-1]; dl != math.MaxInt64 && (!timed || dl < when) {
-			when, timed = dl, true
-			t.flags |= flDeadlineTimer
-		}
+	if dl := t.ext.deadlines[len(t.ext.deadlines)-1]; dl != math.MaxInt64 && (!timed || dl < when) {
+		when, timed = dl, true
+		t.flags |= flDeadlineTimer
 	}
 	if timed {
 		t.d.timers.add(t, when, now)

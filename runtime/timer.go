@@ -97,7 +97,7 @@ const (
 	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | position in the bucket (or the run)
 	bucketBits = 20      // a bucket holds at most 2^20 entries; more go to far
 	posMask    = 1<<bucketBits - 1
-	radixMin   = 256 // runs of more timers than this are sorted by radix
+	radixMin   = 96 // runs of more timers than this are sorted by radix, fewer by pdqsort
 
 	trimEvery = 1 << 16 // operations between two trims
 	trimMin   = 4096    // heaps up to this capacity are never trimmed
@@ -118,7 +118,7 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	h.n++
 	h.ops++
 	b := when >> wheelShift
-	if h.inWheel == 0 && h.inOuter == 0 && h.run.live == 0 && len(h.late) == 0 {
+	if h.n-1 == len(h.far) {
 		// Nothing before far: the wheels may start anywhere up to far's first bucket. Make
 		// them cover the time from now (they may lag behind after a while without timers).
 		h.cur = now >> wheelShift
@@ -131,13 +131,17 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 		h.late = append(h.late, timerEntry{when: when, seq: h.seq, t: t})
 		h.lateHW = max(h.lateHW, len(h.late))
 		heapUp(h.late, len(h.late)-1, 0)
-	case b < end && h.wheel[b&wheelMask].n <= posMask:
-		slot := int(b & wheelMask)
-		h.put(&h.wheel[slot], timerEntry{when: when, seq: h.seq, t: t}, locWheel|slot<<bucketBits)
-		if h.wheel[slot].n == 1 {
-			h.full[slot/64] |= 1 << (slot % 64)
-		}
+	case b < end && (h.wheel[b&wheelMask].n%chunkLen != 0 || h.newChunk(b)):
+		// (put, by hand: this is the path of every short timer)
+		slot := uint(b & wheelMask)
+		k := &h.wheel[slot]
+		i := uint(k.n)
+		e := &k.chunks[i/chunkLen][i%chunkLen]
+		e.when, e.seq, e.t = when, h.seq, t
+		k.n++
+		k.live++
 		h.inWheel++
+		t.tidx = int32(locWheel | slot<<bucketBits | i)
 	case b>>outerShift < end>>outerShift+outerSize && h.outer[b>>outerShift&outerMask].n <= posMask:
 		slot := int(b >> outerShift & outerMask)
 		h.put(&h.outer[slot], timerEntry{when: when, seq: h.seq, t: t}, locOuter|slot<<bucketBits)
@@ -156,6 +160,21 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 // wheelEnd returns the first bucket after those the wheel may hold: the wheel covers the outer
 // bucket of cur and the next one, between 512 and 1024 buckets (268 to 537 ms).
 func (h *timerHeap) wheelEnd() int64 { return (h.cur>>outerShift + 2) << outerShift }
+
+// newChunk adds a chunk to the wheel bucket b (cur <= b < wheelEnd()), which has filled its
+// chunks, and reports true; or reports false when the bucket has no room left.
+func (h *timerHeap) newChunk(b int64) bool {
+	slot := int(b & wheelMask)
+	k := &h.wheel[slot]
+	if k.n > posMask {
+		return false
+	}
+	if k.n == 0 {
+		h.full[slot/64] |= 1 << (slot % 64)
+	}
+	k.chunks = append(k.chunks, h.chunk())
+	return true
+}
 
 // put appends e to bucket k, whose timers record base|position in their tidx.
 func (h *timerHeap) put(k *timerBucket, e timerEntry, base int) {
@@ -184,11 +203,26 @@ func (h *timerHeap) setCur(cur int64) {
 		h.outerFull &^= 1 << slot
 		h.inOuter -= k.live
 		h.inWheel += k.live
-		for i := range k.n {
-			if e := k.at(i); e.t != nil {
-				ws := int(e.when >> wheelShift & wheelMask)
-				h.put(&h.wheel[ws], *e, locWheel|ws<<bucketBits)
-				h.full[ws/64] |= 1 << (ws % 64)
+		for c, ch := range k.chunks {
+			for i := range ch[:min(k.n-c*chunkLen, chunkLen)] {
+				e := &ch[i]
+				if e.t == nil {
+					continue
+				}
+				// put, by hand. (The wheel bucket is new: nothing could go into it before.)
+				ws := uint(e.when>>wheelShift) & wheelMask
+				w := &h.wheel[ws]
+				j := uint(w.n)
+				if j%chunkLen == 0 {
+					if j == 0 {
+						h.full[ws/64] |= 1 << (ws % 64)
+					}
+					w.chunks = append(w.chunks, h.chunk())
+				}
+				w.chunks[j/chunkLen][j%chunkLen] = *e
+				w.n++
+				w.live++
+				e.t.tidx = int32(locWheel | ws<<bucketBits | j)
 				e.t = nil
 			}
 		}
@@ -444,49 +478,50 @@ func (h *timerHeap) pour(limit int64) bool {
 // the least and the greatest offset. It returns the sorted keys and the buffer left over for the
 // next time.
 func sortKeys(a, tmp []uint64, lo, hi uint64) (sorted, spare []uint64) {
-	if lo == hi {
+	switch {
+	case lo == hi:
 		return a, tmp // all on one instant (a virtual clock): already in position order
-	}
-	if len(a) <= radixMin {
+	case len(a) <= radixMin:
 		// The keys are distinct (positions differ), so order by the whole key is order by
 		// offset, then position.
 		slices.Sort(a)
 		return a, tmp
 	}
-	// A least-significant-digit radix sort of offset-lo, which is stable: one digit of up to
-	// 11 bits, or two of up to 10.
-	w := uint(bits.Len64(hi - lo))
-	if w > 11 {
-		w = (w + 1) / 2
+	// A least-significant-digit radix sort of offset-lo, which is stable, one byte at a time
+	// (the offset has 19 bits: three bytes at most). One pass counts the three digits.
+	var c [3][256]int32
+	for _, k := range a {
+		o := k>>bucketBits - lo
+		c[0][uint8(o)]++
+		c[1][uint8(o>>8)]++
+		c[2][uint8(o>>16)]++
 	}
 	if cap(tmp) < len(a) {
 		tmp = make([]uint64, len(a), cap(a))
 	}
-	tmp = tmp[:len(a)]
-	src, dst := a, tmp
-	var c [1 << 11]int32
-	for shift := uint(0); ; shift += w {
-		counts := c[:1<<w]
-		clear(counts)
-		mask := uint64(1)<<w - 1
-		for _, k := range src {
-			counts[(k>>bucketBits-lo)>>shift&mask]++
+	src, dst := a, tmp[:len(a)]
+	for i := range c {
+		shift := 8 * uint(i)
+		counts := &c[i]
+		if hi-lo < 1<<shift {
+			break // this digit and the next are 0
+		}
+		if counts[uint8((src[0]>>bucketBits-lo)>>shift)] == int32(len(src)) {
+			continue // one digit for all: nothing to move
 		}
 		var sum int32
-		for i, n := range counts {
-			counts[i] = sum
+		for d, n := range counts {
+			counts[d] = sum
 			sum += n
 		}
 		for _, k := range src {
-			d := (k>>bucketBits - lo) >> shift & mask
+			d := uint8((k>>bucketBits - lo) >> shift)
 			dst[counts[d]] = k
 			counts[d]++
 		}
 		src, dst = dst, src
-		if (hi-lo)>>(shift+w) == 0 {
-			return src, dst[:0]
-		}
 	}
+	return src, dst[:0]
 }
 
 // nextBucket returns the first bucket from cur that holds timers in the wheel.

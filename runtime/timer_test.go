@@ -256,3 +256,32 @@ func TestTimerOuterWheel(t *testing.T) {
 		t.Fatal("timers left")
 	}
 }
+
+// sortKeys orders a run's keys by offset, then position, for every size (pdqsort, radix sorts
+// of one to three digits) and spread of offsets (one instant, a few, the whole bucket).
+func TestSortKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var tmp []uint64
+	for _, n := range []int{0, 1, 2, 24, 96, 97, 100, 257, 1000, 2048, 5000} {
+		for _, spread := range []int{1, 3, 1 << 10, 1 << 12, 1 << wheelShift} {
+			base := r.IntN(1<<wheelShift - spread + 1)
+			a := make([]uint64, n)
+			lo, hi := uint64(1<<wheelShift), uint64(0)
+			for i := range a {
+				off := uint64(base + r.IntN(spread))
+				lo, hi = min(lo, off), max(hi, off)
+				a[i] = off<<bucketBits | uint64(i)
+			}
+			want := slices.Clone(a)
+			slices.Sort(want)
+			var got []uint64
+			got, tmp = sortKeys(a, tmp, lo, hi)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d keys over %d offsets: not sorted", n, spread)
+			}
+			if len(tmp) != 0 || n > 0 && cap(tmp) > 0 && &tmp[:1][0] == &got[0] {
+				t.Fatalf("%d keys over %d offsets: the spare buffer is the sorted one", n, spread)
+			}
+		}
+	}
+}
