@@ -231,26 +231,26 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		}
 	}()
 	skip := 0 // rounds left before the next look at the outside world
-	q := &d.runq
-	n := q.len() // runs left in the round
+	n := d.runq.len() // runs left in the round
 	for {
 		for ; n > 0; n-- {
-			// q.popFront(), inlined by hand: this is the path of every switch. (Entries are only
+			// d.runq.popFront(), inlined by hand: this is the path of every switch. (Entries are only
 			// ever taken here, so the queue holds at least the n runs left in the round.)
 			// (d.cur is set next to the pointer store that empties the slot: one write barrier
 			// check covers both.)
-			t := q.next
+			t := d.runq.next
 			if t != nil {
-				q.next = nil
+				d.runq.next = nil
 				d.cur = t
 			} else {
-				buf := q.buf
-				h := q.head
-				t = buf[h]
-				buf[h] = nil
+				buf := d.runq.buf
+				h := d.runq.head
+				p := ringSlot(buf, h)
+				t = *p
+				*p = nil
 				d.cur = t
-				q.head = (h + 1) & (len(buf) - 1)
-				q.n--
+				d.runq.head = (h + 1) & (len(buf) - 1)
+				d.runq.n--
 			}
 			if t.state&3 != 0 {
 				continue // a stale entry (not stNew or stRunnable): killed before it ever ran
@@ -260,10 +260,6 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			d.fronts = 0
 			t.state = stRunning // (which also marks t as started: no longer stNew)
 			f := t.frame
-			// After a plain suspension in an operation, st is Suspended (0), t's state is
-			// stRunnable (4) or stWaiting (2), no kill waits for the run and no one quit. The
-			// first three tests are made as one: of the states t can be in here, only stRunning
-			// is odd (TestStateParity).
 			st := f.Resume(t)
 			if st == Yielded {
 				// A plain yield (see Yielded): t goes to the back of the run queue, as
@@ -272,19 +268,21 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 				if t.flags&(flKill|flKillWaited|flDeadlineHit)|uint8(t.state^stRunning) == 0 &&
 					t.err == nil && !d.quitting {
 					t.state = stRunnable // (t.wait is waitNone while it runs)
-					if q.n == 0 && q.next == nil {
-						q.next = t
-						continue
+					// (Into the ring even when the queue is empty: the fast lane is for
+					// hand-overs, and the ring's back is always right.)
+					if d.runq.n == len(d.runq.buf) {
+						d.runq.grow()
 					}
-					if q.n == len(q.buf) {
-						q.grow()
-					}
-					buf := q.buf
-					buf[(q.head+q.n)&(len(buf)-1)] = t
-					q.n++
+					buf := d.runq.buf
+					*ringSlot(buf, (d.runq.head+d.runq.n)&(len(buf)-1)) = t
+					d.runq.n++
 					continue
 				}
 			} else if uint8(st)|uint8(t.state&1)|t.flags&flKillWaited == 0 && !d.quitting {
+				// A plain suspension in an operation: st is Suspended (0), t's state is
+				// stRunnable (4) or stWaiting (2), no kill waits for the run and no one quit.
+				// The first three tests are made as one: of the states t can be in here, only
+				// stRunning is odd (TestStateParity).
 				continue
 			}
 			d.resumed(t, f, st)
@@ -297,10 +295,10 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		// The round is over.
 		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
 		// large ring takes the full boundary every round, for shrink.)
-		n = q.len()
-		// q.fast is false while a timer is pending or the ring is large: setTimer and grow
+		n = d.runq.len()
+		// d.runq.fast is false while a timer is pending or the ring is large: setTimer and grow
 		// clear it, and only a full boundary sets it again.
-		if n > 0 && skip > 0 && q.fast {
+		if n > 0 && skip > 0 && d.runq.fast {
 			skip--
 			continue // (d.cur is cleared below, once in outsideEvery rounds)
 		}
@@ -312,7 +310,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		if d.quitting {
 			skip = 0 // a Do callback quit: the next boundary is a full one, and quits
 		}
-		q.fast = d.timers.len() == 0 && len(q.buf) <= maxFastRing
+		d.runq.fast = d.timers.len() == 0 && len(d.runq.buf) <= maxFastRing
 	}
 }
 

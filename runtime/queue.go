@@ -27,6 +27,13 @@ type runQueue struct {
 
 const shrinkAfter = 64
 
+// ringSlot returns &buf[i] without the bounds check, for the dispatcher loop's pop and push.
+// i must be a ring index: head, or a position masked with len(buf)-1 of a ring that holds at
+// least one slot (the loop pops only from a non-empty ring and pushes after grow).
+func ringSlot(buf []*Tasklet, i int) **Tasklet {
+	return (**Tasklet)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), uintptr(i)*unsafe.Sizeof((*Tasklet)(nil))))
+}
+
 // len returns the number of tasklets in the queue (stale entries included).
 func (q *runQueue) len() int {
 	if q.next != nil {
