@@ -230,7 +230,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			code, ok = 0, false
 		}
 	}()
-	skip := 0 // rounds left before the next look at the outside world
+	skip := 0         // rounds left before the next look at the outside world
 	n := d.runq.len() // runs left in the round
 	for {
 		for ; n > 0; n-- {
