@@ -234,8 +234,9 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 	n := d.runq.len() // runs left in the round
 	for {
 		for ; n > 0; n-- {
-			// d.runq.popFront(), inlined by hand: this is the path of every switch. (Entries are only
-			// ever taken here, so the queue holds at least the n runs left in the round.)
+			// d.runq.popFront(), inlined by hand: this is the path of every switch. (Entries
+			// are only ever taken here, so the queue holds at least the n runs left in the
+			// round.)
 			// (d.cur is set next to the pointer store that empties the slot: one write barrier
 			// check covers both.)
 			t := d.runq.next
