@@ -60,9 +60,8 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	if w := c.recvq.first(); w != nil {
 		w.leave()
 		r := w.tasklet()
-		if w.elem != nil {
-			*(*T)(w.elem) = v
-			w.elem = nil
+		if p := w.elem(); p != nil {
+			*(*T)(p) = v // (r's value register, which held p, is not a result of Recv)
 		}
 		if *w.flags()&waiterSelect != 0 {
 			r.err = nil
@@ -76,15 +75,20 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 		return false
 	}
 	// Park with the value in a slot: the channel's own while no other sender is parked.
+	// The slot is the waiter's element (see waiter.elem), where nil stands for c.one: in a
+	// steady exchange the register is nil already, and is not written.
 	var p *T
 	if c.sendq.empty() {
 		p = &c.one
 		c.oneUsed = true
+		if t.elem() != nil {
+			t.value = nil
+		}
 	} else {
 		p = c.slot()
+		t.value = unsafe.Pointer(p)
 	}
 	*p = v
-	t.w.elem = unsafe.Pointer(p)
 	c.sendq.push(&t.w)
 	if t.err != nil {
 		t.err = nil // the outcome if a receiver takes the value (takeFrom leaves it alone)
@@ -109,8 +113,9 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 			return true
 		}
 		// takeFrom, inlined by hand for an ordinary parked sender: the round trip's hot path.
-		// (The sender's w.elem is left as it is: it is read only while the sender is parked.)
-		p := (*T)(w.elem)
+		// (The sender's element is left in its value register: it is read only while the
+		// sender is parked, and Send has no value result.)
+		p := c.senderSlot(w.owner())
 		*dst = *p
 		if p == &c.one {
 			var zero T
@@ -142,7 +147,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		q.n++
 		return true
 	}
-	t.w.elem = unsafe.Pointer(dst)
+	t.value = unsafe.Pointer(dst) // the waiter's element (see waiter.elem)
 	c.recvq.push(&t.w)
 	if t.err != nil {
 		t.err = nil // the outcome if a sender hands a value over (Send leaves it alone)
@@ -154,6 +159,15 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 	return false
 }
 
+// senderSlot returns the value slot of s, a tasklet parked in Send: its waiter's element, where
+// nil stands for c.one.
+func (c *Channel[T]) senderSlot(s *Tasklet) *T {
+	if e := s.elem(); e != nil {
+		return (*T)(e)
+	}
+	return &c.one
+}
+
 // takeFrom completes the parked sender w into the receiver t (which goes on running): the value
 // (or the sent error) lands in *dst / t's error register, the sender becomes runnable.
 func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
@@ -161,12 +175,11 @@ func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
 		c.takeFromSlow(w, t, dst)
 		return
 	}
-	p := (*T)(w.elem)
+	p := c.senderSlot(w.owner())
 	if dst != nil {
 		*dst = *p
 	}
 	c.release(p)
-	w.elem = nil
 	t.err = nil
 	t.d.readyBack(w.owner()) // its err register is nil since it parked
 }
@@ -178,7 +191,7 @@ func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 		t.err = s.value.(error)
 		s.value = nil
 	} else {
-		p := (*T)(w.elem)
+		p := (*T)(w.elem())
 		if dst != nil {
 			*dst = *p
 		}
@@ -187,7 +200,6 @@ func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 		}
 		t.err = nil
 	}
-	w.elem = nil
 	*w.flags() &^= waiterSendErr
 	s.err = nil
 	if *w.flags()&waiterSelect != 0 {
@@ -215,7 +227,6 @@ func (o *sendErrOp[T]) Start(t *Tasklet, timeout time.Duration) bool {
 	c := o.c
 	if w := c.recvq.popFront(); w != nil {
 		r := w.tasklet()
-		w.elem = nil
 		r.err, r.value = o.err, nil
 		if *w.flags()&waiterSelect != 0 {
 			t.d.selected(w)

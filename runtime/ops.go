@@ -80,7 +80,9 @@ func (d *Dispatcher) withdraw(t *Tasklet) {
 		if t.w.queued() {
 			t.w.leave()
 		}
-		t.w.elem = nil
+		if t.wait == waitChanSend || t.wait == waitChanRecv {
+			t.value = nil // the waiter's element (see waiter.elem), or a sent error
+		}
 		t.wflags = 0
 	case waitCall:
 		if c, _ := t.value.(*call); c != nil {

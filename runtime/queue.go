@@ -146,8 +146,11 @@ func (q *runQueue) popFront() *Tasklet {
 // waiter is one tasklet's place in a wait queue. Every tasklet embeds one for its ordinary
 // waits; a select allocates one per case.
 type waiter struct {
-	link                // its links in a waitq's ring (see queued)
-	elem unsafe.Pointer // channel receive: the destination; channel send: the value slot
+	link // its links in a waitq's ring (see queued)
+
+	// A waiter's element (channel receive: the destination; channel send: the value slot) is
+	// the caseWaiter's elem for a select case, and the tasklet's value register (an
+	// unsafe.Pointer) for a tasklet's own waiter: see elem.
 
 	// A waiter's flags (waiterSendErr, waiterSelect) are the byte right after it, in the
 	// structure that embeds it (Tasklet.wflags, caseWaiter.flags): see flags. Kept out of the
@@ -160,6 +163,7 @@ type caseWaiter struct {
 	waiter
 	flags uint8 // waiterSelect (| waiterSendErr): at the offset flags expects
 	ci    int32 // the index of the case
+	elem  unsafe.Pointer
 	t     *Tasklet
 }
 
@@ -183,6 +187,25 @@ func (w *waiter) tasklet() *Tasklet {
 		return (*caseWaiter)(unsafe.Pointer(w)).t
 	}
 	return w.owner()
+}
+
+// elem returns w's element: a channel receiver's destination, a channel sender's value slot
+// (nil for none, and for a sender of an error). A tasklet waiting in a channel operation keeps
+// its own waiter's element in its value register, which such a wait leaves free: that saves the
+// tasklet record a word.
+func (w *waiter) elem() unsafe.Pointer {
+	if *w.flags()&waiterSelect != 0 {
+		return (*caseWaiter)(unsafe.Pointer(w)).elem
+	}
+	return w.owner().elem()
+}
+
+// elem returns the element of t's own waiter, in its value register (see waiter.elem): the
+// interface's data word, which for an unsafe.Pointer is the pointer itself (TestWaiterElem).
+// t must wait in a channel operation, or have just been taken from one: its value register
+// holds an unsafe.Pointer then (nil included), never another type.
+func (t *Tasklet) elem() unsafe.Pointer {
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&t.value))[1]
 }
 
 // owner returns the tasklet of w, which must be the waiter embedded in a tasklet (Tasklet.w):

@@ -32,7 +32,7 @@ func (rc *recvCase[T]) poll(t *Tasklet) (bool, bool) {
 }
 
 func (rc *recvCase[T]) enqueue(w *waiter) {
-	w.elem = unsafe.Pointer(rc.dst)
+	(*caseWaiter)(unsafe.Pointer(w)).elem = unsafe.Pointer(rc.dst)
 	rc.c.recvq.push(w)
 }
 
@@ -50,10 +50,9 @@ func (sc *sendCase[T]) poll(t *Tasklet) (bool, bool) {
 		return false, false
 	}
 	r := w.tasklet()
-	if w.elem != nil {
-		*(*T)(w.elem) = sc.v
+	if p := w.elem(); p != nil {
+		*(*T)(p) = sc.v
 	}
-	w.elem = nil
 	r.err = nil
 	if *w.flags()&waiterSelect != 0 {
 		t.d.selected(w)
@@ -63,7 +62,7 @@ func (sc *sendCase[T]) poll(t *Tasklet) (bool, bool) {
 }
 
 func (sc *sendCase[T]) enqueue(w *waiter) {
-	w.elem = unsafe.Pointer(&sc.v)
+	(*caseWaiter)(unsafe.Pointer(w)).elem = unsafe.Pointer(&sc.v)
 	sc.c.sendq.push(w)
 }
 
