@@ -346,6 +346,53 @@ func BenchmarkMailbox(b *testing.B) {
 	})
 }
 
+// batchConsumer receives n messages with receive batch k timeout 0.
+type batchConsumer struct {
+	n, k    int
+	started bool
+}
+
+func (c *batchConsumer) Resume(t *Tasklet) Status {
+	for {
+		if c.started {
+			c.n -= len(t.Value().([]any))
+		}
+		if c.n <= 0 {
+			return t.Return(nil)
+		}
+		c.started = true
+		if !t.ReceiveBatch(min(c.k, c.n), 0) {
+			return Suspended
+		}
+	}
+}
+
+// BenchmarkMailboxForms: the other two forms of the suite's mailbox workloads, on the
+// runtime alone (the message is a pointer, so nothing is boxed). One op is one message:
+// "queued" sends b.N messages before the consumer first runs, which then receives them one by
+// one (the suite's flood); "batch" hands them to a consumer in receive batch 1024 timeout 0.
+func BenchmarkMailboxForms(b *testing.B) {
+	b.Run("queued", func(b *testing.B) {
+		d := NewDispatcher()
+		p := &producer{n: b.N}
+		d.Spawn(p, Options{}) // runs first: every message waits in the mailbox
+		p.to = d.Spawn(&consumer{n: b.N}, Options{})
+		b.ReportAllocs()
+		startCPU(b)
+		d.Run()
+		b.ReportMetric(perOp(b, b.N), "cpu-ns/msg")
+	})
+	b.Run("batch", func(b *testing.B) {
+		d := NewDispatcher()
+		c := d.Spawn(&batchConsumer{n: b.N, k: 1024}, Options{})
+		d.Spawn(&producer{to: c, n: b.N}, Options{})
+		b.ReportAllocs()
+		startCPU(b)
+		d.Run()
+		b.ReportMetric(perOp(b, b.N), "cpu-ns/msg")
+	})
+}
+
 // parked blocks in receive forever; zero-sized, so all memory measured is the runtime's.
 type parked struct{}
 
