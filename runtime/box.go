@@ -55,10 +55,13 @@ func Box[T Scalar](t *Tasklet, v T) any {
 	var zero T
 	z := any(zero)
 	typ := *(*uintptr)(unsafe.Pointer(&z))
-	var e any
-	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&e))
-	w[0], w[1] = *(*unsafe.Pointer)(unsafe.Pointer(&typ)), p
-	return e
+	e := eface{*(*unsafe.Pointer)(unsafe.Pointer(&typ)), p}
+	return *(*any)(unsafe.Pointer(&e))
+}
+
+// eface is the layout of an interface with no methods: its dynamic type and its value word.
+type eface struct {
+	typ, data unsafe.Pointer
 }
 
 // refill starts a new block of cells.
