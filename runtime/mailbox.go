@@ -628,8 +628,13 @@ func (t *Tasklet) finishBatch() {
 	t.value, t.err, t.caseIdx = b.items, nil, 0
 }
 
-// minBatchCap is the least capacity a receive batch's slice starts with.
-const minBatchCap = 8
+// minBatchCap is the least capacity a receive batch's slice starts with, and maxBatchHint the
+// most it starts with for the length of the last batch (beyond, the slice grows as messages
+// come): after a burst, a trickle of small batches does not allocate large slices.
+const (
+	minBatchCap  = 8
+	maxBatchHint = 4096
+)
 
 // giveBack returns the messages of an interrupted batch to the front of the mailbox, in order.
 func (b *batch) giveBack(t *Tasklet) {
@@ -651,7 +656,7 @@ func (t *Tasklet) ReceiveBatch(n int, timeout time.Duration) bool {
 	}
 	mb := t.Mailbox()
 	b := &batch{n: n, fill: timeout, mb: mb}
-	b.items = make([]any, 0, min(n, max(mb.n, mb.lastBatch, minBatchCap)))
+	b.items = make([]any, 0, min(n, max(mb.n, min(mb.lastBatch, maxBatchHint), minBatchCap)))
 	if mb.n > 0 {
 		b.items = mb.popN(b.items, min(n, mb.n))
 		for i, it := range b.items {
