@@ -11,18 +11,24 @@ import (
 // the same instant fire in the order they were set, and a cancelled timer leaves nothing
 // behind.
 //
-// Time is cut into buckets of 2^wheelShift ns (about half a millisecond). The buckets of the
-// next wheelSize buckets from cur (about half a second) form a wheel: each bucket is a list of
-// fixed-size chunks that keeps its timers in the order they were set. Setting a timer is an
-// append; cancelling one leaves a hole (its tasklet pointer cleared), both O(1); a bucket whose
-// holes outnumber its timers is compacted, in order. When the next bucket is due, its chunks
-// become the run: the bucket's timers stay where they are, and a sorted list of keys (the
-// offset of when in the bucket, then the position, which is the set order) says in which order
-// they fire. The keys are sorted by a radix sort on the offset, which is stable, so ties keep
-// the set order; nothing else is touched, not even the tasklets (their tidx still names the
-// slot and position). Timers set for a bucket already due (zero and very short timeouts) go
-// into late, a 4-ary min-heap, as do far timers when their bucket comes. Timers beyond the
-// wheel when they were set (long timeouts) go into far, another 4-ary heap (O(log n)).
+// Time is cut into buckets of 2^wheelShift ns (about half a millisecond). The buckets from cur
+// to wheelEnd (the outer bucket of cur and the next: 268 to 537 ms) form the wheel: each bucket
+// is a list of fixed-size chunks that keeps its timers in the order they were set. Setting a
+// timer is an append; cancelling one leaves a hole (its tasklet pointer cleared), both O(1); a
+// bucket whose holes outnumber its timers is compacted, in order. When the next bucket is due,
+// its chunks become the run: the bucket's timers stay where they are, and a sorted list of keys
+// (the offset of when in the bucket, then the position, which is the set order) says in which
+// order they fire. The keys are sorted by offset with a stable sort (ties keep the set order);
+// nothing else is touched, not even the tasklets (their tidx still names the slot and position,
+// and an entry of the run is told from one of the bucket that took its slot by its tasklet).
+//
+// The 64 outer buckets after the wheel, of 2^outerShift buckets each (268 ms, so 17 s in all),
+// form the outer wheel, kept the same way. When the wheel comes to cover an outer bucket, its
+// timers move into the wheel's buckets (cascade), in order, before any other timer can be set
+// there. Timers set for a bucket already due (zero and very short timeouts) go into late, a
+// 4-ary min-heap, as do far timers when their bucket comes: those beyond the outer wheel when
+// they were set (or in a bucket holding 2^20 entries), kept in far, another 4-ary heap
+// (O(log n)). The run is merged with late by (when, seq) as they fire.
 //
 // Each tasklet records where its timer is in tidx (see the loc* constants), so cancelling never
 // searches. Memory is reused rather than given back at once: the heaps and key lists keep their
