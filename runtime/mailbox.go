@@ -198,12 +198,21 @@ func (mb *Mailbox) trimBack() {
 	}
 }
 
-// removeAt removes and returns the i-th oldest item, keeping the others in order.
+// removeAt removes and returns the i-th oldest item, keeping the others in order. It moves
+// the shorter side: the items before i one place back, or the items after it one place
+// forward, so that taking a message from near either end costs little however many wait.
 func (mb *Mailbox) removeAt(i int) any {
 	if i == 0 {
 		return mb.popFront()
 	}
 	it := *mb.at(i)
+	if i < mb.n/2 {
+		for j := i; j > 0; j-- {
+			*mb.at(j) = *mb.at(j - 1)
+		}
+		mb.popFront() // (the oldest, now also at position 1)
+		return it
+	}
 	for j := i; j < mb.n-1; j++ {
 		*mb.at(j) = *mb.at(j + 1)
 	}
