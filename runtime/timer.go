@@ -60,6 +60,11 @@ type timerHeap struct {
 	outer     [outerSize]timerBucket
 	outerFull uint64 // bit B&outerMask: outer[B&outerMask] has timers
 	inOuter   int    // pending timers in the outer wheel
+	// The earliest timer of outer bucket minB is at minWhen, if minOK: what peek found when the
+	// wheel was empty (an outer bucket may hold many timers, and an idle dispatcher peeks at
+	// every wake). Adds keep it; cancelling that timer, or a cascade, forgets it.
+	minB, minWhen int64
+	minOK         bool
 
 	pool    []*timerChunk // emptied chunks
 	inUse   int           // chunks in the buckets (not pooled)
@@ -151,6 +156,9 @@ func (h *timerHeap) add(t *Tasklet, when, now int64) {
 	case b>>outerShift < end>>outerShift+outerSize && h.outer[b>>outerShift&outerMask].n <= posMask:
 		slot := int(b >> outerShift & outerMask)
 		h.put(&h.outer[slot], timerEntry{when: when, seq: h.seq, t: t}, locOuter|slot<<bucketBits)
+		if h.minOK && b>>outerShift == h.minB {
+			h.minWhen = min(h.minWhen, when)
+		}
 		h.outerFull |= 1 << slot
 		h.inOuter++
 	default:
@@ -209,6 +217,7 @@ func (h *timerHeap) setCur(cur int64) {
 		h.outerFull &^= 1 << slot
 		h.inOuter -= k.live
 		h.inWheel += k.live
+		h.minOK = false
 		for c, ch := range k.chunks {
 			for i := range ch[:min(k.n-c*chunkLen, chunkLen)] {
 				e := &ch[i]
@@ -264,6 +273,9 @@ func (h *timerHeap) remove(t *Tasklet) {
 		}
 	case i >= locOuter:
 		slot, j := (i-locOuter)>>bucketBits, i&posMask
+		if h.minOK && h.outer[slot].at(j).when == h.minWhen {
+			h.minOK = false
+		}
 		h.inOuter--
 		if h.cancelIn(&h.outer[slot], j, locOuter|slot<<bucketBits) {
 			h.outerFull &^= 1 << slot
@@ -353,7 +365,17 @@ func (h *timerHeap) peek() (when int64, ok bool) {
 			k = &h.wheel[b&wheelMask] // the timers of 524 µs: few, when the dispatcher idles
 		}
 	} else if B, inOuter := h.nextOuter(); inOuter && (!ok || B<<outerShift <= when>>wheelShift) {
-		k = &h.outer[B&outerMask]
+		if !h.minOK || h.minB != B {
+			h.minB, h.minWhen, h.minOK = B, 0, false
+			for k, i := &h.outer[B&outerMask], 0; i < k.n; i++ {
+				if e := k.at(i); e.t != nil && (!h.minOK || e.when < h.minWhen) {
+					h.minWhen, h.minOK = e.when, true
+				}
+			}
+		}
+		if !ok || h.minWhen < when {
+			when, ok = h.minWhen, true
+		}
 	}
 	if k != nil {
 		for i := range k.n {
@@ -794,6 +816,18 @@ func (h *timerHeap) check() error {
 			return fmt.Errorf("outer slot %d: %d timers, live %d", slot, live, k.live)
 		}
 		inOuter += live
+	}
+	if h.minOK {
+		k := &h.outer[h.minB&outerMask]
+		low, found := int64(0), false
+		for i := range k.n {
+			if e := k.at(i); e.t != nil && e.when>>wheelShift>>outerShift == h.minB && (!found || e.when < low) {
+				low, found = e.when, true
+			}
+		}
+		if !found || low != h.minWhen {
+			return fmt.Errorf("outer bucket %d: earliest timer %d (found %v), kept as %d", h.minB, low, found, h.minWhen)
+		}
 	}
 	if inOuter != h.inOuter {
 		return fmt.Errorf("%d timers in the outer wheel, inOuter %d", inOuter, h.inOuter)
