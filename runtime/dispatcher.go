@@ -174,7 +174,16 @@ func (d *Dispatcher) spawn(f Frame, o Options, parent *Tasklet) *Tasklet {
 		t.Mailbox().max = o.Mailbox
 	}
 	if parent != nil {
-		parent.children().add(t)
+		l := parent.children()
+		if pos := l.end; uint(pos)%childChunkLen != 0 {
+			// l.add(t), inlined by hand for a position inside the last chunk.
+			l.tail[uint(pos)%childChunkLen] = t
+			t.kidx = int32(pos)
+			l.end = pos + 1
+			l.n++
+		} else {
+			l.add(t)
+		}
 	} else {
 		d.roots.add(t)
 	}

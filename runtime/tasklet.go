@@ -367,12 +367,16 @@ func (l *childList) remove(c *Tasklet) {
 	i := uint(pos) % childChunkLen
 	ch[i] = nil
 	l.n--
-	if l.n == 0 {
+	switch {
+	case pos == l.head && i+1 < childChunkLen && ch[i+1] != nil:
+		// The common case: children end in spawn order, and the next one is live (so the
+		// list is not empty).
+		l.head = pos + 1
+	case l.n == 0:
 		l.reset()
 		return
-	}
-	if pos == l.head {
-		// The next live entry: most often the next slot.
+	case pos == l.head:
+		// The next live entry: in this chunk, or in a later one.
 		for i++; i < childChunkLen && ch[i] == nil; i++ {
 		}
 		if i < childChunkLen {
