@@ -382,7 +382,8 @@ func (c *batchConsumer) Resume(t *Tasklet) Status {
 // runtime alone (the message is a pointer, so nothing is boxed). One op is one message:
 // "queued" sends b.N messages before the consumer first runs, which then receives them one by
 // one (the suite's flood); "selective" is the same behind a message the consumer's selective
-// receive skips; "batch" hands them to a consumer in receive batch 1024 timeout 0.
+// receive skips; "handover-selective" hands each to a consumer waiting in a receive with a
+// match function; "batch" hands them to a consumer in receive batch 1024 timeout 0.
 func BenchmarkMailboxForms(b *testing.B) {
 	b.Run("queued", func(b *testing.B) {
 		d := NewDispatcher()
@@ -402,6 +403,16 @@ func BenchmarkMailboxForms(b *testing.B) {
 		d.Spawn(p, Options{})
 		p.to = d.Spawn(&consumer{n: b.N, match: skipStale}, Options{})
 		p.to.Mailbox().Append(staleMsg)
+		b.ReportAllocs()
+		startCPU(b)
+		d.Run()
+		b.ReportMetric(perOp(b, b.N), "cpu-ns/msg")
+	})
+	b.Run("handover-selective", func(b *testing.B) {
+		// Each message is handed to a consumer waiting in a receive with a match function.
+		d := NewDispatcher()
+		c := d.Spawn(&consumer{n: b.N, match: skipStale}, Options{})
+		d.Spawn(&producer{to: c, n: b.N}, Options{})
 		b.ReportAllocs()
 		startCPU(b)
 		d.Run()

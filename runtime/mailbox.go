@@ -381,18 +381,34 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			return true
 		}
 	}
-	if mb := to.mbox(); mb != nil && !mb.popq.empty() {
-		w := mb.popq.popFront()
-		r := w.tasklet()
-		r.value, r.err = m, nil
-		d.ready(r, true)
-		if c != nil {
-			d.settle(c)
-			d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
-		}
-		return true
+	return d.offerPop(to, m, c)
+}
+
+// offerPop gives m (with its call c) to the first Pop waiting on to's mailbox, if any; it runs
+// next. It reports whether m was taken.
+func (d *Dispatcher) offerPop(to *Tasklet, m any, c *call) bool {
+	mb := to.mbox()
+	if mb == nil || mb.popq.empty() {
+		return false
 	}
-	return false
+	w := mb.popq.popFront()
+	r := w.tasklet()
+	r.value, r.err = m, nil
+	d.ready(r, true)
+	if c != nil {
+		d.settle(c)
+		d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
+	}
+	return true
+}
+
+// matchCase returns the case the match function of the receive t waits in gives m: its case
+// index, or -1 if the receive leaves m.
+func (t *Tasklet) matchCase(m any) int32 {
+	if match, _ := t.value.(func(any) int); match != nil {
+		return int32(match(m))
+	}
+	return 0
 }
 
 // addToBatch gives m to to, parked in a receive batch. It reports whether m filled the batch:
@@ -440,10 +456,23 @@ func (d *Dispatcher) deliver(to *Tasklet, m any, c *call) bool {
 // queue. A message sent to a finished tasklet is dropped and counted in its mailbox's Dropped.
 func (t *Tasklet) Send(to *Tasklet, m any) bool {
 	d := t.d
-	if to.wait == waitReceive && to.value == nil {
+	if to.wait == waitReceive {
 		// deliver and offer, inlined by hand for the common hand-over: to waits in a receive
-		// that takes any message (Receive(nil, …) left nil in its value register).
-		to.value, to.caseIdx = m, 0 // (its reply register is nil since it parked)
+		// (a nil value register: Receive(nil, …), which takes any message).
+		var cas int32
+		if to.value != nil {
+			if cas = to.matchCase(m); cas < 0 {
+				// Left by the receive: a Pop may take it, else it waits in the mailbox.
+				if !d.offerPop(to, m, nil) {
+					to.Mailbox().pushBack(m)
+				}
+				if t.err != nil {
+					t.err = nil
+				}
+				return true
+			}
+		}
+		to.value, to.caseIdx = m, cas // (its reply register is nil since it parked)
 		if to.err != nil {
 			to.err = nil
 		}
