@@ -710,7 +710,12 @@ func (d *Dispatcher) fireTimers(now int64) {
 		t.flags &^= flDeadlineTimer
 		switch {
 		case t.wait == waitSleep && !dl:
-			t.err, t.value = nil, nil
+			if t.err != nil {
+				t.err = nil
+			}
+			if t.value != nil {
+				t.value = nil
+			}
 		case t.wait == waitBatch && !dl && t.value.(*batch).started():
 			t.finishBatch()
 		default:
@@ -720,7 +725,7 @@ func (d *Dispatcher) fireTimers(now int64) {
 				t.flags |= flDeadlineHit
 			}
 		}
-		d.ready(t, false)
+		d.readyBack(t)
 	}
 }
 
