@@ -20,12 +20,13 @@ type Mailbox struct {
 	// let go as soon as it is drained (one is kept as a spare), so a mailbox that floods and
 	// then drains neither copies its messages nor holds them twice, and gives its memory back
 	// as it is read. An item is a message, or a *call for a message sent with Call.
-	chunks  []*mailChunk
-	spare   *mailChunk
-	c0, nch int
-	head, n int
-	max     int
-	dropped int
+	chunks      []*mailChunk
+	first, last *mailChunk // chunks[c0] and the last chunk in use (nil when none)
+	spare       *mailChunk
+	c0, nch     int
+	head, n     int
+	max         int
+	dropped     int
 	// lastBatch is the length of the last batch a receive batch took: the capacity the next
 	// one starts with, so that a steady stream of batches allocates each slice once.
 	lastBatch int
@@ -99,6 +100,17 @@ func (mb *Mailbox) addBack() {
 	}
 	mb.chunks[(mb.c0+mb.nch)&(len(mb.chunks)-1)] = mb.newChunk()
 	mb.nch++
+	mb.ends()
+}
+
+// ends records the first and the last chunk in use, after a chunk came or went.
+func (mb *Mailbox) ends() {
+	mb.first, mb.last = nil, nil
+	if mb.nch > 0 {
+		mask := len(mb.chunks) - 1
+		mb.first = mb.chunks[mb.c0&mask]
+		mb.last = mb.chunks[(mb.c0+mb.nch-1)&mask]
+	}
 }
 
 // dropFront lets the first chunk go, drained: the next chunk holds position 0 now.
@@ -109,6 +121,7 @@ func (mb *Mailbox) dropFront() {
 	mb.c0 = (i + 1) & (len(mb.chunks) - 1)
 	mb.nch--
 	mb.head -= mailChunkLen
+	mb.ends()
 }
 
 // dropBack lets the last chunk go, drained.
@@ -117,6 +130,7 @@ func (mb *Mailbox) dropBack() {
 	mb.spare = mb.chunks[i]
 	mb.chunks[i] = nil
 	mb.nch--
+	mb.ends()
 }
 
 // emptied resets the store once its last item is gone: positions start at 0 again in the one
@@ -128,6 +142,7 @@ func (mb *Mailbox) emptied() {
 			mb.spare = mb.chunks[mb.c0]
 		}
 		mb.chunks, mb.c0, mb.nch = nil, 0, 0
+		mb.first, mb.last = nil, nil
 	}
 }
 
@@ -140,7 +155,7 @@ func (mb *Mailbox) pushBack(it any) {
 	if p == mb.nch*mailChunkLen {
 		mb.addBack()
 	}
-	*mb.slot(p) = it
+	mb.last[uint(p)%mailChunkLen] = it // (p is in the last chunk)
 	mb.n++
 }
 
@@ -158,6 +173,7 @@ func (mb *Mailbox) pushFront(it any) {
 			mb.c0 = (mb.c0 - 1) & (len(mb.chunks) - 1)
 			mb.chunks[mb.c0] = mb.newChunk()
 			mb.nch++
+			mb.ends()
 		}
 		mb.head = mailChunkLen
 	}
@@ -167,7 +183,7 @@ func (mb *Mailbox) pushFront(it any) {
 }
 
 func (mb *Mailbox) popFront() any {
-	p := mb.slot(mb.head)
+	p := &mb.first[uint(mb.head)%mailChunkLen]
 	it := *p
 	*p = nil
 	mb.head++
@@ -237,7 +253,7 @@ func (mb *Mailbox) take(i int) (m any, c *call) {
 func (mb *Mailbox) popN(dst []any, k int) []any {
 	for k > 0 {
 		hi := min(mb.head+k, mailChunkLen)
-		seg := mb.chunks[mb.c0][mb.head:hi]
+		seg := mb.first[mb.head:hi]
 		dst = append(dst, seg...)
 		clear(seg)
 		k -= len(seg)
@@ -278,7 +294,7 @@ func (mb *Mailbox) drop(it any) {
 // ownerFinished drops what is left when the owner ends (its calls fail separately).
 func (mb *Mailbox) ownerFinished() {
 	mb.dropped += mb.n
-	mb.chunks, mb.spare = nil, nil
+	mb.chunks, mb.spare, mb.first, mb.last = nil, nil, nil, nil
 	mb.c0, mb.nch, mb.head, mb.n = 0, 0, 0, 0
 }
 

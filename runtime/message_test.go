@@ -198,6 +198,13 @@ func (mb *Mailbox) check() error {
 	if mb.head >= mailChunkLen || mb.nch != want || mb.nch > len(mb.chunks) {
 		return fmt.Errorf("head %d, n %d: %d chunks in use of a ring of %d, want %d", mb.head, mb.n, mb.nch, len(mb.chunks), want)
 	}
+	var first, last *mailChunk
+	if mb.nch > 0 {
+		first, last = mb.chunks[mb.c0], mb.chunks[(mb.c0+mb.nch-1)&(len(mb.chunks)-1)]
+	}
+	if mb.first != first || mb.last != last {
+		return fmt.Errorf("first and last chunks %p, %p; want %p, %p", mb.first, mb.last, first, last)
+	}
 	for k := range mb.chunks {
 		rel := (k - mb.c0) & (len(mb.chunks) - 1)
 		ch := mb.chunks[k]
