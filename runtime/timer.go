@@ -103,7 +103,7 @@ const (
 	outerMask  = outerSize - 1
 
 	// Tasklet.tidx: -1 for no timer; else where the timer is.
-	locFar     = 1 << 29 // tidx-locFar is the index in far; below locFar, the index in late
+	locFar     = 1 << 29 // tidx-locFar is the index in far (below 2^28); below locFar, the index in late
 	locOuter   = 3 << 28 // tidx = locOuter | outer slot<<bucketBits | position in the bucket
 	locWheel   = 1 << 30 // tidx = locWheel | slot<<bucketBits | position in the bucket (or the run)
 	bucketBits = 20      // a bucket holds at most 2^20 entries; more go to far
