@@ -305,12 +305,17 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		// The round is over.
 		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
 		// large ring takes the full boundary every round, for shrink.)
-		n = d.runq.len()
 		// d.runq.fast is false while a timer is pending or the ring is large: setTimer and grow
 		// clear it, and only a full boundary sets it again.
-		if n > 0 && skip > 0 && d.runq.fast {
-			skip--
-			continue // (d.cur is cleared below, once in outsideEvery rounds)
+		if skip > 0 && d.runq.fast {
+			n = d.runq.n
+			if d.runq.next != nil {
+				n++
+			}
+			if n > 0 {
+				skip--
+				continue // (d.cur is cleared below, once in outsideEvery rounds)
+			}
 		}
 		skip = outsideEvery - 1
 		var done bool
