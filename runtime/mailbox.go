@@ -507,7 +507,7 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 			}
 			return true
 		}
-	} else if mb := to.mbox(); mb != nil && mb.popq.empty() && to.wait != waitReceive && to.wait != waitSelect && to.state != stFinished {
+	} else if mb := to.mbox(); mb != nil && mb.popq.empty() && to.wait != waitSelect && to.state != stFinished {
 		// deliver, by hand, when nothing can take m (offer would decline): m is queued.
 		mb.pushBack(m)
 		if t.err != nil {
