@@ -31,21 +31,16 @@ type Mailbox struct {
 	// one starts with, so that a steady stream of batches allocates each slice once.
 	lastBatch int
 	popq      waitq
-	pop       [2]popOp // the Pop and PopLeft operations, preallocated
 }
 
-// mailChunkLen is the number of items in a chunk of a mailbox: 512 bytes.
-const mailChunkLen = 32
+// mailChunkLen is the number of items in a chunk of a mailbox: 256 bytes, so that a mailbox
+// holding a few messages stays small; a flood allocates a chunk per 16 messages.
+const mailChunkLen = 16
 
 // mailRingKeep is the largest ring of chunk pointers an empty mailbox keeps.
 const mailRingKeep = 16
 
 type mailChunk [mailChunkLen]any
-
-func (mb *Mailbox) init() {
-	mb.pop[0] = popOp{mb: mb}
-	mb.pop[1] = popOp{mb: mb, left: true}
-}
 
 // Len returns the number of messages in the mailbox.
 func (mb *Mailbox) Len() int { return mb.n }
@@ -331,26 +326,43 @@ func (mb *Mailbox) TryPop() (m any, ok bool) {
 
 // Pop returns the operation that removes the newest message, waiting for one if the mailbox is
 // empty (`m := await mb.Pop() timeout D`).
-func (mb *Mailbox) Pop() Op[any] { return &mb.pop[0] }
+func (mb *Mailbox) Pop() Op[any] { return (*popNewest)(mb) }
 
 // PopLeft returns the operation that removes the oldest message, waiting for one if the mailbox
 // is empty.
-func (mb *Mailbox) PopLeft() Op[any] { return &mb.pop[1] }
+func (mb *Mailbox) PopLeft() Op[any] { return (*popOldest)(mb) }
 
-type popOp struct {
-	mb   *Mailbox
-	left bool
+// popNewest and popOldest are the Pop and PopLeft operations of a mailbox: the mailbox itself
+// under another type, so that they take no storage.
+type (
+	popNewest Mailbox
+	popOldest Mailbox
+)
+
+// Start pops the newest message at once if there is one, else waits for the next to arrive.
+func (o *popNewest) Start(t *Tasklet, timeout time.Duration) bool {
+	return (*Mailbox)(o).startPop(t, timeout, false)
 }
 
-// Start pops a message at once if there is one, else waits for the next one to arrive.
-func (o *popOp) Start(t *Tasklet, timeout time.Duration) bool {
+// Result returns the message popped, or the operation's error.
+func (o *popNewest) Result(t *Tasklet) (any, error) { return t.value, t.err }
+
+// Start pops the oldest message at once if there is one, else waits for the next to arrive.
+func (o *popOldest) Start(t *Tasklet, timeout time.Duration) bool {
+	return (*Mailbox)(o).startPop(t, timeout, true)
+}
+
+// Result returns the message popped, or the operation's error.
+func (o *popOldest) Result(t *Tasklet) (any, error) { return t.value, t.err }
+
+// startPop starts a Pop (oldest false) or PopLeft (oldest true) of mb by t.
+func (mb *Mailbox) startPop(t *Tasklet, timeout time.Duration, oldest bool) bool {
 	if t.begin() {
 		return true
 	}
-	mb := o.mb
 	if mb.n > 0 {
 		var it any
-		if o.left {
+		if oldest {
 			it = mb.popFront()
 		} else {
 			it = mb.popBack()
@@ -362,9 +374,6 @@ func (o *popOp) Start(t *Tasklet, timeout time.Duration) bool {
 	t.park(waitPop, timeout)
 	return false
 }
-
-// Result returns the message popped, or the operation's error.
-func (o *popOp) Result(t *Tasklet) (any, error) { return t.value, t.err }
 
 // offer gives m (with its call c) to a tasklet waiting for it, if any: the owner to in a
 // matching receive, receive batch or select, else the first Pop waiting on to's mailbox. The

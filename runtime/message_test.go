@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type ping struct{ n int }
@@ -228,7 +229,6 @@ func TestMailboxStoreModel(t *testing.T) {
 	for _, max := range []int{0, 1, 5, mailChunkLen, 3*mailChunkLen + 7} {
 		rng := rand.New(rand.NewPCG(uint64(max), 7))
 		mb := &Mailbox{max: max}
-		mb.init()
 		var model []any
 		dropped, next := 0, 0
 		for step := range 20000 {
@@ -313,7 +313,6 @@ func TestMailboxStoreModel(t *testing.T) {
 // the ring of chunk pointers is let go once it empties.
 func TestMailboxFloodGivesMemoryBack(t *testing.T) {
 	mb := &Mailbox{}
-	mb.init()
 	const n = 100 * mailChunkLen
 	for i := range n {
 		mb.pushBack(i)
@@ -375,5 +374,17 @@ func TestReceiveBatchTakesQueuedMessages(t *testing.T) {
 	}
 	if mb := r.Mailbox(); mb.Len() != 0 || mb.lastBatch != len(batches[1]) {
 		t.Fatalf("mailbox left with %d messages; last batch %d", mb.Len(), mb.lastBatch)
+	}
+}
+
+// A mailbox is 128 bytes (a size class of the allocator): the Pop and PopLeft operations are
+// the mailbox itself under other types, and take no room.
+func TestMailboxSize(t *testing.T) {
+	if s := unsafe.Sizeof(Mailbox{}); s > 128 {
+		t.Fatalf("Mailbox is %d bytes, want at most 128", s)
+	}
+	mb := &Mailbox{}
+	if mb.Pop() == mb.PopLeft() || mb.Pop() != mb.Pop() {
+		t.Fatal("Pop and PopLeft: two different operations, each the same at every call")
 	}
 }

@@ -269,7 +269,6 @@ func (t *Tasklet) Mailbox() *Mailbox {
 	x := t.x()
 	if x.mb == nil {
 		x.mb = &Mailbox{owner: t}
-		x.mb.init()
 	}
 	return x.mb
 }
