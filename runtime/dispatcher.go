@@ -39,6 +39,8 @@ type Dispatcher struct {
 	// fronts counts the tasklets the current run woke by hand-over: each goes right behind the
 	// previous one, so several hand-overs in one run keep their order.
 	fronts int
+	left   int   // runs left in the loop's current round
+	skip   int   // rounds left before the loop's next look at the outside world
 	boxes  boxes // cells of Box (box.go)
 
 	quitting bool
@@ -239,12 +241,14 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			code, ok = 0, false
 		}
 	}()
-	skip := 0         // rounds left before the next look at the outside world
-	n := d.runq.len() // runs left in the round
+	// (The counters live in d, not in locals: locals would be spilled across every frame call
+	// and reloaded after it.)
+	d.skip = 0
+	d.left = d.runq.len()
 	for {
-		for ; n > 0; n-- {
+		for ; d.left > 0; d.left-- {
 			// d.runq.popFront(), inlined by hand: this is the path of every switch. (Entries
-			// are only ever taken here, so the queue holds at least the n runs left in the
+			// are only ever taken here, so the queue holds at least the d.left runs left in the
 			// round.)
 			// (d.cur is set next to the pointer store that empties the slot: one write barrier
 			// check covers both.)
@@ -271,6 +275,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			t.state = stRunning // (which also marks t as started: no longer stNew)
 			f := t.frame
 			st := f.Resume(t)
+			t = d.cur // (the same tasklet: d is reloaded after the call anyway, t need not be kept)
 			if st == Yielded {
 				// A plain yield (see Yielded): t goes to the back of the run queue, as
 				// Tasklet.Yield would put it there. With a kill or a deadline flag to
@@ -307,23 +312,25 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		// large ring takes the full boundary every round, for shrink.)
 		// d.runq.fast is false while a timer is pending or the ring is large: setTimer and grow
 		// clear it, and only a full boundary sets it again.
-		if skip > 0 && d.runq.fast {
-			n = d.runq.n
+		if d.skip > 0 && d.runq.fast {
+			n := d.runq.n
 			if d.runq.next != nil {
 				n++
 			}
 			if n > 0 {
-				skip--
+				d.left = n
+				d.skip--
 				continue // (d.cur is cleared below, once in outsideEvery rounds)
 			}
 		}
-		skip = outsideEvery - 1
-		var done bool
-		if n, code, done = d.between(); done {
+		d.skip = outsideEvery - 1
+		n, code, done := d.between()
+		if done {
 			return code, true
 		}
+		d.left = n
 		if d.quitting {
-			skip = 0 // a Do callback quit: the next boundary is a full one, and quits
+			d.skip = 0 // a Do callback quit: the next boundary is a full one, and quits
 		}
 		d.runq.fast = d.timers.len() == 0 && len(d.runq.buf) <= maxFastRing
 	}
