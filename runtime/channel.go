@@ -77,19 +77,19 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 	// Park with the value in a slot: the channel's own while no other sender is parked.
 	// The slot is the waiter's element (see waiter.elem), where nil stands for c.one: in a
 	// steady exchange the register is nil already, and is not written.
-	var p *T
 	if c.sendq.empty() {
-		p = &c.one
+		c.one = v
 		c.oneUsed = true
 		if t.elem() != nil {
 			t.value = nil
 		}
+		c.sendq.pushEmpty(&t.w)
 	} else {
-		p = c.slot()
+		p := c.slot()
+		*p = v
 		t.value = unsafe.Pointer(p)
+		c.sendq.push(&t.w)
 	}
-	*p = v
-	c.sendq.push(&t.w)
 	if t.err != nil {
 		t.err = nil // the outcome if a receiver takes the value (takeFrom leaves it alone)
 	}
@@ -115,13 +115,15 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		// takeFrom, inlined by hand for an ordinary parked sender: the round trip's hot path.
 		// (The sender's element is left in its value register: it is read only while the
 		// sender is parked, and Send has no value result.)
-		p := c.senderSlot(w.owner())
-		*dst = *p
-		if p == &c.one {
+		// (senderSlot and release, by hand: the sender's slot is c.one when its element is nil.)
+		if e := w.owner().elem(); e == nil {
+			*dst = c.one
 			var zero T
 			c.one = zero
 			c.oneUsed = false
 		} else {
+			p := (*T)(e)
+			*dst = *p
 			c.release(p)
 		}
 		if t.err != nil {

@@ -254,6 +254,13 @@ func (q *waitq) push(w *waiter) {
 	}
 }
 
+// pushEmpty is push into q, which must be empty.
+func (q *waitq) pushEmpty(w *waiter) {
+	s := &q.link
+	w.prev, w.next = s, s
+	q.next, q.prev = &w.link, &w.link
+}
+
 // leave takes w out of the queue it is in.
 func (w *waiter) leave() {
 	p, n := w.prev, w.next
