@@ -108,33 +108,31 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 	}
 	if w := c.sendq.first(); w != nil {
 		w.leave()
+		// A sender of an error, a select case, a sender with a slot of its own, or one with a
+		// timer: out of line, so that the common path below makes no call (and spills
+		// nothing).
 		if *w.flags() != 0 {
 			c.takeFromSlow(w, t, dst)
 			return true
 		}
-		// takeFrom, inlined by hand for an ordinary parked sender: the round trip's hot path.
-		// (The sender's element is left in its value register: it is read only while the
-		// sender is parked, and Send has no value result.)
-		// (senderSlot and release, by hand: the sender's slot is c.one when its element is nil.)
-		if e := w.owner().elem(); e == nil {
-			*dst = c.one
-			var zero T
-			c.one = zero
-			c.oneUsed = false
-		} else {
-			p := (*T)(e)
-			*dst = *p
-			c.release(p)
+		s := w.owner() // (not a select case: w is a tasklet's own waiter)
+		if s.elem() != nil || s.tidx >= 0 {
+			c.takeFromSlow(w, t, dst)
+			return true
 		}
+		// takeFrom, inlined by hand for an ordinary parked sender whose value is in c.one: the
+		// round trip's hot path. (The sender's element is left in its value register: it is
+		// read only while the sender is parked, and Send has no value result.)
+		*dst = c.one
+		var zero T
+		c.one = zero
+		c.oneUsed = false
 		if t.err != nil {
 			t.err = nil
 		}
-		// t.d.readyBack(sender), inlined by hand. Its err register is nil since it parked.
-		s := w.owner()
+		// t.d.readyBack(s), inlined by hand (s has no timer). Its err register is nil since it
+		// parked.
 		d := t.d
-		if s.tidx >= 0 {
-			d.timers.remove(s)
-		}
 		s.state, s.wait = stRunnable, waitNone
 		q := &d.runq
 		if q.n == 0 && q.next == nil {
@@ -186,18 +184,25 @@ func (c *Channel[T]) takeFrom(w *waiter, t *Tasklet, dst *T) {
 	t.d.readyBack(w.owner()) // its err register is nil since it parked
 }
 
-// takeFromSlow is takeFrom for a sender that sends an error or is a select case.
+// takeFromSlow is takeFrom for any parked sender (a sender of an error, a select case
+// included). It is kept out of line: it is the uncommon path of Recv.
+//
+//go:noinline
 func (c *Channel[T]) takeFromSlow(w *waiter, t *Tasklet, dst *T) {
 	s := w.tasklet()
 	if *w.flags()&waiterSendErr != 0 {
 		t.err = s.value.(error)
 		s.value = nil
 	} else {
-		p := (*T)(w.elem())
-		if dst != nil {
-			*dst = *p
-		}
-		if *w.flags()&waiterSelect == 0 {
+		if *w.flags()&waiterSelect != 0 {
+			if dst != nil {
+				*dst = *(*T)(w.elem())
+			}
+		} else {
+			p := c.senderSlot(s)
+			if dst != nil {
+				*dst = *p
+			}
 			c.release(p)
 		}
 		t.err = nil
