@@ -167,7 +167,9 @@ func (c *checker) stmt(s grammar.Stmt) {
 			c.list(rc.Body)
 		}
 		c.receiveCases(s)
+		c.caseLimit(s.Pos, "receive", len(s.Cases))
 	case *grammar.SelectStmt:
+		c.caseLimit(s.Pos, "select", len(s.Cases))
 		for _, sc := range s.Cases {
 			c.list(sc.Body)
 			if (sc.Kind == grammar.SelectRecv || sc.Kind == grammar.SelectSend) && isGoChan(c.chanType(sc.Chan)) {
@@ -216,6 +218,14 @@ func (c *checker) stmt(s grammar.Stmt) {
 		if tk, _ := c.g.taskletCallee(s.Call); tk != nil && c.isTaskletRef(s.Call.Fun) {
 			c.errorf(s.Pos, "defer of tasklet %s: a deferred call is a plain Go call (call the tasklet as a statement, or spawn it)", tk.decl.Name.Name)
 		}
+	}
+}
+
+// caseLimit reports a receive or select with more cases than the runtime's Case register
+// numbers (tskrt.MaxCases).
+func (c *checker) caseLimit(p grammar.Pos, what string, n int) {
+	if n > maxCases {
+		c.errorf(p, "too many cases in %s: %d (at most %d)", what, n, maxCases)
 	}
 }
 

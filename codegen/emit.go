@@ -1091,6 +1091,14 @@ func (l *lowerer) liveness() {
 // ---- frames ----------------------------------------------------------------
 
 // emitTasklet writes the constructor, frame type and methods of a tasklet.
+// maxResumePoints is the most resume points a tasklet may have: the largest
+// value of the runtime's resume point register (Tasklet.PC).
+const maxResumePoints = 1<<16 - 1
+
+// maxCases is the most cases a receive or select may have: their indexes are
+// 0..tskrt.MaxCases (the runtime's Case register).
+const maxCases = rtpkg.MaxCases + 1
+
 func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletDecl, imp *importSet) {
 	frame := g.uniqueName(lowerFirst(d.Name.Name) + "Frame")
 	l := g.newLowerer(f, d, imp, frame)
@@ -1100,6 +1108,11 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		l.stName = l.fresh("st")
 	}
 	l.lower()
+	if l.nres > maxResumePoints {
+		// The resume point is the tasklet's uint16 PC register.
+		g.errorf(f, d.Name.Pos, "too many suspension points in tasklet %s: %d (at most %d; move some of its work into tasklets it calls)", d.Name.Name, l.nres, maxResumePoints)
+		return
+	}
 	l.cleanup()
 	l.liveness()
 	rt := l.rt
@@ -1138,7 +1151,7 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		}
 	}
 	if l.nres > 0 {
-		w.printf("switch %s.pc {\n", l.fname)
+		w.printf("switch %s.PC() {\n", l.tname)
 		for k := 1; k <= l.nres; k++ {
 			w.printf("case %d:\ngoto %s\n", k, l.resumeInfo[k])
 		}
@@ -1187,9 +1200,6 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 
 	// Frame type.
 	fmt.Fprintf(b, "// %s is the state of tasklet %s between resumes.\ntype %s struct {\n", frame, d.Name.Name, frame)
-	if l.nres > 0 {
-		fmt.Fprintf(b, "pc %s // resume point to continue at; 0 starts the body\n", pcType(l.nres))
-	}
 	// The small fields first, so that they share a word.
 	if l.staticDefers != nil {
 		fmt.Fprintf(b, "%s %s // bit k: the call of defer statement k is armed\n", l.armed, armType(len(l.staticDefers)))
@@ -1398,19 +1408,6 @@ func (%[1]s *%[2]s) recover() any {
 		}
 		fmt.Fprintf(b, "// runDefers runs the deferred calls, last first.\nfunc (%s *%s) runDefers() {\nfor len(%s.defers) > 0 {\nd := %s.defers[len(%s.defers)-1]\n%s.defers = %s.defers[:len(%s.defers)-1]\nd()\n}\n}\n\n", f, frame, f, f, f, f, f, f)
 	}
-}
-
-// pcType is the type of the program counter of a frame with n resume
-// points: the smallest that holds n, so it shares a word with other small
-// fields.
-func pcType(n int) string {
-	switch {
-	case n <= 255:
-		return "uint8"
-	case n <= 65535:
-		return "uint16"
-	}
-	return "int"
 }
 
 func lowerFirst(s string) string {

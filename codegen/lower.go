@@ -138,7 +138,7 @@ func (g *generator) newLowerer(f *srcFile, d *grammar.TaskletDecl, imp *importSe
 	ids := identifiers(f.src[d.Pos.Offset:min(len(f.src), d.Body.Rbrace.Offset+1)])
 	l.fname = pick(ids, "f", "fr", "frame")
 	l.tname = pick(ids, "t", "tk", "task")
-	for _, n := range []string{l.fname, l.tname, "pc", "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind", "recover", "panicking", "panicValue", "deadlineDepth", "Recover"} {
+	for _, n := range []string{l.fname, l.tname, "defers", "Resume", "Name", "ret", "fail", "runDefers", "unwind", "Unwind", "recover", "panicking", "panicValue", "deadlineDepth", "Recover"} {
 		l.taken[n] = true
 	}
 	for n := range imp.taken {

@@ -387,7 +387,7 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 			idx = match(m)
 		}
 		if idx >= 0 {
-			to.value, to.caseIdx, to.err = m, int32(idx), nil
+			to.value, to.caseIdx, to.err = m, int16(idx), nil
 			if c != nil { // (else its reply register is nil since it parked)
 				to.x().reply = c
 			}
@@ -429,9 +429,9 @@ func (d *Dispatcher) offerPop(to *Tasklet, m any, c *call) bool {
 
 // matchCase returns the case the match function of the receive t waits in gives m: its case
 // index, or -1 if the receive leaves m.
-func (t *Tasklet) matchCase(m any) int32 {
+func (t *Tasklet) matchCase(m any) int16 {
 	if match, _ := t.value.(func(any) int); match != nil {
-		return int32(match(m))
+		return int16(match(m))
 	}
 	return 0
 }
@@ -484,7 +484,7 @@ func (t *Tasklet) Send(to *Tasklet, m any) bool {
 	if to.wait == waitReceive {
 		// deliver and offer, inlined by hand for the common hand-over: to waits in a receive
 		// (a nil value register: Receive(nil, …), which takes any message).
-		var cas int32
+		var cas int16
 		if to.value != nil {
 			if cas = to.matchCase(m); cas < 0 {
 				// Left by the receive: a Pop may take it, else it waits in the mailbox.
@@ -632,8 +632,8 @@ func (t *Tasklet) Reply(rt ReplyTo, v any) bool {
 }
 
 // Receive waits up to timeout for the oldest message that match accepts (match returns the
-// case index, or -1 to leave the message in the mailbox; a nil match accepts anything as case
-// 0). Value() is the message, Case() the case (-1 on timeout), ReplyTo() its reply handle.
+// case index, at most MaxCases, or -1 to leave the message in the mailbox; a nil match accepts
+// anything as case 0). Value() is the message, Case() the case (-1 on timeout), ReplyTo() its reply handle.
 func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 	if t.begin() {
 		return true
@@ -654,7 +654,7 @@ func (t *Tasklet) Receive(match func(any) int, timeout time.Duration) bool {
 		}
 		if i, cas := mb.find(match); i >= 0 {
 			m, c := mb.take(i)
-			t.value, t.caseIdx, t.err = m, int32(cas), nil
+			t.value, t.caseIdx, t.err = m, int16(cas), nil
 			if x := t.ext; c != nil || x.reply != nil {
 				x.reply = c
 			}

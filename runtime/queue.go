@@ -162,7 +162,7 @@ type waiter struct {
 type caseWaiter struct {
 	waiter
 	flags uint8 // waiterSelect (| waiterSendErr): at the offset flags expects
-	ci    int32 // the index of the case
+	ci    int16 // the index of the case
 	elem  unsafe.Pointer
 	t     *Tasklet
 }

@@ -14,7 +14,7 @@ func TestRunQueueModel(t *testing.T) {
 		var q runQueue
 		var model []*Tasklet
 		for i := range 5000 {
-			x := &Tasklet{caseIdx: int32(i)}
+			x := &Tasklet{caseIdx: int16(i)}
 			switch op := rng.IntN(10); {
 			case op < 4:
 				q.pushBack(x)

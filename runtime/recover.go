@@ -61,7 +61,7 @@ func (d *Dispatcher) unwindOrRecover(t *Tasklet, r any) bool {
 					d.logf("tasklet %s: panic while unwinding: %v", t.Name(), p)
 				}
 			}()
-			switch u := s[i].(type) {
+			switch u := s[i].f.(type) {
 			case Recoverer:
 				stopped = u.Recover(t, r)
 			case Unwinder:
@@ -69,7 +69,7 @@ func (d *Dispatcher) unwindOrRecover(t *Tasklet, r any) bool {
 			}
 		}()
 		if stopped {
-			t.frame = returned{s[i]}
+			t.frame, t.pc = returned{s[i].f}, s[i].pc
 			clear(s[i:])
 			t.ext.stack = s[:i]
 			d.endRun(t)

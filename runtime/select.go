@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -101,8 +102,12 @@ type selectState struct {
 // Select waits up to timeout for the first of cases that can proceed, and completes it. When
 // several can proceed at once, the first in order wins. Case() is the index of the case (-1 on
 // timeout); a receive case stored its value, a mailbox case left the message in Value() and
-// ReplyTo(); Err() is nil, ErrTimeout, ErrKilled, or the error a channel sender sent.
+// ReplyTo(); Err() is nil, ErrTimeout, ErrKilled, or the error a channel sender sent. It panics
+// with more than MaxCases+1 cases.
 func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
+	if len(cases) > MaxCases+1 {
+		panic(fmt.Sprintf("tskrt: Select of %d cases (at most %d)", len(cases), MaxCases+1))
+	}
 	if t.begin() {
 		return true
 	}
@@ -110,7 +115,7 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 	t.clearReply()
 	for i, c := range cases {
 		if fired, switched := c.poll(t); fired {
-			t.caseIdx = int32(i)
+			t.caseIdx = int16(i)
 			if switched {
 				t.requeue()
 				return false
@@ -121,7 +126,7 @@ func (t *Tasklet) Select(cases []SelectCase, timeout time.Duration) bool {
 	s := &selectState{cases: cases, ws: make([]caseWaiter, len(cases))}
 	for i, c := range cases {
 		cw := &s.ws[i]
-		cw.t, cw.ci, cw.flags = t, int32(i), waiterSelect
+		cw.t, cw.ci, cw.flags = t, int16(i), waiterSelect
 		c.enqueue(&cw.waiter)
 	}
 	t.x().sel = s
@@ -157,7 +162,7 @@ func (d *Dispatcher) offerSelect(to *Tasklet, m any, c *call) bool {
 	for i, sc := range s.cases {
 		if mc, ok := sc.(*mailCase); ok && mc.accepts(m) {
 			d.cancelSelect(to)
-			to.value, to.ext.reply, to.caseIdx, to.err = m, c, int32(i), nil
+			to.value, to.ext.reply, to.caseIdx, to.err = m, c, int16(i), nil
 			d.ready(to, true)
 			return true
 		}

@@ -125,17 +125,25 @@ type Tasklet struct {
 	wait   waitKind
 	flags  uint8
 
-	caseIdx int32
-	tidx    int32 // index in the timer heap, -1 for none
-	kidx    int32 // index in its parent's (or the dispatcher's roots) childList
+	caseIdx int16  // the Case register: -1..MaxCases
+	pc      uint16 // the innermost frame's resume point (PC, SetPC); outer ones are in extra.stack
+	tidx    int32  // index in the timer heap, -1 for none
+	kidx    int32  // index in its parent's (or the dispatcher's roots) childList
+}
+
+// stackFrame is an outer frame of Enter and its resume point (the tasklet's pc register when
+// it entered the sub-frame), restored when the sub-frame finishes.
+type stackFrame struct {
+	f  Frame
+	pc uint16
 }
 
 // extra is the part of a tasklet's state most tasklets never need.
 type extra struct {
 	name      string
-	stack     []Frame // outer frames of Enter, outermost first
-	deadlines []int64 // absolute dispatcher nanoseconds, innermost last
-	calls     []*call // calls to this tasklet not yet replied
+	stack     []stackFrame // outer frames of Enter, outermost first
+	deadlines []int64      // absolute dispatcher nanoseconds, innermost last
+	calls     []*call      // calls to this tasklet not yet replied
 	sel       *selectState
 	mb        *Mailbox   // allocated on first use
 	kids      *childList // live, non-daemon children (allocated with the first)
@@ -180,6 +188,22 @@ func (t *Tasklet) Value() any { return t.value }
 // cases, or -1 when the timeout did.
 func (t *Tasklet) Case() int { return int(t.caseIdx) }
 
+// MaxCases is the largest case index the Case register holds: a select or a receive has at most
+// MaxCases+1 cases.
+const MaxCases = 1<<15 - 1
+
+// PC returns the resume point of the innermost frame: where its Resume continues, 0 for the
+// start of its body. Generated frames keep their resume point here rather than in a field
+// of their own (`switch t.PC() { case 1: goto resume1 … }`), which the runtime keeps per frame
+// level: Enter saves the caller's with the caller and starts the sub-frame at 0, and the
+// caller's comes back when the sub-frame finishes. A hand-written frame may use it or keep its
+// own.
+func (t *Tasklet) PC() uint16 { return t.pc }
+
+// SetPC records pc as the innermost frame's resume point (see PC), before the frame starts an
+// operation it may park in.
+func (t *Tasklet) SetPC(pc uint16) { t.pc = pc }
+
 // ReplyTo is the register holding the reply handle of the message just received (the zero
 // ReplyTo for a plain send).
 func (t *Tasklet) ReplyTo() ReplyTo {
@@ -206,7 +230,7 @@ func (t *Tasklet) Name() string {
 
 func (t *Tasklet) rootFrame() Frame {
 	if t.ext != nil && len(t.ext.stack) > 0 {
-		return t.ext.stack[0]
+		return t.ext.stack[0].f
 	}
 	return t.frame
 }
@@ -460,12 +484,13 @@ func (t *Tasklet) Spawn(f Frame, o Options) *Tasklet {
 }
 
 // Enter runs sub inside t, as a call: the dispatcher resumes sub until it finishes, then resumes
-// the calling frame at once with sub's result in Value() and Err(). Enter always returns false:
-// the caller returns Suspended right after it.
+// the calling frame at once with sub's result in Value() and Err(), at the resume point (PC) it
+// had when it called Enter. sub starts with PC 0. Enter always returns false: the caller returns
+// Suspended right after it.
 func (t *Tasklet) Enter(sub Frame) bool {
 	x := t.x()
-	x.stack = append(x.stack, t.frame)
-	t.frame = sub
+	x.stack = append(x.stack, stackFrame{t.frame, t.pc})
+	t.frame, t.pc = sub, 0
 	return false
 }
 

@@ -51,7 +51,6 @@ func Room() tskrt.Frame {
 
 // roomFrame is the state of tasklet Room between resumes.
 type roomFrame struct {
-	pc      uint8                     // resume point to continue at; 0 starts the body
 	members map[string]*tskrt.Tasklet // local members, chat.tsk:30:2
 	m       Join                      // local m, chat.tsk:33:8
 	m1      Say                       // local m, chat.tsk:38:8
@@ -78,7 +77,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name3   string
 		m3Reply tskrt.ReplyTo
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -96,12 +95,12 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line chat.tsk:30:2
 	f.members = map[string]*tskrt.Tasklet{}
-//line chat_tsk.go:100
+//line chat_tsk.go:99
 for1:
-	f.pc = 1 // resume point 1: receive at chat.tsk:32:3
+	t.SetPC(1) // resume point 1: receive at chat.tsk:32:3
 //line chat.tsk:32:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
-//line chat_tsk.go:105
+//line chat_tsk.go:104
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -128,16 +127,16 @@ resume1:
 case5:
 //line chat.tsk:34:4
 	f.xs, f.i = slices.Sorted(maps.Keys(f.members)), 0
-//line chat_tsk.go:132
+//line chat_tsk.go:131
 range10:
 	if !(f.i < len(f.xs)) {
 		goto break12
 	}
 	name = f.xs[f.i]
-	f.pc = 2 // resume point 2: send at chat.tsk:35:5
+	t.SetPC(2) // resume point 2: send at chat.tsk:35:5
 //line chat.tsk:35:5
 	if !t.Send(f.members[name], Line{Text: f.m.Name + " joined"}) {
-//line chat_tsk.go:141
+//line chat_tsk.go:140
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -148,12 +147,12 @@ resume2:
 break12:
 //line chat.tsk:37:4
 	f.members[f.m.Name] = f.m.Member
-//line chat_tsk.go:152
+//line chat_tsk.go:151
 	goto endreceive4
 case6:
 //line chat.tsk:39:4
 	f.xs1, f.i1 = slices.Sorted(maps.Keys(f.members)), 0
-//line chat_tsk.go:157
+//line chat_tsk.go:156
 range13:
 	if !(f.i1 < len(f.xs1)) {
 		goto break15
@@ -161,13 +160,13 @@ range13:
 	name1 = f.xs1[f.i1]
 //line chat.tsk:40:5
 	if name1 == f.m1.From {
-//line chat_tsk.go:165
+//line chat_tsk.go:164
 		goto endif17
 	}
-	f.pc = 3 // resume point 3: send at chat.tsk:41:6
+	t.SetPC(3) // resume point 3: send at chat.tsk:41:6
 //line chat.tsk:41:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
-//line chat_tsk.go:171
+//line chat_tsk.go:170
 		f.m = Join{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -179,10 +178,10 @@ endif17:
 break15:
 	goto endreceive4
 case7:
-	f.pc = 4 // resume point 4: send at chat.tsk:45:4
+	t.SetPC(4) // resume point 4: send at chat.tsk:45:4
 //line chat.tsk:45:4
 	if !t.Send(f.members[f.m2.Name], Bye{}) {
-//line chat_tsk.go:186
+//line chat_tsk.go:185
 		f.m = Join{} // dead from here on
 		f.m1 = Say{} // dead from here on
 		return tskrt.Suspended
@@ -192,16 +191,16 @@ resume4:
 	delete(f.members, f.m2.Name)
 //line chat.tsk:47:4
 	f.xs2, f.i2 = slices.Sorted(maps.Keys(f.members)), 0
-//line chat_tsk.go:196
+//line chat_tsk.go:195
 range18:
 	if !(f.i2 < len(f.xs2)) {
 		goto break20
 	}
 	name2 = f.xs2[f.i2]
-	f.pc = 5 // resume point 5: send at chat.tsk:48:5
+	t.SetPC(5) // resume point 5: send at chat.tsk:48:5
 //line chat.tsk:48:5
 	if !t.Send(f.members[name2], Line{Text: f.m2.Name + " left"}) {
-//line chat_tsk.go:205
+//line chat_tsk.go:204
 		return tskrt.Suspended
 	}
 resume5:
@@ -210,10 +209,10 @@ resume5:
 break20:
 	goto endreceive4
 case8:
-	f.pc = 6 // resume point 6: reply at chat.tsk:51:4
+	t.SetPC(6) // resume point 6: reply at chat.tsk:51:4
 //line chat.tsk:51:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
-//line chat_tsk.go:217
+//line chat_tsk.go:216
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -224,16 +223,16 @@ resume6:
 case9:
 //line chat.tsk:53:4
 	f.xs3, f.i3 = slices.Sorted(maps.Keys(f.members)), 0
-//line chat_tsk.go:228
+//line chat_tsk.go:227
 range21:
 	if !(f.i3 < len(f.xs3)) {
 		goto break23
 	}
 	name3 = f.xs3[f.i3]
-	f.pc = 7 // resume point 7: send at chat.tsk:54:5
+	t.SetPC(7) // resume point 7: send at chat.tsk:54:5
 //line chat.tsk:54:5
 	if !t.Send(f.members[name3], Bye{}) {
-//line chat_tsk.go:237
+//line chat_tsk.go:236
 		f.m = Join{}   // dead from here on
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
@@ -248,7 +247,7 @@ resume7:
 break23:
 //line chat.tsk:56:4
 	return t.Return(nil)
-//line chat_tsk.go:252
+//line chat_tsk.go:251
 endreceive4:
 	goto for1
 }
@@ -277,7 +276,6 @@ func Member(name string) tskrt.Frame {
 
 // memberFrame is the state of tasklet Member between resumes.
 type memberFrame struct {
-	pc   uint8  // resume point to continue at; 0 starts the body
 	name string // parameter name, chat.tsk:62:16
 }
 
@@ -286,15 +284,15 @@ func (*memberFrame) Name() string { return "Member" }
 
 // Resume runs tasklet Member until it suspends or ends.
 func (f *memberFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 for1:
-	f.pc = 1 // resume point 1: receive at chat.tsk:64:3
+	t.SetPC(1) // resume point 1: receive at chat.tsk:64:3
 //line chat.tsk:64:3
 	if !t.Receive(matchMember2, tskrt.NoTimeout) {
-//line chat_tsk.go:298
+//line chat_tsk.go:296
 		return tskrt.Suspended
 	}
 resume1:
@@ -311,7 +309,7 @@ resume1:
 	default:
 		return t.Fail(t.Err())
 	}
-//line chat_tsk.go:315
+//line chat_tsk.go:313
 	goto for1
 }
 
@@ -335,7 +333,6 @@ func Lurker() tskrt.Frame {
 
 // lurkerFrame is the state of tasklet Lurker between resumes.
 type lurkerFrame struct {
-	pc   uint8    // resume point to continue at; 0 starts the body
 	kept []string // local kept, chat.tsk:81:6
 }
 
@@ -347,16 +344,16 @@ func (f *lurkerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
 		goto resume2
 	}
-	f.pc = 1 // resume point 1: receive at chat.tsk:78:2
+	t.SetPC(1) // resume point 1: receive at chat.tsk:78:2
 //line chat.tsk:78:2
 	if !t.Receive(matchLurker3, tskrt.NoTimeout) {
-//line chat_tsk.go:360
+//line chat_tsk.go:357
 		return tskrt.Suspended
 	}
 resume1:
@@ -367,17 +364,17 @@ resume1:
 	}
 //line chat.tsk:81:2
 	f.kept = nil
-//line chat_tsk.go:371
+//line chat_tsk.go:368
 for1:
 //line chat.tsk:82:2
 	if !(t.Mailbox().Len() > 0) {
-//line chat_tsk.go:375
+//line chat_tsk.go:372
 		goto break3
 	}
-	f.pc = 2 // resume point 2: receive at chat.tsk:83:3
+	t.SetPC(2) // resume point 2: receive at chat.tsk:83:3
 //line chat.tsk:83:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line chat_tsk.go:381
+//line chat_tsk.go:378
 		return tskrt.Suspended
 	}
 resume2:
@@ -390,7 +387,7 @@ resume2:
 //line chat.tsk:85:4
 		f.kept = append(f.kept, l.Text)
 	}
-//line chat_tsk.go:394
+//line chat_tsk.go:391
 	goto for1
 break3:
 //line chat.tsk:88:2
@@ -415,7 +412,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   uint8          // resume point to continue at; 0 starts the body
 	room *tskrt.Tasklet // local room, chat.tsk:92:2
 	m    *tskrt.Tasklet // local m, chat.tsk:97:3
 	xs   []string       // ranged slice
@@ -432,7 +428,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name   string
 		names  []string
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -458,17 +454,17 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.room = t.Spawn(Room(), tskrt.Options{})
 //line chat.tsk:93:2
 	lurker = t.Spawn(Lurker(), tskrt.Options{Name: "lurker", Mailbox: 3})
-//line chat_tsk.go:462
-	f.pc = 1 // resume point 1: send at chat.tsk:94:2
+//line chat_tsk.go:458
+	t.SetPC(1) // resume point 1: send at chat.tsk:94:2
 //line chat.tsk:94:2
 	if !t.Send(f.room, Join{Name: "lurker", Member: lurker}) {
-//line chat_tsk.go:466
+//line chat_tsk.go:462
 		return tskrt.Suspended
 	}
 resume1:
 //line chat.tsk:96:2
 	f.xs, f.i = []string{"ann", "bob"}, 0
-//line chat_tsk.go:472
+//line chat_tsk.go:468
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
@@ -476,21 +472,21 @@ range1:
 	name = f.xs[f.i]
 //line chat.tsk:97:3
 	f.m = t.Spawn(Member(name), tskrt.Options{Name: name})
-//line chat_tsk.go:480
-	f.pc = 2 // resume point 2: send at chat.tsk:98:3
+//line chat_tsk.go:476
+	t.SetPC(2) // resume point 2: send at chat.tsk:98:3
 //line chat.tsk:98:3
 	if !t.Send(f.room, Join{Name: name, Member: f.m}) {
-//line chat_tsk.go:484
+//line chat_tsk.go:480
 		return tskrt.Suspended
 	}
 resume2:
 	f.i++
 	goto range1
 break3:
-	f.pc = 3 // resume point 3: call at chat.tsk:100:2
+	t.SetPC(3) // resume point 3: call at chat.tsk:100:2
 //line chat.tsk:100:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
-//line chat_tsk.go:494
+//line chat_tsk.go:490
 		f.m = nil  // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -502,32 +498,32 @@ resume3:
 	names, _ = t.Value().([]string)
 //line chat.tsk:101:2
 	fmt.Println("members:", strings.Join(names, ", "))
-//line chat_tsk.go:506
-	f.pc = 4 // resume point 4: send at chat.tsk:103:2
+//line chat_tsk.go:502
+	t.SetPC(4) // resume point 4: send at chat.tsk:103:2
 //line chat.tsk:103:2
 	if !t.Send(f.room, Say{From: "ann", Text: "hi bob"}) {
-//line chat_tsk.go:510
+//line chat_tsk.go:506
 		return tskrt.Suspended
 	}
 resume4:
-	f.pc = 5 // resume point 5: send at chat.tsk:104:2
+	t.SetPC(5) // resume point 5: send at chat.tsk:104:2
 //line chat.tsk:104:2
 	if !t.Send(f.room, Say{From: "bob", Text: "hi ann"}) {
-//line chat_tsk.go:517
+//line chat_tsk.go:513
 		return tskrt.Suspended
 	}
 resume5:
-	f.pc = 6 // resume point 6: send at chat.tsk:105:2
+	t.SetPC(6) // resume point 6: send at chat.tsk:105:2
 //line chat.tsk:105:2
 	if !t.Send(f.room, Leave{Name: "bob"}) {
-//line chat_tsk.go:524
+//line chat_tsk.go:520
 		return tskrt.Suspended
 	}
 resume6:
-	f.pc = 7 // resume point 7: call at chat.tsk:106:2
+	t.SetPC(7) // resume point 7: call at chat.tsk:106:2
 //line chat.tsk:106:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
-//line chat_tsk.go:531
+//line chat_tsk.go:527
 		return tskrt.Suspended
 	}
 resume7:
@@ -537,18 +533,18 @@ resume7:
 	names, _ = t.Value().([]string)
 //line chat.tsk:107:2
 	fmt.Println("members:", strings.Join(names, ", "))
-//line chat_tsk.go:541
-	f.pc = 8 // resume point 8: send at chat.tsk:109:2
+//line chat_tsk.go:537
+	t.SetPC(8) // resume point 8: send at chat.tsk:109:2
 //line chat.tsk:109:2
 	if !t.Send(f.room, Close{}) {
-//line chat_tsk.go:545
+//line chat_tsk.go:541
 		return tskrt.Suspended
 	}
 resume8:
-	f.pc = 9 // resume point 9: join at chat.tsk:110:2
+	t.SetPC(9) // resume point 9: join at chat.tsk:110:2
 //line chat.tsk:110:2
 	if !t.Join(f.room, tskrt.NoTimeout) {
-//line chat_tsk.go:552
+//line chat_tsk.go:548
 		f.room = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -556,10 +552,10 @@ resume9:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 10 // resume point 10: join children at chat.tsk:111:2
+	t.SetPC(10) // resume point 10: join children at chat.tsk:111:2
 //line chat.tsk:111:2
 	if !t.JoinAll(t.Children(), tskrt.NoTimeout) {
-//line chat_tsk.go:563
+//line chat_tsk.go:559
 		return tskrt.Suspended
 	}
 resume10:

@@ -51,7 +51,6 @@ func Room() tskrt.Frame {
 
 // roomFrame is the state of tasklet Room between resumes.
 type roomFrame struct {
-	pc      uint8                     // resume point to continue at; 0 starts the body
 	members map[string]*tskrt.Tasklet // local members, chatserver.tsk:38:2
 	m       Join                      // local m, chatserver.tsk:41:8
 	m1      Say                       // local m, chatserver.tsk:51:8
@@ -78,7 +77,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name2   string
 		m3Reply tskrt.ReplyTo
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -98,12 +97,12 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line chatserver.tsk:38:2
 	f.members = map[string]*tskrt.Tasklet{}
-//line chatserver_tsk.go:102
+//line chatserver_tsk.go:101
 for1:
-	f.pc = 1 // resume point 1: receive at chatserver.tsk:40:3
+	t.SetPC(1) // resume point 1: receive at chatserver.tsk:40:3
 //line chatserver.tsk:40:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
-//line chatserver_tsk.go:107
+//line chatserver_tsk.go:106
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -130,13 +129,13 @@ resume1:
 case5:
 //line chatserver.tsk:42:4
 	if f.members[f.m.Name] == nil {
-//line chatserver_tsk.go:134
+//line chatserver_tsk.go:133
 		goto endif10
 	}
-	f.pc = 2 // resume point 2: reply at chatserver.tsk:43:5
+	t.SetPC(2) // resume point 2: reply at chatserver.tsk:43:5
 //line chatserver.tsk:43:5
 	if !t.Reply(f.mReply, false) {
-//line chatserver_tsk.go:140
+//line chatserver_tsk.go:139
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -146,20 +145,20 @@ case5:
 resume2:
 //line chatserver.tsk:44:5
 	goto continue2
-//line chatserver_tsk.go:150
+//line chatserver_tsk.go:149
 endif10:
 //line chatserver.tsk:46:4
 	f.xs, f.i = slices.Sorted(maps.Keys(f.members)), 0
-//line chatserver_tsk.go:154
+//line chatserver_tsk.go:153
 range11:
 	if !(f.i < len(f.xs)) {
 		goto break13
 	}
 	name = f.xs[f.i]
-	f.pc = 3 // resume point 3: send at chatserver.tsk:47:5
+	t.SetPC(3) // resume point 3: send at chatserver.tsk:47:5
 //line chatserver.tsk:47:5
 	if !t.Send(f.members[name], Line{Text: "* " + f.m.Name + " joined"}) {
-//line chatserver_tsk.go:163
+//line chatserver_tsk.go:162
 		f.m1 = Say{}   // dead from here on
 		f.m2 = Leave{} // dead from here on
 		return tskrt.Suspended
@@ -170,11 +169,11 @@ resume3:
 break13:
 //line chatserver.tsk:49:4
 	f.members[f.m.Name] = f.m.Member
-//line chatserver_tsk.go:174
-	f.pc = 4 // resume point 4: reply at chatserver.tsk:50:4
+//line chatserver_tsk.go:173
+	t.SetPC(4) // resume point 4: reply at chatserver.tsk:50:4
 //line chatserver.tsk:50:4
 	if !t.Reply(f.mReply, true) {
-//line chatserver_tsk.go:178
+//line chatserver_tsk.go:177
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -186,7 +185,7 @@ resume4:
 case6:
 //line chatserver.tsk:52:4
 	f.xs1, f.i1 = slices.Sorted(maps.Keys(f.members)), 0
-//line chatserver_tsk.go:190
+//line chatserver_tsk.go:189
 range14:
 	if !(f.i1 < len(f.xs1)) {
 		goto break16
@@ -194,13 +193,13 @@ range14:
 	name1 = f.xs1[f.i1]
 //line chatserver.tsk:53:5
 	if name1 == f.m1.From {
-//line chatserver_tsk.go:198
+//line chatserver_tsk.go:197
 		goto endif18
 	}
-	f.pc = 5 // resume point 5: send at chatserver.tsk:54:6
+	t.SetPC(5) // resume point 5: send at chatserver.tsk:54:6
 //line chatserver.tsk:54:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
-//line chatserver_tsk.go:204
+//line chatserver_tsk.go:203
 		f.m = Join{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
@@ -217,13 +216,13 @@ case7:
 	w, ok = f.members[f.m2.Name]
 //line chatserver.tsk:58:4
 	if !(ok) {
-//line chatserver_tsk.go:221
+//line chatserver_tsk.go:220
 		goto endif20
 	}
-	f.pc = 6 // resume point 6: send at chatserver.tsk:59:5
+	t.SetPC(6) // resume point 6: send at chatserver.tsk:59:5
 //line chatserver.tsk:59:5
 	if !t.Send(w, Bye{}) {
-//line chatserver_tsk.go:227
+//line chatserver_tsk.go:226
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.mReply = tskrt.ReplyTo{} // dead from here on
@@ -234,16 +233,16 @@ resume6:
 	delete(f.members, f.m2.Name)
 //line chatserver.tsk:61:5
 	f.xs2, f.i2 = slices.Sorted(maps.Keys(f.members)), 0
-//line chatserver_tsk.go:238
+//line chatserver_tsk.go:237
 range21:
 	if !(f.i2 < len(f.xs2)) {
 		goto break23
 	}
 	name2 = f.xs2[f.i2]
-	f.pc = 7 // resume point 7: send at chatserver.tsk:62:6
+	t.SetPC(7) // resume point 7: send at chatserver.tsk:62:6
 //line chatserver.tsk:62:6
 	if !t.Send(f.members[name2], Line{Text: "* " + f.m2.Name + " left"}) {
-//line chatserver_tsk.go:247
+//line chatserver_tsk.go:246
 		return tskrt.Suspended
 	}
 resume7:
@@ -253,10 +252,10 @@ break23:
 endif20:
 	goto endreceive4
 case8:
-	f.pc = 8 // resume point 8: reply at chatserver.tsk:66:4
+	t.SetPC(8) // resume point 8: reply at chatserver.tsk:66:4
 //line chatserver.tsk:66:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
-//line chatserver_tsk.go:260
+//line chatserver_tsk.go:259
 		f.m = Join{}               // dead from here on
 		f.m1 = Say{}               // dead from here on
 		f.m2 = Leave{}             // dead from here on
@@ -292,7 +291,6 @@ func Writer(c *tskrt.Conn) tskrt.Frame {
 
 // writerFrame is the state of tasklet Writer between resumes.
 type writerFrame struct {
-	pc uint8         // resume point to continue at; 0 starts the body
 	c  *tskrt.Conn   // parameter c, chatserver.tsk:73:16
 	op tskrt.Op[int] // the awaited operation
 }
@@ -306,17 +304,17 @@ func (f *writerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		err error
 		m   Line
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
 		goto resume2
 	}
 for1:
-	f.pc = 1 // resume point 1: receive at chatserver.tsk:75:3
+	t.SetPC(1) // resume point 1: receive at chatserver.tsk:75:3
 //line chatserver.tsk:75:3
 	if !t.Receive(matchWriter2, tskrt.NoTimeout) {
-//line chatserver_tsk.go:320
+//line chatserver_tsk.go:318
 		return tskrt.Suspended
 	}
 resume1:
@@ -331,11 +329,11 @@ resume1:
 case5:
 //line chatserver.tsk:77:4
 	f.op = f.c.Write([]byte(m.Text + "\n"))
-//line chatserver_tsk.go:335
-	f.pc = 2 // resume point 2: await at chatserver.tsk:77:4
+//line chatserver_tsk.go:333
+	t.SetPC(2) // resume point 2: await at chatserver.tsk:77:4
 //line chatserver.tsk:77:4
 	if !f.op.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:339
+//line chatserver_tsk.go:337
 		return tskrt.Suspended
 	}
 resume2:
@@ -348,12 +346,12 @@ resume2:
 //line chatserver.tsk:80:5
 		return t.Fail(err)
 	}
-//line chatserver_tsk.go:352
+//line chatserver_tsk.go:350
 	goto endreceive4
 case6:
 //line chatserver.tsk:83:4
 	return t.Fail(nil)
-//line chatserver_tsk.go:357
+//line chatserver_tsk.go:355
 endreceive4:
 	goto for1
 }
@@ -377,7 +375,6 @@ func Session(c *tskrt.Conn, room *tskrt.Tasklet) tskrt.Frame {
 
 // sessionFrame is the state of tasklet Session between resumes.
 type sessionFrame struct {
-	pc         uint8          // resume point to continue at; 0 starts the body
 	deferred   uint8          // bit k: the call of defer statement k is armed
 	c          *tskrt.Conn    // parameter c, chatserver.tsk:90:17
 	room       *tskrt.Tasklet // parameter room, chatserver.tsk:90:32
@@ -410,7 +407,7 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -450,11 +447,11 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line chatserver.tsk:95:2
 	op1 = f.s.Flush()
 	f.op = op1
-//line chatserver_tsk.go:454
-	f.pc = 1 // resume point 1: await at chatserver.tsk:95:2
+//line chatserver_tsk.go:451
+	t.SetPC(1) // resume point 1: await at chatserver.tsk:95:2
 //line chatserver.tsk:95:2
 	if !op1.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:458
+//line chatserver_tsk.go:455
 		return tskrt.Suspended
 	}
 resume1:
@@ -468,11 +465,11 @@ resume1:
 //line chatserver.tsk:99:2
 	op2 = f.s.ReadLine()
 	f.op = op2
-//line chatserver_tsk.go:472
-	f.pc = 2 // resume point 2: await at chatserver.tsk:99:2
+//line chatserver_tsk.go:469
+	t.SetPC(2) // resume point 2: await at chatserver.tsk:99:2
 //line chatserver.tsk:99:2
 	if !op2.Start(t, (1 * time.Minute)) {
-//line chatserver_tsk.go:476
+//line chatserver_tsk.go:473
 		return tskrt.Suspended
 	}
 resume2:
@@ -487,7 +484,7 @@ resume2:
 	f.name = strings.TrimSpace(string(line))
 //line chatserver.tsk:104:2
 	if !(f.name == "" || strings.ContainsAny(f.name, " :*")) {
-//line chatserver_tsk.go:491
+//line chatserver_tsk.go:488
 		goto endif2
 	}
 //line chatserver.tsk:105:3
@@ -495,11 +492,11 @@ resume2:
 //line chatserver.tsk:106:3
 	op3 = f.s.Flush()
 	f.op = op3
-//line chatserver_tsk.go:499
-	f.pc = 3 // resume point 3: await at chatserver.tsk:106:3
+//line chatserver_tsk.go:496
+	t.SetPC(3) // resume point 3: await at chatserver.tsk:106:3
 //line chatserver.tsk:106:3
 	if !op3.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:503
+//line chatserver_tsk.go:500
 		f.c = nil    // dead from here on
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
@@ -514,15 +511,15 @@ resume3:
 	f.op = nil
 //line chatserver.tsk:107:3
 	return f.ret(t)
-//line chatserver_tsk.go:518
+//line chatserver_tsk.go:515
 endif2:
 //line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
-//line chatserver_tsk.go:522
-	f.pc = 4 // resume point 4: call at chatserver.tsk:110:2
+//line chatserver_tsk.go:519
+	t.SetPC(4) // resume point 4: call at chatserver.tsk:110:2
 //line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
-//line chatserver_tsk.go:526
+//line chatserver_tsk.go:523
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -535,13 +532,13 @@ resume4:
 	taken = !joined
 //line chatserver.tsk:111:2
 	if !(taken) {
-//line chatserver_tsk.go:539
+//line chatserver_tsk.go:536
 		goto endif4
 	}
-	f.pc = 5 // resume point 5: kill at chatserver.tsk:112:3
+	t.SetPC(5) // resume point 5: kill at chatserver.tsk:112:3
 //line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
-//line chatserver_tsk.go:545
+//line chatserver_tsk.go:542
 		f.room = nil // dead from here on
 		f.name = ""  // dead from here on
 		f.w = nil    // dead from here on
@@ -556,11 +553,11 @@ resume5:
 //line chatserver.tsk:114:3
 	op4 = f.s.Flush()
 	f.op = op4
-//line chatserver_tsk.go:560
-	f.pc = 6 // resume point 6: await at chatserver.tsk:114:3
+//line chatserver_tsk.go:557
+	t.SetPC(6) // resume point 6: await at chatserver.tsk:114:3
 //line chatserver.tsk:114:3
 	if !op4.Start(t, (10 * time.Second)) {
-//line chatserver_tsk.go:564
+//line chatserver_tsk.go:561
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -572,12 +569,12 @@ resume6:
 	f.op = nil
 //line chatserver.tsk:115:3
 	return f.ret(t)
-//line chatserver_tsk.go:576
+//line chatserver_tsk.go:573
 endif4:
-	f.pc = 7 // resume point 7: send at chatserver.tsk:117:2
+	t.SetPC(7) // resume point 7: send at chatserver.tsk:117:2
 //line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
-//line chatserver_tsk.go:581
+//line chatserver_tsk.go:578
 		return tskrt.Suspended
 	}
 resume7:
@@ -585,11 +582,11 @@ for5:
 //line chatserver.tsk:119:3
 	op5 = f.s.ReadLine()
 	f.op = op5
-//line chatserver_tsk.go:589
-	f.pc = 8 // resume point 8: await at chatserver.tsk:119:3
+//line chatserver_tsk.go:586
+	t.SetPC(8) // resume point 8: await at chatserver.tsk:119:3
 //line chatserver.tsk:119:3
 	if !op5.Start(t, (10 * time.Minute)) {
-//line chatserver_tsk.go:593
+//line chatserver_tsk.go:590
 		return tskrt.Suspended
 	}
 resume8:
@@ -609,13 +606,13 @@ resume8:
 	}
 //line chatserver.tsk:127:3
 	if text != "/who" {
-//line chatserver_tsk.go:613
+//line chatserver_tsk.go:610
 		goto endif9
 	}
-	f.pc = 9 // resume point 9: call at chatserver.tsk:128:4
+	t.SetPC(9) // resume point 9: call at chatserver.tsk:128:4
 //line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
-//line chatserver_tsk.go:619
+//line chatserver_tsk.go:616
 		return tskrt.Suspended
 	}
 resume9:
@@ -623,41 +620,41 @@ resume9:
 		return f.fail(t, err)
 	}
 	names, _ = t.Value().([]string)
-	f.pc = 10 // resume point 10: send at chatserver.tsk:129:4
+	t.SetPC(10) // resume point 10: send at chatserver.tsk:129:4
 //line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
-//line chatserver_tsk.go:630
+//line chatserver_tsk.go:627
 		return tskrt.Suspended
 	}
 resume10:
 //line chatserver.tsk:130:4
 	goto continue6
-//line chatserver_tsk.go:636
+//line chatserver_tsk.go:633
 endif9:
-	f.pc = 11 // resume point 11: send at chatserver.tsk:132:3
+	t.SetPC(11) // resume point 11: send at chatserver.tsk:132:3
 //line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: text}) {
-//line chatserver_tsk.go:641
+//line chatserver_tsk.go:638
 		return tskrt.Suspended
 	}
 resume11:
 continue6:
 	goto for5
 break7:
-	f.pc = 12 // resume point 12: send at chatserver.tsk:134:2
+	t.SetPC(12) // resume point 12: send at chatserver.tsk:134:2
 //line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
-//line chatserver_tsk.go:651
+//line chatserver_tsk.go:648
 		f.room = nil // dead from here on
 		f.s = nil    // dead from here on
 		f.name = ""  // dead from here on
 		return tskrt.Suspended
 	}
 resume12:
-	f.pc = 13 // resume point 13: join at chatserver.tsk:135:2
+	t.SetPC(13) // resume point 13: join at chatserver.tsk:135:2
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
-//line chatserver_tsk.go:661
+//line chatserver_tsk.go:658
 		f.w = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -709,7 +706,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   uint8           // resume point to continue at; 0 starts the body
 	ln   *tskrt.Listener // local ln, chatserver.tsk:141:2
 	room *tskrt.Tasklet  // local room, chatserver.tsk:147:2
 	op   any             // the awaited operation (of any await: each lives only across its own suspension point)
@@ -728,7 +724,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		op1  tskrt.Op[*tskrt.Listener]
 		op2  tskrt.Op[*tskrt.Conn]
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -743,11 +739,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line chatserver.tsk:141:2
 	op1 = tskrt.Listen("tcp", *addr)
 	f.op = op1
-//line chatserver_tsk.go:747
-	f.pc = 1 // resume point 1: await at chatserver.tsk:141:2
+//line chatserver_tsk.go:743
+	t.SetPC(1) // resume point 1: await at chatserver.tsk:141:2
 //line chatserver.tsk:141:2
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:751
+//line chatserver_tsk.go:747
 		return tskrt.Suspended
 	}
 resume1:
@@ -764,16 +760,16 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line chatserver.tsk:147:2
 	f.room = t.Spawn(Room(), tskrt.Options{})
-//line chatserver_tsk.go:768
+//line chatserver_tsk.go:764
 for1:
 //line chatserver.tsk:149:3
 	op2 = f.ln.Accept()
 	f.op = op2
-//line chatserver_tsk.go:773
-	f.pc = 2 // resume point 2: await at chatserver.tsk:149:3
+//line chatserver_tsk.go:769
+	t.SetPC(2) // resume point 2: await at chatserver.tsk:149:3
 //line chatserver.tsk:149:3
 	if !op2.Start(t, tskrt.NoTimeout) {
-//line chatserver_tsk.go:777
+//line chatserver_tsk.go:773
 		return tskrt.Suspended
 	}
 resume2:
@@ -781,16 +777,16 @@ resume2:
 	f.op = nil
 //line chatserver.tsk:150:3
 	if err1 == nil {
-//line chatserver_tsk.go:785
+//line chatserver_tsk.go:781
 		goto endif5
 	}
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
-//line chatserver_tsk.go:790
-	f.pc = 3 // resume point 3: sleep at chatserver.tsk:152:4
+//line chatserver_tsk.go:786
+	t.SetPC(3) // resume point 3: sleep at chatserver.tsk:152:4
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line chatserver_tsk.go:794
+//line chatserver_tsk.go:790
 		return tskrt.Suspended
 	}
 resume3:
@@ -799,11 +795,11 @@ resume3:
 	}
 //line chatserver.tsk:153:4
 	goto continue2
-//line chatserver_tsk.go:803
+//line chatserver_tsk.go:799
 endif5:
 //line chatserver.tsk:155:3
 	t.Spawn(Session(c, f.room), tskrt.Options{})
-//line chatserver_tsk.go:807
+//line chatserver_tsk.go:803
 continue2:
 	goto for1
 }

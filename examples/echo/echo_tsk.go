@@ -25,7 +25,6 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc         uint8           // resume point to continue at; 0 starts the body
 	deferred   uint8           // bit k: the call of defer statement k is armed
 	addr       string          // parameter addr, echo.tsk:23:15
 	loops      int             // parameter loops, echo.tsk:23:28
@@ -48,7 +47,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -59,11 +58,11 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:24:2
 	op1 = listen(f.addr, f.loops != 1)
 	f.op = op1
-//line echo_tsk.go:63
-	f.pc = 1 // resume point 1: await at echo.tsk:24:2
+//line echo_tsk.go:62
+	t.SetPC(1) // resume point 1: await at echo.tsk:24:2
 //line echo.tsk:24:2
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:67
+//line echo_tsk.go:66
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -82,16 +81,16 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line echo.tsk:30:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line echo_tsk.go:86
+//line echo_tsk.go:85
 for1:
 //line echo.tsk:32:3
 	op2 = f.ln.Accept()
 	f.op = op2
-//line echo_tsk.go:91
-	f.pc = 2 // resume point 2: await at echo.tsk:32:3
+//line echo_tsk.go:90
+	t.SetPC(2) // resume point 2: await at echo.tsk:32:3
 //line echo.tsk:32:3
 	if !op2.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:95
+//line echo_tsk.go:94
 		return tskrt.Suspended
 	}
 resume2:
@@ -99,16 +98,16 @@ resume2:
 	f.op = nil
 //line echo.tsk:33:3
 	if err1 == nil {
-//line echo_tsk.go:103
+//line echo_tsk.go:102
 		goto endif5
 	}
 //line echo.tsk:34:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
-//line echo_tsk.go:108
-	f.pc = 3 // resume point 3: sleep at echo.tsk:35:4
+//line echo_tsk.go:107
+	t.SetPC(3) // resume point 3: sleep at echo.tsk:35:4
 //line echo.tsk:35:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line echo_tsk.go:112
+//line echo_tsk.go:111
 		return tskrt.Suspended
 	}
 resume3:
@@ -117,11 +116,11 @@ resume3:
 	}
 //line echo.tsk:36:4
 	goto continue2
-//line echo_tsk.go:121
+//line echo_tsk.go:120
 endif5:
 //line echo.tsk:38:3
 	t.Spawn(Echo(c), tskrt.Options{})
-//line echo_tsk.go:125
+//line echo_tsk.go:124
 continue2:
 	goto for1
 }
@@ -169,7 +168,6 @@ func Echo(c *tskrt.Conn) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc         uint8         // resume point to continue at; 0 starts the body
 	deferred   uint8         // bit k: the call of defer statement k is armed
 	c          *tskrt.Conn   // parameter c, echo.tsk:43:14
 	s          *tskrt.Stream // local s, echo.tsk:44:2
@@ -190,7 +188,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -201,16 +199,16 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:45:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line echo_tsk.go:205
+//line echo_tsk.go:203
 for1:
 //line echo.tsk:47:3
 	op1 = f.s.ReadSome()
 	f.op = op1
-//line echo_tsk.go:210
-	f.pc = 1 // resume point 1: await at echo.tsk:47:3
+//line echo_tsk.go:208
+	t.SetPC(1) // resume point 1: await at echo.tsk:47:3
 //line echo.tsk:47:3
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line echo_tsk.go:214
+//line echo_tsk.go:212
 		return tskrt.Suspended
 	}
 resume1:
@@ -224,11 +222,11 @@ resume1:
 //line echo.tsk:51:3
 	op2 = f.c.Write(data)
 	f.op = op2
-//line echo_tsk.go:228
-	f.pc = 2 // resume point 2: await at echo.tsk:51:3
+//line echo_tsk.go:226
+	t.SetPC(2) // resume point 2: await at echo.tsk:51:3
 //line echo.tsk:51:3
 	if !op2.Start(t, (10 * time.Second)) {
-//line echo_tsk.go:232
+//line echo_tsk.go:230
 		return tskrt.Suspended
 	}
 resume2:
@@ -239,7 +237,7 @@ resume2:
 //line echo.tsk:53:4
 		return f.ret(t)
 	}
-//line echo_tsk.go:243
+//line echo_tsk.go:241
 	goto for1
 }
 
@@ -283,7 +281,6 @@ func Client(addr string, words []string) tskrt.Frame {
 
 // clientFrame is the state of tasklet Client between resumes.
 type clientFrame struct {
-	pc         uint8         // resume point to continue at; 0 starts the body
 	deferred   uint8         // bit k: the call of defer statement k is armed
 	addr       string        // parameter addr, echo.tsk:59:16
 	words      []string      // parameter words, echo.tsk:59:29
@@ -312,7 +309,7 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -325,11 +322,11 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line echo.tsk:60:2
 	op1 = tskrt.Dial("tcp", f.addr)
 	f.op = op1
-//line echo_tsk.go:329
-	f.pc = 1 // resume point 1: await at echo.tsk:60:2
+//line echo_tsk.go:326
+	t.SetPC(1) // resume point 1: await at echo.tsk:60:2
 //line echo.tsk:60:2
 	if !op1.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:333
+//line echo_tsk.go:330
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -348,7 +345,7 @@ resume1:
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line echo.tsk:66:2
 	f.xs, f.i = f.words, 0
-//line echo_tsk.go:352
+//line echo_tsk.go:349
 range1:
 	if !(f.i < len(f.xs)) {
 		goto break3
@@ -359,11 +356,11 @@ range1:
 //line echo.tsk:68:3
 	op2 = f.s.Flush()
 	f.op = op2
-//line echo_tsk.go:363
-	f.pc = 2 // resume point 2: await at echo.tsk:68:3
+//line echo_tsk.go:360
+	t.SetPC(2) // resume point 2: await at echo.tsk:68:3
 //line echo.tsk:68:3
 	if !op2.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:367
+//line echo_tsk.go:364
 		f.words = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -378,11 +375,11 @@ resume2:
 //line echo.tsk:72:3
 	op3 = f.s.ReadLine()
 	f.op = op3
-//line echo_tsk.go:382
-	f.pc = 3 // resume point 3: await at echo.tsk:72:3
+//line echo_tsk.go:379
+	t.SetPC(3) // resume point 3: await at echo.tsk:72:3
 //line echo.tsk:72:3
 	if !op3.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:386
+//line echo_tsk.go:383
 		return tskrt.Suspended
 	}
 resume3:
@@ -395,7 +392,7 @@ resume3:
 	}
 //line echo.tsk:76:3
 	fmt.Println("echo:", string(line))
-//line echo_tsk.go:399
+//line echo_tsk.go:396
 	f.i++
 	goto range1
 break3:
@@ -404,11 +401,11 @@ break3:
 //line echo.tsk:79:2
 	op4 = f.s.ReadSome()
 	f.op = op4
-//line echo_tsk.go:408
-	f.pc = 4 // resume point 4: await at echo.tsk:79:2
+//line echo_tsk.go:405
+	t.SetPC(4) // resume point 4: await at echo.tsk:79:2
 //line echo.tsk:79:2
 	if !op4.Start(t, (5 * time.Second)) {
-//line echo_tsk.go:412
+//line echo_tsk.go:409
 		f.words = nil // dead from here on
 		f.c = nil     // dead from here on
 		f.s = nil     // dead from here on
@@ -467,7 +464,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc    uint8     // resume point to continue at; 0 starts the body
 	start time.Time // local start, echo.tsk:89:2
 }
 
@@ -482,7 +478,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		loops   *int
 		err     error
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -502,23 +498,23 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	err = nil
 //line echo.tsk:91:2
 	if *connect == "" {
-//line echo_tsk.go:506
+//line echo_tsk.go:502
 		goto else1
 	}
-	f.pc = 1 // resume point 1: call of tasklet Client at echo.tsk:92:3
+	t.SetPC(1) // resume point 1: call of tasklet Client at echo.tsk:92:3
 //line echo.tsk:92:3
 	if !t.Enter(Client(*connect, flag.Args())) {
-//line echo_tsk.go:512
+//line echo_tsk.go:508
 		return tskrt.Suspended
 	}
 resume1:
 	err = t.Err()
 	goto endif2
 else1:
-	f.pc = 2 // resume point 2: call of tasklet Serve at echo.tsk:94:3
+	t.SetPC(2) // resume point 2: call of tasklet Serve at echo.tsk:94:3
 //line echo.tsk:94:3
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line echo_tsk.go:522
+//line echo_tsk.go:518
 		return tskrt.Suspended
 	}
 resume2:

@@ -23,7 +23,6 @@ func Serve(addr string, loops int) tskrt.Frame {
 
 // serveFrame is the state of tasklet Serve between resumes.
 type serveFrame struct {
-	pc         uint8           // resume point to continue at; 0 starts the body
 	deferred   uint8           // bit k: the call of defer statement k is armed
 	addr       string          // parameter addr, greeter.tsk:20:15
 	loops      int             // parameter loops, greeter.tsk:20:28
@@ -46,7 +45,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -57,11 +56,11 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line greeter.tsk:21:2
 	op1 = listen(f.addr, f.loops != 1)
 	f.op = op1
-//line greeter_tsk.go:61
-	f.pc = 1 // resume point 1: await at greeter.tsk:21:2
+//line greeter_tsk.go:60
+	t.SetPC(1) // resume point 1: await at greeter.tsk:21:2
 //line greeter.tsk:21:2
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:65
+//line greeter_tsk.go:64
 		f.addr = "" // dead from here on
 		return tskrt.Suspended
 	}
@@ -80,16 +79,16 @@ resume1:
 	fmt.Println("listening on", f.ln.Addr())
 //line greeter.tsk:27:2
 	startLoops(f.ln.Addr().String(), f.loops-1)
-//line greeter_tsk.go:84
+//line greeter_tsk.go:83
 for1:
 //line greeter.tsk:29:3
 	op2 = f.ln.Accept()
 	f.op = op2
-//line greeter_tsk.go:89
-	f.pc = 2 // resume point 2: await at greeter.tsk:29:3
+//line greeter_tsk.go:88
+	t.SetPC(2) // resume point 2: await at greeter.tsk:29:3
 //line greeter.tsk:29:3
 	if !op2.Start(t, tskrt.NoTimeout) {
-//line greeter_tsk.go:93
+//line greeter_tsk.go:92
 		return tskrt.Suspended
 	}
 resume2:
@@ -97,16 +96,16 @@ resume2:
 	f.op = nil
 //line greeter.tsk:30:3
 	if err1 == nil {
-//line greeter_tsk.go:101
+//line greeter_tsk.go:100
 		goto endif5
 	}
 //line greeter.tsk:31:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
-//line greeter_tsk.go:106
-	f.pc = 3 // resume point 3: sleep at greeter.tsk:32:4
+//line greeter_tsk.go:105
+	t.SetPC(3) // resume point 3: sleep at greeter.tsk:32:4
 //line greeter.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
-//line greeter_tsk.go:110
+//line greeter_tsk.go:109
 		return tskrt.Suspended
 	}
 resume3:
@@ -115,11 +114,11 @@ resume3:
 	}
 //line greeter.tsk:33:4
 	goto continue2
-//line greeter_tsk.go:119
+//line greeter_tsk.go:118
 endif5:
 //line greeter.tsk:35:3
 	t.Spawn(Greet(c), tskrt.Options{})
-//line greeter_tsk.go:123
+//line greeter_tsk.go:122
 continue2:
 	goto for1
 }
@@ -169,7 +168,6 @@ func Greet(c *tskrt.Conn) tskrt.Frame {
 
 // greetFrame is the state of tasklet Greet between resumes.
 type greetFrame struct {
-	pc         uint8         // resume point to continue at; 0 starts the body
 	deferred   uint8         // bit k: the call of defer statement k is armed
 	c          *tskrt.Conn   // parameter c, greeter.tsk:42:15
 	s          *tskrt.Stream // local s, greeter.tsk:43:2
@@ -193,7 +191,7 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -208,16 +206,16 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line greeter.tsk:44:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line greeter_tsk.go:212
+//line greeter_tsk.go:210
 for1:
 //line greeter.tsk:46:3
 	op1 = f.s.ReadUntil("\r\n\r\n")
 	f.op = op1
-//line greeter_tsk.go:217
-	f.pc = 1 // resume point 1: await at greeter.tsk:46:3
+//line greeter_tsk.go:215
+	t.SetPC(1) // resume point 1: await at greeter.tsk:46:3
 //line greeter.tsk:46:3
 	if !op1.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:221
+//line greeter_tsk.go:219
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -233,7 +231,7 @@ resume1:
 	f.req, err = parseRequest(head)
 //line greeter.tsk:51:3
 	if err == nil {
-//line greeter_tsk.go:237
+//line greeter_tsk.go:235
 		goto endif5
 	}
 //line greeter.tsk:52:4
@@ -241,11 +239,11 @@ resume1:
 //line greeter.tsk:53:4
 	op2 = f.s.Flush()
 	f.op = op2
-//line greeter_tsk.go:245
-	f.pc = 2 // resume point 2: await at greeter.tsk:53:4
+//line greeter_tsk.go:243
+	t.SetPC(2) // resume point 2: await at greeter.tsk:53:4
 //line greeter.tsk:53:4
 	if !op2.Start(t, (5 * time.Second)) {
-//line greeter_tsk.go:249
+//line greeter_tsk.go:247
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -257,21 +255,21 @@ resume2:
 	f.op = nil
 //line greeter.tsk:54:4
 	return f.ret(t)
-//line greeter_tsk.go:261
+//line greeter_tsk.go:259
 endif5:
 //line greeter.tsk:56:3
 	if !(f.req.bodyLen > 0) {
-//line greeter_tsk.go:265
+//line greeter_tsk.go:263
 		goto endif7
 	}
 //line greeter.tsk:57:4
 	op3 = f.s.ReadFull(f.req.bodyLen)
 	f.op = op3
-//line greeter_tsk.go:271
-	f.pc = 3 // resume point 3: await at greeter.tsk:57:4
+//line greeter_tsk.go:269
+	t.SetPC(3) // resume point 3: await at greeter.tsk:57:4
 //line greeter.tsk:57:4
 	if !op3.Start(t, (30 * time.Second)) {
-//line greeter_tsk.go:275
+//line greeter_tsk.go:273
 		return tskrt.Suspended
 	}
 resume3:
@@ -282,23 +280,23 @@ resume3:
 //line greeter.tsk:59:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:286
+//line greeter_tsk.go:284
 endif7:
 //line greeter.tsk:62:3
 	writeHello(f.s, f.req)
 //line greeter.tsk:63:3
 	if !(f.req.close || f.s.Buffered() == 0) {
-//line greeter_tsk.go:292
+//line greeter_tsk.go:290
 		goto endif9
 	}
 //line greeter.tsk:64:4
 	op4 = f.s.Flush()
 	f.op = op4
-//line greeter_tsk.go:298
-	f.pc = 4 // resume point 4: await at greeter.tsk:64:4
+//line greeter_tsk.go:296
+	t.SetPC(4) // resume point 4: await at greeter.tsk:64:4
 //line greeter.tsk:64:4
 	if !op4.Start(t, (10 * time.Second)) {
-//line greeter_tsk.go:302
+//line greeter_tsk.go:300
 		return tskrt.Suspended
 	}
 resume4:
@@ -309,7 +307,7 @@ resume4:
 //line greeter.tsk:66:5
 		return f.ret(t)
 	}
-//line greeter_tsk.go:313
+//line greeter_tsk.go:311
 endif9:
 	goto for1
 }
@@ -354,7 +352,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.
@@ -367,7 +364,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		loops *int
 		err   error
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -377,11 +374,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	loops = flag.Int("loops", 1, "event loops serving connections: dispatchers, each on its own thread with its own listener on -addr")
 //line greeter.tsk:75:2
 	flag.Parse()
-//line greeter_tsk.go:381
-	f.pc = 1 // resume point 1: call of tasklet Serve at greeter.tsk:76:2
+//line greeter_tsk.go:378
+	t.SetPC(1) // resume point 1: call of tasklet Serve at greeter.tsk:76:2
 //line greeter.tsk:76:2
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
-//line greeter_tsk.go:385
+//line greeter_tsk.go:382
 		return tskrt.Suspended
 	}
 resume1:

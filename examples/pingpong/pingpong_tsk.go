@@ -21,7 +21,6 @@ func ChannelPonger(ch *tskrt.Channel[string], rounds int) tskrt.Frame {
 
 // channelPongerFrame is the state of tasklet ChannelPonger between resumes.
 type channelPongerFrame struct {
-	pc     uint8                  // resume point to continue at; 0 starts the body
 	ch     *tskrt.Channel[string] // parameter ch, pingpong.tsk:12:23
 	rounds int                    // parameter rounds, pingpong.tsk:12:43
 	i      int                    // local i, pingpong.tsk:13:6
@@ -36,7 +35,7 @@ func (f *channelPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ball string
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -44,17 +43,17 @@ func (f *channelPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line pingpong.tsk:13:6
 	f.i = 0
-//line pingpong_tsk.go:48
+//line pingpong_tsk.go:47
 for1:
 //line pingpong.tsk:13:2
 	if !(f.i < f.rounds) {
-//line pingpong_tsk.go:52
+//line pingpong_tsk.go:51
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at pingpong.tsk:14:3
+	t.SetPC(1) // resume point 1: channel receive at pingpong.tsk:14:3
 //line pingpong.tsk:14:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line pingpong_tsk.go:58
+//line pingpong_tsk.go:57
 		return tskrt.Suspended
 	}
 resume1:
@@ -65,11 +64,11 @@ resume1:
 	f.recv = ""
 //line pingpong.tsk:15:3
 	fmt.Println("  ponger got", ball)
-//line pingpong_tsk.go:69
-	f.pc = 2 // resume point 2: channel send at pingpong.tsk:16:3
+//line pingpong_tsk.go:68
+	t.SetPC(2) // resume point 2: channel send at pingpong.tsk:16:3
 //line pingpong.tsk:16:3
 	if !f.ch.Send(t, "pong", tskrt.NoTimeout) {
-//line pingpong_tsk.go:73
+//line pingpong_tsk.go:72
 		return tskrt.Suspended
 	}
 resume2:
@@ -78,7 +77,7 @@ resume2:
 	}
 //line pingpong.tsk:13:26
 	f.i++
-//line pingpong_tsk.go:82
+//line pingpong_tsk.go:81
 	goto for1
 break3:
 //line pingpong.tsk:18:1
@@ -92,7 +91,6 @@ func ChannelGame(rounds int) tskrt.Frame {
 
 // channelGameFrame is the state of tasklet ChannelGame between resumes.
 type channelGameFrame struct {
-	pc     uint8                  // resume point to continue at; 0 starts the body
 	rounds int                    // parameter rounds, pingpong.tsk:21:21
 	ch     *tskrt.Channel[string] // local ch, pingpong.tsk:22:2
 	p      *tskrt.Tasklet         // local p, pingpong.tsk:23:2
@@ -108,7 +106,7 @@ func (f *channelGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ball string
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -122,27 +120,27 @@ func (f *channelGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.p = t.Spawn(ChannelPonger(f.ch, f.rounds), tskrt.Options{})
 //line pingpong.tsk:24:6
 	f.i = 1
-//line pingpong_tsk.go:126
+//line pingpong_tsk.go:124
 for1:
 //line pingpong.tsk:24:2
 	if !(f.i <= f.rounds) {
-//line pingpong_tsk.go:130
+//line pingpong_tsk.go:128
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at pingpong.tsk:25:3
+	t.SetPC(1) // resume point 1: channel send at pingpong.tsk:25:3
 //line pingpong.tsk:25:3
 	if !f.ch.Send(t, fmt.Sprintf("ping %d", f.i), tskrt.NoTimeout) {
-//line pingpong_tsk.go:136
+//line pingpong_tsk.go:134
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at pingpong.tsk:26:3
+	t.SetPC(2) // resume point 2: channel receive at pingpong.tsk:26:3
 //line pingpong.tsk:26:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line pingpong_tsk.go:146
+//line pingpong_tsk.go:144
 		return tskrt.Suspended
 	}
 resume2:
@@ -155,13 +153,13 @@ resume2:
 	fmt.Println("  pinger got", ball)
 //line pingpong.tsk:24:27
 	f.i++
-//line pingpong_tsk.go:159
+//line pingpong_tsk.go:157
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at pingpong.tsk:29:2
+	t.SetPC(3) // resume point 3: join at pingpong.tsk:29:2
 //line pingpong.tsk:29:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-//line pingpong_tsk.go:165
+//line pingpong_tsk.go:163
 		f.ch = nil // dead from here on
 		f.p = nil  // dead from here on
 		return tskrt.Suspended
@@ -200,8 +198,7 @@ func MailPonger() tskrt.Frame {
 
 // mailPongerFrame is the state of tasklet MailPonger between resumes.
 type mailPongerFrame struct {
-	pc       uint8 // resume point to continue at; 0 starts the body
-	returned int   // local returned, pingpong.tsk:52:2
+	returned int // local returned, pingpong.tsk:52:2
 }
 
 // Name returns the declared name of the tasklet.
@@ -213,7 +210,7 @@ func (f *mailPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		m       Ping
 		m1Reply tskrt.ReplyTo
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -223,12 +220,12 @@ func (f *mailPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line pingpong.tsk:52:2
 	f.returned = 0
-//line pingpong_tsk.go:227
+//line pingpong_tsk.go:224
 for1:
-	f.pc = 1 // resume point 1: receive at pingpong.tsk:54:3
+	t.SetPC(1) // resume point 1: receive at pingpong.tsk:54:3
 //line pingpong.tsk:54:3
 	if !t.Receive(matchMailPonger1, tskrt.NoTimeout) {
-//line pingpong_tsk.go:232
+//line pingpong_tsk.go:229
 		return tskrt.Suspended
 	}
 resume1:
@@ -246,23 +243,23 @@ resume1:
 case5:
 //line pingpong.tsk:56:4
 	fmt.Println("  ponger got ping", m.N)
-//line pingpong_tsk.go:250
-	f.pc = 2 // resume point 2: send at pingpong.tsk:57:4
+//line pingpong_tsk.go:247
+	t.SetPC(2) // resume point 2: send at pingpong.tsk:57:4
 //line pingpong.tsk:57:4
 	if !t.Send(m.From, Pong{N: m.N}) {
-//line pingpong_tsk.go:254
+//line pingpong_tsk.go:251
 		return tskrt.Suspended
 	}
 resume2:
 //line pingpong.tsk:58:4
 	f.returned++
-//line pingpong_tsk.go:260
+//line pingpong_tsk.go:257
 	goto endreceive4
 case6:
-	f.pc = 3 // resume point 3: reply at pingpong.tsk:60:4
+	t.SetPC(3) // resume point 3: reply at pingpong.tsk:60:4
 //line pingpong.tsk:60:4
 	if !t.Reply(m1Reply, tskrt.Box(t, f.returned)) {
-//line pingpong_tsk.go:266
+//line pingpong_tsk.go:263
 		return tskrt.Suspended
 	}
 resume3:
@@ -272,7 +269,7 @@ case7:
 	fmt.Println("  ponger stops")
 //line pingpong.tsk:63:4
 	return t.Return(nil)
-//line pingpong_tsk.go:276
+//line pingpong_tsk.go:273
 endreceive4:
 	goto for1
 }
@@ -297,7 +294,6 @@ func MailGame(rounds int) tskrt.Frame {
 
 // mailGameFrame is the state of tasklet MailGame between resumes.
 type mailGameFrame struct {
-	pc     uint8          // resume point to continue at; 0 starts the body
 	rounds int            // parameter rounds, pingpong.tsk:69:18
 	p      *tskrt.Tasklet // local p, pingpong.tsk:70:2
 	i      int            // local i, pingpong.tsk:71:6
@@ -311,7 +307,7 @@ func (f *mailGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		n int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -327,24 +323,24 @@ func (f *mailGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.p = t.Spawn(MailPonger(), tskrt.Options{})
 //line pingpong.tsk:71:6
 	f.i = 1
-//line pingpong_tsk.go:331
+//line pingpong_tsk.go:327
 for1:
 //line pingpong.tsk:71:2
 	if !(f.i <= f.rounds) {
-//line pingpong_tsk.go:335
+//line pingpong_tsk.go:331
 		goto break3
 	}
-	f.pc = 1 // resume point 1: send at pingpong.tsk:72:3
+	t.SetPC(1) // resume point 1: send at pingpong.tsk:72:3
 //line pingpong.tsk:72:3
 	if !t.Send(f.p, Ping{N: f.i, From: t}) {
-//line pingpong_tsk.go:341
+//line pingpong_tsk.go:337
 		return tskrt.Suspended
 	}
 resume1:
-	f.pc = 2 // resume point 2: receive at pingpong.tsk:73:3
+	t.SetPC(2) // resume point 2: receive at pingpong.tsk:73:3
 //line pingpong.tsk:73:3
 	if !t.Receive(matchMailGame2, tskrt.NoTimeout) {
-//line pingpong_tsk.go:348
+//line pingpong_tsk.go:344
 		return tskrt.Suspended
 	}
 resume2:
@@ -358,13 +354,13 @@ resume2:
 	}
 //line pingpong.tsk:71:27
 	f.i++
-//line pingpong_tsk.go:362
+//line pingpong_tsk.go:358
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: call at pingpong.tsk:78:2
+	t.SetPC(3) // resume point 3: call at pingpong.tsk:78:2
 //line pingpong.tsk:78:2
 	if !t.Call(f.p, Score{}, (1 * time.Second)) {
-//line pingpong_tsk.go:368
+//line pingpong_tsk.go:364
 		return tskrt.Suspended
 	}
 resume3:
@@ -374,18 +370,18 @@ resume3:
 	n, _ = t.Value().(int)
 //line pingpong.tsk:79:2
 	fmt.Println("  ponger returned", n, "balls")
-//line pingpong_tsk.go:378
-	f.pc = 4 // resume point 4: send at pingpong.tsk:80:2
+//line pingpong_tsk.go:374
+	t.SetPC(4) // resume point 4: send at pingpong.tsk:80:2
 //line pingpong.tsk:80:2
 	if !t.Send(f.p, Stop{}) {
-//line pingpong_tsk.go:382
+//line pingpong_tsk.go:378
 		return tskrt.Suspended
 	}
 resume4:
-	f.pc = 5 // resume point 5: join at pingpong.tsk:81:2
+	t.SetPC(5) // resume point 5: join at pingpong.tsk:81:2
 //line pingpong.tsk:81:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-//line pingpong_tsk.go:389
+//line pingpong_tsk.go:385
 		f.p = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -413,7 +409,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.
@@ -421,7 +416,7 @@ func (*mainFrame) Name() string { return "Main" }
 
 // Resume runs tasklet Main until it suspends or ends.
 func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -429,11 +424,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line pingpong.tsk:85:2
 	fmt.Println("over a channel:")
-//line pingpong_tsk.go:433
-	f.pc = 1 // resume point 1: call of tasklet ChannelGame at pingpong.tsk:86:2
+//line pingpong_tsk.go:428
+	t.SetPC(1) // resume point 1: call of tasklet ChannelGame at pingpong.tsk:86:2
 //line pingpong.tsk:86:2
 	if !t.Enter(ChannelGame(3)) {
-//line pingpong_tsk.go:437
+//line pingpong_tsk.go:432
 		return tskrt.Suspended
 	}
 resume1:
@@ -442,11 +437,11 @@ resume1:
 	}
 //line pingpong.tsk:87:2
 	fmt.Println("over mailboxes:")
-//line pingpong_tsk.go:446
-	f.pc = 2 // resume point 2: call of tasklet MailGame at pingpong.tsk:88:2
+//line pingpong_tsk.go:441
+	t.SetPC(2) // resume point 2: call of tasklet MailGame at pingpong.tsk:88:2
 //line pingpong.tsk:88:2
 	if !t.Enter(MailGame(3)) {
-//line pingpong_tsk.go:450
+//line pingpong_tsk.go:445
 		return tskrt.Suspended
 	}
 resume2:

@@ -32,7 +32,6 @@ func Beater(to *tskrt.Tasklet) tskrt.Frame {
 
 // beaterFrame is the state of tasklet Beater between resumes.
 type beaterFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
 	to *tskrt.Tasklet // parameter to, ticker.tsk:18:16
 }
 
@@ -41,14 +40,14 @@ func (*beaterFrame) Name() string { return "Beater" }
 
 // Resume runs tasklet Beater until it suspends or ends.
 func (f *beaterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: send at ticker.tsk:19:2
+	t.SetPC(1) // resume point 1: send at ticker.tsk:19:2
 //line ticker.tsk:19:2
 	if !t.Send(f.to, Beat{}) {
-//line ticker_tsk.go:52
+//line ticker_tsk.go:51
 		f.to = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -64,7 +63,6 @@ func Sampler(at time.Time, to *tskrt.Tasklet) tskrt.Frame {
 
 // samplerFrame is the state of tasklet Sampler between resumes.
 type samplerFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
 	at time.Time      // parameter at, ticker.tsk:23:17
 	to *tskrt.Tasklet // parameter to, ticker.tsk:23:31
 }
@@ -74,14 +72,14 @@ func (*samplerFrame) Name() string { return "Sampler" }
 
 // Resume runs tasklet Sampler until it suspends or ends.
 func (f *samplerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: send at ticker.tsk:24:2
+	t.SetPC(1) // resume point 1: send at ticker.tsk:24:2
 //line ticker.tsk:24:2
 	if !t.Send(f.to, Sample{At: f.at}) {
-//line ticker_tsk.go:85
+//line ticker_tsk.go:83
 		f.at = time.Time{} // dead from here on
 		f.to = nil         // dead from here on
 		return tskrt.Suspended
@@ -98,7 +96,6 @@ func Alarmer(to *tskrt.Tasklet) tskrt.Frame {
 
 // alarmerFrame is the state of tasklet Alarmer between resumes.
 type alarmerFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
 	to *tskrt.Tasklet // parameter to, ticker.tsk:28:17
 }
 
@@ -107,14 +104,14 @@ func (*alarmerFrame) Name() string { return "Alarmer" }
 
 // Resume runs tasklet Alarmer until it suspends or ends.
 func (f *alarmerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: send at ticker.tsk:29:2
+	t.SetPC(1) // resume point 1: send at ticker.tsk:29:2
 //line ticker.tsk:29:2
 	if !t.Send(f.to, Alarm{}) {
-//line ticker_tsk.go:118
+//line ticker_tsk.go:115
 		f.to = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -130,7 +127,6 @@ func Poller(to *tskrt.Tasklet, rounds *int) tskrt.Frame {
 
 // pollerFrame is the state of tasklet Poller between resumes.
 type pollerFrame struct {
-	pc     uint8          // resume point to continue at; 0 starts the body
 	to     *tskrt.Tasklet // parameter to, ticker.tsk:33:16
 	rounds *int           // parameter rounds, ticker.tsk:33:28
 }
@@ -140,7 +136,7 @@ func (*pollerFrame) Name() string { return "Poller" }
 
 // Resume runs tasklet Poller until it suspends or ends.
 func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -148,20 +144,20 @@ func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line ticker.tsk:34:2
 	*f.rounds++
-//line ticker_tsk.go:152
-	f.pc = 1 // resume point 1: send at ticker.tsk:35:2
+//line ticker_tsk.go:148
+	t.SetPC(1) // resume point 1: send at ticker.tsk:35:2
 //line ticker.tsk:35:2
 	if !t.Send(f.to, Polled{Round: *f.rounds}) {
-//line ticker_tsk.go:156
+//line ticker_tsk.go:152
 		f.to = nil     // dead from here on
 		f.rounds = nil // dead from here on
 		return tskrt.Suspended
 	}
 resume1:
-	f.pc = 2 // resume point 2: sleep at ticker.tsk:36:2
+	t.SetPC(2) // resume point 2: sleep at ticker.tsk:36:2
 //line ticker.tsk:36:2
 	if !t.Sleep((5 * time.Millisecond)) {
-//line ticker_tsk.go:165
+//line ticker_tsk.go:161
 		return tskrt.Suspended
 	}
 resume2:
@@ -179,7 +175,6 @@ func Echo(msg any, to *tskrt.Tasklet) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc  uint8          // resume point to continue at; 0 starts the body
 	msg any            // parameter msg, ticker.tsk:40:14
 	to  *tskrt.Tasklet // parameter to, ticker.tsk:40:23
 }
@@ -189,7 +184,7 @@ func (*echoFrame) Name() string { return "Echo" }
 
 // Resume runs tasklet Echo until it suspends or ends.
 func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -197,13 +192,13 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	fmt.Println("  echo:", f.msg)
 //line ticker.tsk:42:2
 	if f.msg != "last" {
-//line ticker_tsk.go:201
+//line ticker_tsk.go:196
 		goto endif2
 	}
-	f.pc = 1 // resume point 1: send at ticker.tsk:43:3
+	t.SetPC(1) // resume point 1: send at ticker.tsk:43:3
 //line ticker.tsk:43:3
 	if !t.Send(f.to, "echoed") {
-//line ticker_tsk.go:207
+//line ticker_tsk.go:202
 		f.msg = nil // dead from here on
 		f.to = nil  // dead from here on
 		return tskrt.Suspended
@@ -221,7 +216,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc     uint8          // resume point to continue at; 0 starts the body
 	start  time.Time      // local start, ticker.tsk:49:2
 	b      *tskrt.Tasklet // local b, ticker.tsk:50:2
 	i      int            // local i, ticker.tsk:51:6
@@ -239,7 +233,7 @@ func (*mainFrame) Name() string { return "Main" }
 
 // Resume runs tasklet Main until it suspends or ends.
 func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -275,17 +269,17 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}(t), tskrt.Options{})
 //line ticker.tsk:51:6
 	f.i = 1
-//line ticker_tsk.go:279
+//line ticker_tsk.go:273
 for1:
 //line ticker.tsk:51:2
 	if !(f.i <= 3) {
-//line ticker_tsk.go:283
+//line ticker_tsk.go:277
 		goto break3
 	}
-	f.pc = 1 // resume point 1: receive at ticker.tsk:52:3
+	t.SetPC(1) // resume point 1: receive at ticker.tsk:52:3
 //line ticker.tsk:52:3
 	if !t.Receive(matchMain1, tskrt.NoTimeout) {
-//line ticker_tsk.go:289
+//line ticker_tsk.go:283
 		return tskrt.Suspended
 	}
 resume1:
@@ -298,13 +292,13 @@ resume1:
 	}
 //line ticker.tsk:51:22
 	f.i++
-//line ticker_tsk.go:302
+//line ticker_tsk.go:296
 	goto for1
 break3:
-	f.pc = 2 // resume point 2: kill at ticker.tsk:57:2
+	t.SetPC(2) // resume point 2: kill at ticker.tsk:57:2
 //line ticker.tsk:57:2
 	if !t.KillWait(f.b) {
-//line ticker_tsk.go:308
+//line ticker_tsk.go:302
 		f.b = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -324,17 +318,17 @@ resume2:
 	f.last = time.Time{}
 //line ticker.tsk:63:6
 	f.i1 = 1
-//line ticker_tsk.go:328
+//line ticker_tsk.go:322
 for4:
 //line ticker.tsk:63:2
 	if !(f.i1 <= 3) {
-//line ticker_tsk.go:332
+//line ticker_tsk.go:326
 		goto break6
 	}
-	f.pc = 3 // resume point 3: receive at ticker.tsk:64:3
+	t.SetPC(3) // resume point 3: receive at ticker.tsk:64:3
 //line ticker.tsk:64:3
 	if !t.Receive(matchMain2, tskrt.NoTimeout) {
-//line ticker_tsk.go:338
+//line ticker_tsk.go:332
 		f.start = time.Time{} // dead from here on
 		return tskrt.Suspended
 	}
@@ -351,13 +345,13 @@ resume3:
 	}
 //line ticker.tsk:63:22
 	f.i1++
-//line ticker_tsk.go:355
+//line ticker_tsk.go:349
 	goto for4
 break6:
-	f.pc = 4 // resume point 4: kill at ticker.tsk:70:2
+	t.SetPC(4) // resume point 4: kill at ticker.tsk:70:2
 //line ticker.tsk:70:2
 	if !t.KillWait(f.r) {
-//line ticker_tsk.go:361
+//line ticker_tsk.go:355
 		f.start = time.Time{} // dead from here on
 		f.r = nil             // dead from here on
 		f.last = time.Time{}  // dead from here on
@@ -375,11 +369,11 @@ resume4:
 	t.SpawnAfter((15 * time.Millisecond), func(a0 *tskrt.Tasklet) func() tskrt.Frame {
 		return func() tskrt.Frame { return Alarmer(a0) }
 	}(t), tskrt.Options{})
-//line ticker_tsk.go:379
-	f.pc = 5 // resume point 5: receive at ticker.tsk:75:2
+//line ticker_tsk.go:373
+	t.SetPC(5) // resume point 5: receive at ticker.tsk:75:2
 //line ticker.tsk:75:2
 	if !t.Receive(matchMain3, tskrt.NoTimeout) {
-//line ticker_tsk.go:383
+//line ticker_tsk.go:377
 		return tskrt.Suspended
 	}
 resume5:
@@ -400,17 +394,17 @@ resume5:
 	}(t, &f.rounds), tskrt.Options{})
 //line ticker.tsk:83:6
 	f.i2 = 1
-//line ticker_tsk.go:404
+//line ticker_tsk.go:398
 for7:
 //line ticker.tsk:83:2
 	if !(f.i2 <= 3) {
-//line ticker_tsk.go:408
+//line ticker_tsk.go:402
 		goto break9
 	}
-	f.pc = 6 // resume point 6: receive at ticker.tsk:84:3
+	t.SetPC(6) // resume point 6: receive at ticker.tsk:84:3
 //line ticker.tsk:84:3
 	if !t.Receive(matchMain4, tskrt.NoTimeout) {
-//line ticker_tsk.go:414
+//line ticker_tsk.go:408
 		f.start = time.Time{} // dead from here on
 		return tskrt.Suspended
 	}
@@ -425,13 +419,13 @@ resume6:
 	}
 //line ticker.tsk:83:22
 	f.i2++
-//line ticker_tsk.go:429
+//line ticker_tsk.go:423
 	goto for7
 break9:
-	f.pc = 7 // resume point 7: kill at ticker.tsk:89:2
+	t.SetPC(7) // resume point 7: kill at ticker.tsk:89:2
 //line ticker.tsk:89:2
 	if !t.KillWait(f.l) {
-//line ticker_tsk.go:435
+//line ticker_tsk.go:429
 		f.start = time.Time{} // dead from here on
 		f.l = nil             // dead from here on
 		return tskrt.Suspended
@@ -446,32 +440,32 @@ resume7:
 	f.e = t.SpawnReceiver(func(a0 *tskrt.Tasklet) func(any) tskrt.Frame {
 		return func(msg any) tskrt.Frame { return Echo(msg, a0) }
 	}(t), tskrt.Options{})
-//line ticker_tsk.go:450
-	f.pc = 8 // resume point 8: send at ticker.tsk:93:2
+//line ticker_tsk.go:444
+	t.SetPC(8) // resume point 8: send at ticker.tsk:93:2
 //line ticker.tsk:93:2
 	if !t.Send(f.e, "first") {
-//line ticker_tsk.go:454
+//line ticker_tsk.go:448
 		return tskrt.Suspended
 	}
 resume8:
-	f.pc = 9 // resume point 9: send at ticker.tsk:94:2
+	t.SetPC(9) // resume point 9: send at ticker.tsk:94:2
 //line ticker.tsk:94:2
 	if !t.Send(f.e, 2) {
-//line ticker_tsk.go:461
+//line ticker_tsk.go:455
 		return tskrt.Suspended
 	}
 resume9:
-	f.pc = 10 // resume point 10: send at ticker.tsk:95:2
+	t.SetPC(10) // resume point 10: send at ticker.tsk:95:2
 //line ticker.tsk:95:2
 	if !t.Send(f.e, "last") {
-//line ticker_tsk.go:468
+//line ticker_tsk.go:462
 		return tskrt.Suspended
 	}
 resume10:
-	f.pc = 11 // resume point 11: receive at ticker.tsk:96:2
+	t.SetPC(11) // resume point 11: receive at ticker.tsk:96:2
 //line ticker.tsk:96:2
 	if !t.Receive(matchMain5, tskrt.NoTimeout) {
-//line ticker_tsk.go:475
+//line ticker_tsk.go:469
 		return tskrt.Suspended
 	}
 resume11:
@@ -482,11 +476,11 @@ resume11:
 	default:
 		return t.Fail(t.Err())
 	}
-//line ticker_tsk.go:486
-	f.pc = 12 // resume point 12: kill at ticker.tsk:100:2
+//line ticker_tsk.go:480
+	t.SetPC(12) // resume point 12: kill at ticker.tsk:100:2
 //line ticker.tsk:100:2
 	if !t.KillWait(f.e) {
-//line ticker_tsk.go:490
+//line ticker_tsk.go:484
 		f.e = nil // dead from here on
 		return tskrt.Suspended
 	}

@@ -22,8 +22,7 @@ func Square(n int) tskrt.Frame {
 
 // squareFrame is the state of tasklet Square between resumes.
 type squareFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
-	n  int   // parameter n, workers.tsk:14:16
+	n int // parameter n, workers.tsk:14:16
 }
 
 // Name returns the declared name of the tasklet.
@@ -31,7 +30,7 @@ func (*squareFrame) Name() string { return "Square" }
 
 // Resume runs tasklet Square until it suspends or ends.
 func (f *squareFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -40,11 +39,11 @@ func (f *squareFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line workers.tsk:16:3
 		return f.ret(t, 0, fmt.Errorf("job %d: unlucky number", f.n))
 	}
-//line workers_tsk.go:44
-	f.pc = 1 // resume point 1: sleep at workers.tsk:18:2
+//line workers_tsk.go:43
+	t.SetPC(1) // resume point 1: sleep at workers.tsk:18:2
 //line workers.tsk:18:2
 	if !t.Sleep(time.Duration(f.n) * time.Millisecond) {
-//line workers_tsk.go:48
+//line workers_tsk.go:47
 		return tskrt.Suspended
 	}
 resume1:
@@ -70,7 +69,6 @@ func Stuck() tskrt.Frame {
 
 // stuckFrame is the state of tasklet Stuck between resumes.
 type stuckFrame struct {
-	pc       uint8 // resume point to continue at; 0 starts the body
 	deferred uint8 // bit k: the call of defer statement k is armed
 }
 
@@ -84,17 +82,17 @@ func (f *stuckFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line workers.tsk:24:2
 	f.deferred |= 1 // armed: runDefers calls fmt.Println("  stuck worker: unwinding")
-//line workers_tsk.go:94
-	f.pc = 1 // resume point 1: receive at workers.tsk:25:2
+//line workers_tsk.go:92
+	t.SetPC(1) // resume point 1: receive at workers.tsk:25:2
 //line workers.tsk:25:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line workers_tsk.go:98
+//line workers_tsk.go:96
 		return tskrt.Suspended
 	}
 resume1:
@@ -148,7 +146,6 @@ func Main() tskrt.Frame {
 
 // mainFrame is the state of tasklet Main between resumes.
 type mainFrame struct {
-	pc   uint8            // resume point to continue at; 0 starts the body
 	pool []*tskrt.Tasklet // local pool, workers.tsk:32:6
 	s    *tskrt.Tasklet   // local s, workers.tsk:50:2
 	slow *tskrt.Tasklet   // local slow, workers.tsk:57:2
@@ -166,7 +163,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		err     error
 		err1    error
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -193,11 +190,11 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line workers.tsk:35:3
 		f.pool = append(f.pool, w)
 	}
-//line workers_tsk.go:197
-	f.pc = 1 // resume point 1: join all at workers.tsk:37:2
+//line workers_tsk.go:194
+	t.SetPC(1) // resume point 1: join all at workers.tsk:37:2
 //line workers.tsk:37:2
 	if !t.JoinAll(f.pool, (1 * time.Second)) {
-//line workers_tsk.go:201
+//line workers_tsk.go:198
 		return tskrt.Suspended
 	}
 resume1:
@@ -227,30 +224,30 @@ resume1:
 	fmt.Println("kill:")
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
-//line workers_tsk.go:231
-	f.pc = 2     // resume point 2: yield at workers.tsk:51:2
+//line workers_tsk.go:228
+	t.SetPC(2)   // resume point 2: yield at workers.tsk:51:2
 	f.pool = nil // dead from here on
 //line workers.tsk:51:2
 	return tskrt.Yielded
-//line workers_tsk.go:236
+//line workers_tsk.go:233
 resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 3 // resume point 3: kill at workers.tsk:52:2
+	t.SetPC(3) // resume point 3: kill at workers.tsk:52:2
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
-//line workers_tsk.go:244
+//line workers_tsk.go:241
 		return tskrt.Suspended
 	}
 resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 4 // resume point 4: join at workers.tsk:53:2
+	t.SetPC(4) // resume point 4: join at workers.tsk:53:2
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
-//line workers_tsk.go:254
+//line workers_tsk.go:251
 		f.s = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -264,23 +261,23 @@ resume4:
 	f.slow = t.Spawn(Square(500), tskrt.Options{})
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
-//line workers_tsk.go:268
-	f.pc = 5 // resume point 5: join at workers.tsk:59:3
+//line workers_tsk.go:265
+	t.SetPC(5) // resume point 5: join at workers.tsk:59:3
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
-//line workers_tsk.go:272
+//line workers_tsk.go:269
 		return tskrt.Suspended
 	}
 resume5:
 	_, err1 = t.Value(), t.Err()
 //line workers.tsk:60:3
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
-//line workers_tsk.go:279
+//line workers_tsk.go:276
 	t.PopDeadline()
-	f.pc = 6 // resume point 6: kill at workers.tsk:62:2
+	t.SetPC(6) // resume point 6: kill at workers.tsk:62:2
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
-//line workers_tsk.go:284
+//line workers_tsk.go:281
 		return tskrt.Suspended
 	}
 resume6:

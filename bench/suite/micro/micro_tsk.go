@@ -18,7 +18,6 @@ func Echo(ch *tskrt.Channel[int], n int) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	ch   *tskrt.Channel[int] // parameter ch, micro.tsk:9:14
 	n    int                 // parameter n, micro.tsk:9:31
 	i    int                 // local i, micro.tsk:10:6
@@ -33,7 +32,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -41,17 +40,17 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:10:6
 	f.i = 0
-//line micro_tsk.go:45
+//line micro_tsk.go:44
 for1:
 //line micro.tsk:10:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:49
+//line micro_tsk.go:48
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at micro.tsk:11:3
+	t.SetPC(1) // resume point 1: channel receive at micro.tsk:11:3
 //line micro.tsk:11:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line micro_tsk.go:55
+//line micro_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -60,10 +59,10 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	f.pc = 2 // resume point 2: channel send at micro.tsk:12:3
+	t.SetPC(2) // resume point 2: channel send at micro.tsk:12:3
 //line micro.tsk:12:3
 	if !f.ch.Send(t, v, tskrt.NoTimeout) {
-//line micro_tsk.go:67
+//line micro_tsk.go:66
 		return tskrt.Suspended
 	}
 resume2:
@@ -72,7 +71,7 @@ resume2:
 	}
 //line micro.tsk:10:21
 	f.i++
-//line micro_tsk.go:76
+//line micro_tsk.go:75
 	goto for1
 break3:
 //line micro.tsk:14:1
@@ -87,7 +86,6 @@ func PingPong(n int) tskrt.Frame {
 
 // pingPongFrame is the state of tasklet PingPong between resumes.
 type pingPongFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	n    int                 // parameter n, micro.tsk:18:18
 	ch   *tskrt.Channel[int] // local ch, micro.tsk:19:2
 	e    *tskrt.Tasklet      // local e, micro.tsk:20:2
@@ -100,7 +98,7 @@ func (*pingPongFrame) Name() string { return "PingPong" }
 
 // Resume runs tasklet PingPong until it suspends or ends.
 func (f *pingPongFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -114,27 +112,27 @@ func (f *pingPongFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.e = t.Spawn(Echo(f.ch, f.n), tskrt.Options{})
 //line micro.tsk:21:6
 	f.i = 0
-//line micro_tsk.go:118
+//line micro_tsk.go:116
 for1:
 //line micro.tsk:21:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:122
+//line micro_tsk.go:120
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at micro.tsk:22:3
+	t.SetPC(1) // resume point 1: channel send at micro.tsk:22:3
 //line micro.tsk:22:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
-//line micro_tsk.go:128
+//line micro_tsk.go:126
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at micro.tsk:23:3
+	t.SetPC(2) // resume point 2: channel receive at micro.tsk:23:3
 //line micro.tsk:23:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line micro_tsk.go:138
+//line micro_tsk.go:136
 		return tskrt.Suspended
 	}
 resume2:
@@ -144,13 +142,13 @@ resume2:
 	f.recv = 0
 //line micro.tsk:21:21
 	f.i++
-//line micro_tsk.go:148
+//line micro_tsk.go:146
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at micro.tsk:25:2
+	t.SetPC(3) // resume point 3: join at micro.tsk:25:2
 //line micro.tsk:25:2
 	if !t.Join(f.e, tskrt.NoTimeout) {
-//line micro_tsk.go:154
+//line micro_tsk.go:152
 		f.ch = nil // dead from here on
 		f.e = nil  // dead from here on
 		return tskrt.Suspended
@@ -188,10 +186,9 @@ func SpawnJoin(n int) tskrt.Frame {
 
 // spawnJoinFrame is the state of tasklet SpawnJoin between resumes.
 type spawnJoinFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, micro.tsk:33:19
-	i  int            // local i, micro.tsk:34:6
-	t  *tskrt.Tasklet // local t, micro.tsk:35:3
+	n int            // parameter n, micro.tsk:33:19
+	i int            // local i, micro.tsk:34:6
+	t *tskrt.Tasklet // local t, micro.tsk:35:3
 }
 
 // Name returns the declared name of the tasklet.
@@ -199,26 +196,26 @@ func (*spawnJoinFrame) Name() string { return "SpawnJoin" }
 
 // Resume runs tasklet SpawnJoin until it suspends or ends.
 func (f *spawnJoinFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	}
 //line micro.tsk:34:6
 	f.i = 0
-//line micro_tsk.go:209
+//line micro_tsk.go:206
 for1:
 //line micro.tsk:34:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:213
+//line micro_tsk.go:210
 		goto break3
 	}
 //line micro.tsk:35:3
 	f.t = tk.Spawn(Nop(), tskrt.Options{})
-//line micro_tsk.go:218
-	f.pc = 1 // resume point 1: join at micro.tsk:36:3
+//line micro_tsk.go:215
+	tk.SetPC(1) // resume point 1: join at micro.tsk:36:3
 //line micro.tsk:36:3
 	if !tk.Join(f.t, tskrt.NoTimeout) {
-//line micro_tsk.go:222
+//line micro_tsk.go:219
 		return tskrt.Suspended
 	}
 resume1:
@@ -227,7 +224,7 @@ resume1:
 	}
 //line micro.tsk:34:21
 	f.i++
-//line micro_tsk.go:231
+//line micro_tsk.go:228
 	goto for1
 break3:
 //line micro.tsk:38:1
@@ -241,9 +238,8 @@ func Yielder(n int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
-	n  int   // parameter n, micro.tsk:41:17
-	i  int   // local i, micro.tsk:42:6
+	n int // parameter n, micro.tsk:41:17
+	i int // local i, micro.tsk:42:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -251,30 +247,30 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line micro.tsk:42:6
 	f.i = 0
-//line micro_tsk.go:261
+//line micro_tsk.go:257
 for1:
 //line micro.tsk:42:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:265
+//line micro_tsk.go:261
 		goto break3
 	}
-	f.pc = 1 // resume point 1: yield at micro.tsk:43:3
+	t.SetPC(1) // resume point 1: yield at micro.tsk:43:3
 //line micro.tsk:43:3
 	return tskrt.Yielded
-//line micro_tsk.go:271
+//line micro_tsk.go:267
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:42:21
 	f.i++
-//line micro_tsk.go:278
+//line micro_tsk.go:274
 	goto for1
 break3:
 //line micro.tsk:45:1
@@ -288,10 +284,9 @@ func YieldPair(n int) tskrt.Frame {
 
 // yieldPairFrame is the state of tasklet YieldPair between resumes.
 type yieldPairFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, micro.tsk:48:19
-	y  *tskrt.Tasklet // local y, micro.tsk:49:2
-	i  int            // local i, micro.tsk:50:6
+	n int            // parameter n, micro.tsk:48:19
+	y *tskrt.Tasklet // local y, micro.tsk:49:2
+	i int            // local i, micro.tsk:50:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -299,7 +294,7 @@ func (*yieldPairFrame) Name() string { return "YieldPair" }
 
 // Resume runs tasklet YieldPair until it suspends or ends.
 func (f *yieldPairFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -309,30 +304,30 @@ func (f *yieldPairFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.y = t.Spawn(Yielder(f.n), tskrt.Options{})
 //line micro.tsk:50:6
 	f.i = 0
-//line micro_tsk.go:313
+//line micro_tsk.go:308
 for1:
 //line micro.tsk:50:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:317
+//line micro_tsk.go:312
 		goto break3
 	}
-	f.pc = 1 // resume point 1: yield at micro.tsk:51:3
+	t.SetPC(1) // resume point 1: yield at micro.tsk:51:3
 //line micro.tsk:51:3
 	return tskrt.Yielded
-//line micro_tsk.go:323
+//line micro_tsk.go:318
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:50:21
 	f.i++
-//line micro_tsk.go:330
+//line micro_tsk.go:325
 	goto for1
 break3:
-	f.pc = 2 // resume point 2: join at micro.tsk:53:2
+	t.SetPC(2) // resume point 2: join at micro.tsk:53:2
 //line micro.tsk:53:2
 	if !t.Join(f.y, tskrt.NoTimeout) {
-//line micro_tsk.go:336
+//line micro_tsk.go:331
 		f.y = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -351,9 +346,8 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
-	n  int   // parameter n, micro.tsk:57:18
-	i  int   // local i, micro.tsk:58:6
+	n int // parameter n, micro.tsk:57:18
+	i int // local i, micro.tsk:58:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -361,23 +355,23 @@ func (*consumerFrame) Name() string { return "Consumer" }
 
 // Resume runs tasklet Consumer until it suspends or ends.
 func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line micro.tsk:58:6
 	f.i = 0
-//line micro_tsk.go:371
+//line micro_tsk.go:365
 for1:
 //line micro.tsk:58:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:375
+//line micro_tsk.go:369
 		goto break3
 	}
-	f.pc = 1 // resume point 1: receive at micro.tsk:59:3
+	t.SetPC(1) // resume point 1: receive at micro.tsk:59:3
 //line micro.tsk:59:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line micro_tsk.go:381
+//line micro_tsk.go:375
 		return tskrt.Suspended
 	}
 resume1:
@@ -386,7 +380,7 @@ resume1:
 	}
 //line micro.tsk:58:21
 	f.i++
-//line micro_tsk.go:390
+//line micro_tsk.go:384
 	goto for1
 break3:
 //line micro.tsk:61:1
@@ -402,10 +396,9 @@ func Produce(n int) tskrt.Frame {
 
 // produceFrame is the state of tasklet Produce between resumes.
 type produceFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, micro.tsk:66:17
-	c  *tskrt.Tasklet // local c, micro.tsk:67:2
-	i  int            // local i, micro.tsk:69:6
+	n int            // parameter n, micro.tsk:66:17
+	c *tskrt.Tasklet // local c, micro.tsk:67:2
+	i int            // local i, micro.tsk:69:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -413,7 +406,7 @@ func (*produceFrame) Name() string { return "Produce" }
 
 // Resume runs tasklet Produce until it suspends or ends.
 func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -423,40 +416,40 @@ func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:67:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-//line micro_tsk.go:427
-	f.pc = 1 // resume point 1: yield at micro.tsk:68:2
+//line micro_tsk.go:420
+	t.SetPC(1) // resume point 1: yield at micro.tsk:68:2
 //line micro.tsk:68:2
 	return tskrt.Yielded
-//line micro_tsk.go:431
+//line micro_tsk.go:424
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line micro.tsk:69:6
 	f.i = 0
-//line micro_tsk.go:438
+//line micro_tsk.go:431
 for1:
 //line micro.tsk:69:2
 	if !(f.i < f.n) {
-//line micro_tsk.go:442
+//line micro_tsk.go:435
 		goto break3
 	}
-	f.pc = 2 // resume point 2: send at micro.tsk:70:3
+	t.SetPC(2) // resume point 2: send at micro.tsk:70:3
 //line micro.tsk:70:3
 	if !t.Send(f.c, tskrt.Box(t, f.i&0xff)) {
-//line micro_tsk.go:448
+//line micro_tsk.go:441
 		return tskrt.Suspended
 	}
 resume2:
 //line micro.tsk:69:21
 	f.i++
-//line micro_tsk.go:454
+//line micro_tsk.go:447
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at micro.tsk:72:2
+	t.SetPC(3) // resume point 3: join at micro.tsk:72:2
 //line micro.tsk:72:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line micro_tsk.go:460
+//line micro_tsk.go:453
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}
@@ -475,7 +468,6 @@ func Waiter() tskrt.Frame {
 
 // waiterFrame is the state of tasklet Waiter between resumes.
 type waiterFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
 }
 
 // Name returns the declared name of the tasklet.
@@ -483,14 +475,14 @@ func (*waiterFrame) Name() string { return "Waiter" }
 
 // Resume runs tasklet Waiter until it suspends or ends.
 func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: receive at micro.tsk:77:2
+	t.SetPC(1) // resume point 1: receive at micro.tsk:77:2
 //line micro.tsk:77:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line micro_tsk.go:494
+//line micro_tsk.go:486
 		return tskrt.Suspended
 	}
 resume1:
@@ -508,7 +500,6 @@ func Park(n int) tskrt.Frame {
 
 // parkFrame is the state of tasklet Park between resumes.
 type parkFrame struct {
-	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, micro.tsk:81:14
 	ts  []*tskrt.Tasklet // local ts, micro.tsk:82:2
 	xs  []*tskrt.Tasklet // ranged slice
@@ -526,7 +517,7 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t  *tskrt.Tasklet
 		t1 *tskrt.Tasklet
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -541,27 +532,27 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line micro.tsk:84:3
 		f.ts[i] = tk.Spawn(Waiter(), tskrt.Options{})
 	}
-//line micro_tsk.go:545
-	f.pc = 1 // resume point 1: yield at micro.tsk:86:2
+//line micro_tsk.go:536
+	tk.SetPC(1) // resume point 1: yield at micro.tsk:86:2
 //line micro.tsk:86:2
 	return tskrt.Yielded
-//line micro_tsk.go:549
+//line micro_tsk.go:540
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
 //line micro.tsk:87:2
 	f.xs, f.i1 = f.ts, 0
-//line micro_tsk.go:556
+//line micro_tsk.go:547
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 2 // resume point 2: send at micro.tsk:88:3
+	tk.SetPC(2) // resume point 2: send at micro.tsk:88:3
 //line micro.tsk:88:3
 	if !tk.Send(t, 1) {
-//line micro_tsk.go:565
+//line micro_tsk.go:556
 		return tskrt.Suspended
 	}
 resume2:
@@ -570,16 +561,16 @@ resume2:
 break3:
 //line micro.tsk:90:2
 	f.xs1, f.i2 = f.ts, 0
-//line micro_tsk.go:574
+//line micro_tsk.go:565
 range4:
 	if !(f.i2 < len(f.xs1)) {
 		goto break6
 	}
 	t1 = f.xs1[f.i2]
-	f.pc = 3 // resume point 3: join at micro.tsk:91:3
+	tk.SetPC(3) // resume point 3: join at micro.tsk:91:3
 //line micro.tsk:91:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-//line micro_tsk.go:583
+//line micro_tsk.go:574
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended
@@ -602,10 +593,9 @@ func Sleeper(k int, d time.Duration) tskrt.Frame {
 
 // sleeperFrame is the state of tasklet Sleeper between resumes.
 type sleeperFrame struct {
-	pc uint8         // resume point to continue at; 0 starts the body
-	k  int           // parameter k, micro.tsk:96:17
-	d  time.Duration // parameter d, micro.tsk:96:24
-	i  int           // local i, micro.tsk:97:6
+	k int           // parameter k, micro.tsk:96:17
+	d time.Duration // parameter d, micro.tsk:96:24
+	i int           // local i, micro.tsk:97:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -613,23 +603,23 @@ func (*sleeperFrame) Name() string { return "Sleeper" }
 
 // Resume runs tasklet Sleeper until it suspends or ends.
 func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line micro.tsk:97:6
 	f.i = 0
-//line micro_tsk.go:623
+//line micro_tsk.go:613
 for1:
 //line micro.tsk:97:2
 	if !(f.i < f.k) {
-//line micro_tsk.go:627
+//line micro_tsk.go:617
 		goto break3
 	}
-	f.pc = 1 // resume point 1: sleep at micro.tsk:98:3
+	t.SetPC(1) // resume point 1: sleep at micro.tsk:98:3
 //line micro.tsk:98:3
 	if !t.Sleep(f.d) {
-//line micro_tsk.go:633
+//line micro_tsk.go:623
 		return tskrt.Suspended
 	}
 resume1:
@@ -638,7 +628,7 @@ resume1:
 	}
 //line micro.tsk:97:21
 	f.i++
-//line micro_tsk.go:642
+//line micro_tsk.go:632
 	goto for1
 break3:
 //line micro.tsk:100:1
@@ -652,7 +642,6 @@ func Sleepers(n, k int, d time.Duration) tskrt.Frame {
 
 // sleepersFrame is the state of tasklet Sleepers between resumes.
 type sleepersFrame struct {
-	pc uint8            // resume point to continue at; 0 starts the body
 	n  int              // parameter n, micro.tsk:103:18
 	k  int              // parameter k, micro.tsk:103:21
 	d  time.Duration    // parameter d, micro.tsk:103:28
@@ -669,7 +658,7 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		ts []*tskrt.Tasklet
 		t  *tskrt.Tasklet
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	}
@@ -682,16 +671,16 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line micro.tsk:108:2
 	f.xs, f.i1 = ts, 0
-//line micro_tsk.go:686
+//line micro_tsk.go:675
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 1 // resume point 1: join at micro.tsk:109:3
+	tk.SetPC(1) // resume point 1: join at micro.tsk:109:3
 //line micro.tsk:109:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line micro_tsk.go:695
+//line micro_tsk.go:684
 		return tskrt.Suspended
 	}
 resume1:

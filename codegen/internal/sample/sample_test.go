@@ -12,22 +12,85 @@ import (
 	tskrt "github.com/tskc-lang/tskc/runtime"
 )
 
-// TestFrameHoldsLiveLocals checks that Sizer's frame holds the program
-// counter, the parameters and the locals live across its receive (total,
-// i and the receive buffer), and not buf or v, which die before it.
+// TestFrameHoldsLiveLocals checks that Sizer's frame holds the parameters
+// and the locals live across its receive (total, i and the receive buffer),
+// and not buf or v, which die before it, nor a resume point (the tasklet
+// record keeps it: Tasklet.PC).
 func TestFrameHoldsLiveLocals(t *testing.T) {
-	// pc, n, total, i and the receive buffer are ints; ch is a pointer.
-	want := 5*unsafe.Sizeof(int(0)) + unsafe.Sizeof((*tskrt.Channel[int])(nil))
+	// n, total, i and the receive buffer are ints; ch is a pointer.
+	want := 4*unsafe.Sizeof(int(0)) + unsafe.Sizeof((*tskrt.Channel[int])(nil))
 	if got := unsafe.Sizeof(sizerFrame{}); got != want {
-		t.Errorf("unsafe.Sizeof(sizerFrame{}) = %d, want %d (pc, n, ch, total, i, recv)", got, want)
+		t.Errorf("unsafe.Sizeof(sizerFrame{}) = %d, want %d (n, ch, total, i, recv)", got, want)
 	}
 	var names []string
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(sizerFrame{})) {
 		names = append(names, f.Name)
 	}
-	if got, want := strings.Join(names, " "), "pc n ch total i recv"; got != want {
+	if got, want := strings.Join(names, " "), "n ch total i recv"; got != want {
 		t.Errorf("sizerFrame fields = %s, want %s", got, want)
 	}
+}
+
+// TestFrameSizes checks the sizes of generated frames, which every parked
+// tasklet pays for: no frame keeps a resume point of its own (the tasklet
+// record does), so a frame is its live variables. Parker, the suite's park
+// workload (a slice and an int), is 32 bytes, a size class of its own.
+func TestFrameSizes(t *testing.T) {
+	word := unsafe.Sizeof(0)
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"parkerFrame", unsafe.Sizeof(parkerFrame{}), 32},
+		{"pingerFrame", unsafe.Sizeof(pingerFrame{}), 5 * word}, // ping, pong, n, i, recv
+		{"yielderFrame", unsafe.Sizeof(yielderFrame{}), word},   // n
+	} {
+		if c.got != c.want {
+			t.Errorf("unsafe.Sizeof(%s{}) = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	for _, typ := range []reflect.Type{
+		reflect.TypeOf(parkerFrame{}), reflect.TypeOf(pingerFrame{}), reflect.TypeOf(yielderFrame{}),
+		reflect.TypeOf(sizerFrame{}), reflect.TypeOf(echoFrame{}), reflect.TypeOf(awaitTwoFrame{}),
+	} {
+		if _, ok := typ.FieldByName("pc"); ok {
+			t.Errorf("%s has a field pc: the resume point belongs in the tasklet record", typ)
+		}
+	}
+}
+
+// TestParkerRuns parks Parkers in receive and sends each its message.
+func TestParkerRuns(t *testing.T) {
+	d := tskrt.NewDispatcher()
+	out := make([]int, 3)
+	var ts []*tskrt.Tasklet
+	for i := range out {
+		ts = append(ts, d.Spawn(Parker(out, i), tskrt.Options{}))
+	}
+	d.Spawn(&mailer{to: ts}, tskrt.Options{})
+	if code := d.Run(); code != 0 {
+		t.Fatalf("Run = %d", code)
+	}
+	if fmt.Sprint(out) != "[100 101 102]" {
+		t.Errorf("out = %v, want [100 101 102]", out)
+	}
+}
+
+// mailer is a hand-written frame sending 100+i to tasklet i of to, after a
+// yield, so that they are all parked.
+type mailer struct {
+	to []*tskrt.Tasklet
+}
+
+func (m *mailer) Resume(t *tskrt.Tasklet) tskrt.Status {
+	if t.PC() == 0 {
+		t.SetPC(1) // a hand-written frame may keep its resume point in the record too
+		return tskrt.Yielded
+	}
+	for i, to := range m.to {
+		t.Send(to, 100+i)
+	}
+	return t.Return(nil)
 }
 
 // TestSizerRuns runs Sizer against a sender.
@@ -91,7 +154,7 @@ func TestPanicNamesTskLine(t *testing.T) {
 
 // TestEchoFrame checks the frame of examples/echo's connection tasklet, the
 // part of an idle connection's memory that codegen decides: the program
-// counter and the armed bit of its defer share a word, the two awaited
+// armed bit of its defer has a word, the two awaited
 // operations share one field, and the deferred s.Close() keeps only its
 // receiver. 48 bytes is a size class of its own (it was 80, plus 40 bytes
 // in three allocations for the defer).
@@ -103,7 +166,7 @@ func TestEchoFrame(t *testing.T) {
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(echoFrame{})) {
 		names = append(names, f.Name)
 	}
-	if got, want := strings.Join(names, " "), "pc deferred c s op defer0Recv"; got != want {
+	if got, want := strings.Join(names, " "), "deferred c s op defer0Recv"; got != want {
 		t.Errorf("echoFrame fields = %s, want %s", got, want)
 	}
 }

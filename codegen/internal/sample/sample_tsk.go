@@ -19,8 +19,7 @@ func Yielder(n int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc uint8 // resume point to continue at; 0 starts the body
-	n  int   // parameter n, sample.tsk:14:17
+	n int // parameter n, sample.tsk:14:17
 }
 
 // Name returns the declared name of the tasklet.
@@ -28,23 +27,23 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 for1:
 //line sample.tsk:15:2
 	if !(f.n > 0) {
-//line sample_tsk.go:39
+//line sample_tsk.go:38
 		goto break3
 	}
 //line sample.tsk:16:3
 	f.n--
-//line sample_tsk.go:44
-	f.pc = 1 // resume point 1: yield at sample.tsk:17:3
+//line sample_tsk.go:43
+	t.SetPC(1) // resume point 1: yield at sample.tsk:17:3
 //line sample.tsk:17:3
 	return tskrt.Yielded
-//line sample_tsk.go:48
+//line sample_tsk.go:47
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -62,7 +61,6 @@ func Pinger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pingerFrame is the state of tasklet Pinger between resumes.
 type pingerFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	ping *tskrt.Channel[int] // parameter ping, sample.tsk:22:16
 	pong *tskrt.Channel[int] // parameter pong, sample.tsk:22:22
 	n    int                 // parameter n, sample.tsk:22:41
@@ -75,7 +73,7 @@ func (*pingerFrame) Name() string { return "Pinger" }
 
 // Resume runs tasklet Pinger until it suspends or ends.
 func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -83,27 +81,27 @@ func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line sample.tsk:23:6
 	f.i = 0
-//line sample_tsk.go:87
+//line sample_tsk.go:85
 for1:
 //line sample.tsk:23:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:91
+//line sample_tsk.go:89
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at sample.tsk:24:3
+	t.SetPC(1) // resume point 1: channel send at sample.tsk:24:3
 //line sample.tsk:24:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
-//line sample_tsk.go:97
+//line sample_tsk.go:95
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at sample.tsk:25:3
+	t.SetPC(2) // resume point 2: channel receive at sample.tsk:25:3
 //line sample.tsk:25:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:107
+//line sample_tsk.go:105
 		return tskrt.Suspended
 	}
 resume2:
@@ -113,7 +111,7 @@ resume2:
 	f.recv = 0
 //line sample.tsk:23:21
 	f.i++
-//line sample_tsk.go:117
+//line sample_tsk.go:115
 	goto for1
 break3:
 //line sample.tsk:27:1
@@ -127,7 +125,6 @@ func Ponger(ping, pong *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	ping *tskrt.Channel[int] // parameter ping, sample.tsk:30:16
 	pong *tskrt.Channel[int] // parameter pong, sample.tsk:30:22
 	n    int                 // parameter n, sample.tsk:30:41
@@ -143,7 +140,7 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -151,17 +148,17 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line sample.tsk:31:6
 	f.i = 0
-//line sample_tsk.go:155
+//line sample_tsk.go:152
 for1:
 //line sample.tsk:31:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:159
+//line sample_tsk.go:156
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:32:3
+	t.SetPC(1) // resume point 1: channel receive at sample.tsk:32:3
 //line sample.tsk:32:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:165
+//line sample_tsk.go:162
 		return tskrt.Suspended
 	}
 resume1:
@@ -170,10 +167,10 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	f.pc = 2 // resume point 2: channel send at sample.tsk:33:3
+	t.SetPC(2) // resume point 2: channel send at sample.tsk:33:3
 //line sample.tsk:33:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
-//line sample_tsk.go:177
+//line sample_tsk.go:174
 		return tskrt.Suspended
 	}
 resume2:
@@ -182,7 +179,7 @@ resume2:
 	}
 //line sample.tsk:31:21
 	f.i++
-//line sample_tsk.go:186
+//line sample_tsk.go:183
 	goto for1
 break3:
 //line sample.tsk:35:1
@@ -197,7 +194,6 @@ func Sizer(n int, ch *tskrt.Channel[int]) tskrt.Frame {
 
 // sizerFrame is the state of tasklet Sizer between resumes.
 type sizerFrame struct {
-	pc    uint8               // resume point to continue at; 0 starts the body
 	n     int                 // parameter n, sample.tsk:39:15
 	ch    *tskrt.Channel[int] // parameter ch, sample.tsk:39:22
 	total int                 // local total, sample.tsk:40:2
@@ -214,7 +210,7 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		buf []byte
 		v   int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -226,17 +222,17 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total += len(buf)
 //line sample.tsk:43:6
 	f.i = 0
-//line sample_tsk.go:230
+//line sample_tsk.go:226
 for1:
 //line sample.tsk:43:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:234
+//line sample_tsk.go:230
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at sample.tsk:44:3
+	t.SetPC(1) // resume point 1: channel receive at sample.tsk:44:3
 //line sample.tsk:44:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line sample_tsk.go:240
+//line sample_tsk.go:236
 		return tskrt.Suspended
 	}
 resume1:
@@ -249,7 +245,7 @@ resume1:
 	f.total += v
 //line sample.tsk:43:21
 	f.i++
-//line sample_tsk.go:253
+//line sample_tsk.go:249
 	goto for1
 break3:
 //line sample.tsk:47:2
@@ -264,8 +260,7 @@ func Crash(m map[string]int) tskrt.Frame {
 
 // crashFrame is the state of tasklet Crash between resumes.
 type crashFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	m  map[string]int // parameter m, sample.tsk:52:15
+	m map[string]int // parameter m, sample.tsk:52:15
 }
 
 // Name returns the declared name of the tasklet.
@@ -273,14 +268,14 @@ func (*crashFrame) Name() string { return "Crash" }
 
 // Resume runs tasklet Crash until it suspends or ends.
 func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: yield at sample.tsk:53:2
+	t.SetPC(1) // resume point 1: yield at sample.tsk:53:2
 //line sample.tsk:53:2
 	return tskrt.Yielded
-//line sample_tsk.go:284
+//line sample_tsk.go:279
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -298,7 +293,6 @@ func SumSlice(xs []int) tskrt.Frame {
 
 // sumSliceFrame is the state of tasklet SumSlice between resumes.
 type sumSliceFrame struct {
-	pc    uint8 // resume point to continue at; 0 starts the body
 	xs    []int // parameter xs, sample.tsk:58:18
 	total int   // local total, sample.tsk:59:2
 	x     int   // local x, sample.tsk:60:9
@@ -311,7 +305,7 @@ func (*sumSliceFrame) Name() string { return "SumSlice" }
 
 // Resume runs tasklet SumSlice until it suspends or ends.
 func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -319,24 +313,24 @@ func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:60:2
 	f.xs1, f.i = f.xs, 0
-//line sample_tsk.go:323
+//line sample_tsk.go:317
 range1:
 	if !(f.i < len(f.xs1)) {
 		goto break3
 	}
 	f.x = f.xs1[f.i]
-	f.pc = 1   // resume point 1: yield at sample.tsk:61:3
+	t.SetPC(1) // resume point 1: yield at sample.tsk:61:3
 	f.xs = nil // dead from here on
 //line sample.tsk:61:3
 	return tskrt.Yielded
-//line sample_tsk.go:333
+//line sample_tsk.go:327
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line sample.tsk:62:3
 	f.total += f.x
-//line sample_tsk.go:340
+//line sample_tsk.go:334
 	f.i++
 	goto range1
 break3:
@@ -352,7 +346,6 @@ func SumSeq(seq iter.Seq[int]) tskrt.Frame {
 
 // sumSeqFrame is the state of tasklet SumSeq between resumes.
 type sumSeqFrame struct {
-	pc     uint8              // resume point to continue at; 0 starts the body
 	seq    iter.Seq[int]      // parameter seq, sample.tsk:69:16
 	total  int                // local total, sample.tsk:70:2
 	x      int                // local x, sample.tsk:71:6
@@ -368,7 +361,7 @@ func (*sumSeqFrame) Name() string { return "SumSeq" }
 func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -376,7 +369,7 @@ func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	f.total = 0
 //line sample.tsk:71:2
 	f.next, f.stop = iter.Pull(iter.Seq[int](f.seq))
-//line sample_tsk.go:380
+//line sample_tsk.go:373
 	f.defers = append(f.defers, f.stop) // a return, failure, kill or panic stops the iterator
 range1:
 	{
@@ -386,18 +379,18 @@ range1:
 		}
 		f.x = k
 	}
-	f.pc = 1    // resume point 1: yield at sample.tsk:72:3
+	t.SetPC(1)  // resume point 1: yield at sample.tsk:72:3
 	f.seq = nil // dead from here on
 //line sample.tsk:72:3
 	return tskrt.Yielded
-//line sample_tsk.go:394
+//line sample_tsk.go:387
 resume1:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
 	}
 //line sample.tsk:73:3
 	f.total += f.x
-//line sample_tsk.go:401
+//line sample_tsk.go:394
 	goto range1
 break3:
 	f.stop()
@@ -450,7 +443,6 @@ func Echo(c *tskrt.Conn) tskrt.Frame {
 
 // echoFrame is the state of tasklet Echo between resumes.
 type echoFrame struct {
-	pc         uint8         // resume point to continue at; 0 starts the body
 	deferred   uint8         // bit k: the call of defer statement k is armed
 	c          *tskrt.Conn   // parameter c, sample.tsk:80:14
 	s          *tskrt.Stream // local s, sample.tsk:81:2
@@ -471,7 +463,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -482,16 +474,16 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 //line sample.tsk:82:2
 	f.defer0Recv = f.s
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line sample_tsk.go:486
+//line sample_tsk.go:478
 for1:
 //line sample.tsk:84:3
 	op1 = f.s.ReadSome()
 	f.op = op1
-//line sample_tsk.go:491
-	f.pc = 1 // resume point 1: await at sample.tsk:84:3
+//line sample_tsk.go:483
+	t.SetPC(1) // resume point 1: await at sample.tsk:84:3
 //line sample.tsk:84:3
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:495
+//line sample_tsk.go:487
 		return tskrt.Suspended
 	}
 resume1:
@@ -505,11 +497,11 @@ resume1:
 //line sample.tsk:88:3
 	op2 = f.c.Write(data)
 	f.op = op2
-//line sample_tsk.go:509
-	f.pc = 2 // resume point 2: await at sample.tsk:88:3
+//line sample_tsk.go:501
+	t.SetPC(2) // resume point 2: await at sample.tsk:88:3
 //line sample.tsk:88:3
 	if !op2.Start(t, (10 * time.Second)) {
-//line sample_tsk.go:513
+//line sample_tsk.go:505
 		return tskrt.Suspended
 	}
 resume2:
@@ -520,7 +512,7 @@ resume2:
 //line sample.tsk:90:4
 		return f.ret(t)
 	}
-//line sample_tsk.go:524
+//line sample_tsk.go:516
 	goto for1
 }
 
@@ -562,7 +554,7 @@ func (f *echoFrame) runDefers() {
 //line sample.tsk:96:1
 type closer struct{ closed int }
 
-//line sample_tsk.go:566
+//line sample_tsk.go:558
 
 //line sample.tsk:98:1
 func (c *closer) Close() error {
@@ -570,7 +562,7 @@ func (c *closer) Close() error {
 	return nil
 }
 
-//line sample_tsk.go:574
+//line sample_tsk.go:566
 
 // Deferrer closes c on the way out, after a yield: a defer kept in frame
 // fields, which allocates nothing.
@@ -580,7 +572,6 @@ func Deferrer(c *closer) tskrt.Frame {
 
 // deferrerFrame is the state of tasklet Deferrer between resumes.
 type deferrerFrame struct {
-	pc         uint8   // resume point to continue at; 0 starts the body
 	deferred   uint8   // bit k: the call of defer statement k is armed
 	c          *closer // parameter c, sample.tsk:105:18
 	defer0Recv *closer // the receiver of the deferred Close, sample.tsk:106:2
@@ -593,19 +584,19 @@ func (*deferrerFrame) Name() string { return "Deferrer" }
 func (f *deferrerFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line sample.tsk:106:2
 	f.defer0Recv = f.c
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
-//line sample_tsk.go:604
-	f.pc = 1  // resume point 1: yield at sample.tsk:107:2
-	f.c = nil // dead from here on
+//line sample_tsk.go:595
+	t.SetPC(1) // resume point 1: yield at sample.tsk:107:2
+	f.c = nil  // dead from here on
 //line sample.tsk:107:2
 	return tskrt.Yielded
-//line sample_tsk.go:609
+//line sample_tsk.go:600
 resume1:
 	if err := t.Err(); err != nil {
 		return f.fail(t, err)
@@ -655,8 +646,7 @@ func NoDeferrer(c *closer) tskrt.Frame {
 
 // noDeferrerFrame is the state of tasklet NoDeferrer between resumes.
 type noDeferrerFrame struct {
-	pc uint8   // resume point to continue at; 0 starts the body
-	c  *closer // parameter c, sample.tsk:112:20
+	c *closer // parameter c, sample.tsk:112:20
 }
 
 // Name returns the declared name of the tasklet.
@@ -664,18 +654,18 @@ func (*noDeferrerFrame) Name() string { return "NoDeferrer" }
 
 // Resume runs tasklet NoDeferrer until it suspends or ends.
 func (f *noDeferrerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line sample.tsk:113:2
 	f.c.Close()
-//line sample_tsk.go:674
-	f.pc = 1  // resume point 1: yield at sample.tsk:114:2
-	f.c = nil // dead from here on
+//line sample_tsk.go:664
+	t.SetPC(1) // resume point 1: yield at sample.tsk:114:2
+	f.c = nil  // dead from here on
 //line sample.tsk:114:2
 	return tskrt.Yielded
-//line sample_tsk.go:679
+//line sample_tsk.go:669
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -689,17 +679,17 @@ resume1:
 //line sample.tsk:118:1
 type ready[T any] struct{ v T }
 
-//line sample_tsk.go:693
+//line sample_tsk.go:683
 
 //line sample.tsk:120:1
 func (r *ready[T]) Start(*tskrt.Tasklet, time.Duration) bool { return true }
 
-//line sample_tsk.go:698
+//line sample_tsk.go:688
 
 //line sample.tsk:122:1
 func (r *ready[T]) Result(*tskrt.Tasklet) (T, error) { return r.v, nil }
 
-//line sample_tsk.go:703
+//line sample_tsk.go:693
 
 //line sample.tsk:124:1
 var (
@@ -707,7 +697,7 @@ var (
 	readyStr tskrt.Op[string] = &ready[string]{v: "x"}
 )
 
-//line sample_tsk.go:711
+//line sample_tsk.go:701
 
 // AwaitOne awaits n operations of one type: its frame keeps the operation
 // in a field of type tskrt.Op[int].
@@ -717,7 +707,6 @@ func AwaitOne(n int) tskrt.Frame {
 
 // awaitOneFrame is the state of tasklet AwaitOne between resumes.
 type awaitOneFrame struct {
-	pc    uint8         // resume point to continue at; 0 starts the body
 	n     int           // parameter n, sample.tsk:131:18
 	total int           // local total, sample.tsk:132:2
 	i     int           // local i, sample.tsk:133:6
@@ -732,7 +721,7 @@ func (f *awaitOneFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -740,20 +729,20 @@ func (f *awaitOneFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:133:6
 	f.i = 0
-//line sample_tsk.go:744
+//line sample_tsk.go:733
 for1:
 //line sample.tsk:133:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:748
+//line sample_tsk.go:737
 		goto break3
 	}
 //line sample.tsk:134:3
 	f.op = readyInt
-//line sample_tsk.go:753
-	f.pc = 1 // resume point 1: await at sample.tsk:134:3
+//line sample_tsk.go:742
+	t.SetPC(1) // resume point 1: await at sample.tsk:134:3
 //line sample.tsk:134:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:757
+//line sample_tsk.go:746
 		return tskrt.Suspended
 	}
 resume1:
@@ -768,7 +757,7 @@ resume1:
 	f.total += v
 //line sample.tsk:133:21
 	f.i++
-//line sample_tsk.go:772
+//line sample_tsk.go:761
 	goto for1
 break3:
 //line sample.tsk:137:2
@@ -783,12 +772,11 @@ func AwaitTwo(n int) tskrt.Frame {
 
 // awaitTwoFrame is the state of tasklet AwaitTwo between resumes.
 type awaitTwoFrame struct {
-	pc    uint8 // resume point to continue at; 0 starts the body
-	n     int   // parameter n, sample.tsk:142:18
-	total int   // local total, sample.tsk:143:2
-	i     int   // local i, sample.tsk:144:6
-	v     int   // local v, sample.tsk:145:3
-	op    any   // the awaited operation (of any await: each lives only across its own suspension point)
+	n     int // parameter n, sample.tsk:142:18
+	total int // local total, sample.tsk:143:2
+	i     int // local i, sample.tsk:144:6
+	v     int // local v, sample.tsk:145:3
+	op    any // the awaited operation (of any await: each lives only across its own suspension point)
 }
 
 // Name returns the declared name of the tasklet.
@@ -801,7 +789,7 @@ func (f *awaitTwoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		op1 tskrt.Op[int]
 		op2 tskrt.Op[string]
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -811,21 +799,21 @@ func (f *awaitTwoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.total = 0
 //line sample.tsk:144:6
 	f.i = 0
-//line sample_tsk.go:815
+//line sample_tsk.go:803
 for1:
 //line sample.tsk:144:2
 	if !(f.i < f.n) {
-//line sample_tsk.go:819
+//line sample_tsk.go:807
 		goto break3
 	}
 //line sample.tsk:145:3
 	op1 = readyInt
 	f.op = op1
-//line sample_tsk.go:825
-	f.pc = 1 // resume point 1: await at sample.tsk:145:3
+//line sample_tsk.go:813
+	t.SetPC(1) // resume point 1: await at sample.tsk:145:3
 //line sample.tsk:145:3
 	if !op1.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:829
+//line sample_tsk.go:817
 		return tskrt.Suspended
 	}
 resume1:
@@ -839,11 +827,11 @@ resume1:
 //line sample.tsk:146:3
 	op2 = readyStr
 	f.op = op2
-//line sample_tsk.go:843
-	f.pc = 2 // resume point 2: await at sample.tsk:146:3
+//line sample_tsk.go:831
+	t.SetPC(2) // resume point 2: await at sample.tsk:146:3
 //line sample.tsk:146:3
 	if !op2.Start(t, tskrt.NoTimeout) {
-//line sample_tsk.go:847
+//line sample_tsk.go:835
 		return tskrt.Suspended
 	}
 resume2:
@@ -858,9 +846,51 @@ resume2:
 	f.total += f.v + len(s)
 //line sample.tsk:144:21
 	f.i++
-//line sample_tsk.go:862
+//line sample_tsk.go:850
 	goto for1
 break3:
 //line sample.tsk:149:2
 	return t.Return(f.total)
+}
+
+// Parker is the park workload's Waiter (bench/suite/park): it parks in
+// receive until its message comes and writes it into out[i]. Its frame is
+// out and i: 32 bytes.
+func Parker(out []int, i int) tskrt.Frame {
+	return &parkerFrame{out: out, i: i}
+}
+
+// parkerFrame is the state of tasklet Parker between resumes.
+type parkerFrame struct {
+	out []int // parameter out, sample.tsk:155:16
+	i   int   // parameter i, sample.tsk:155:27
+}
+
+// Name returns the declared name of the tasklet.
+func (*parkerFrame) Name() string { return "Parker" }
+
+// Resume runs tasklet Parker until it suspends or ends.
+func (f *parkerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
+	var (
+		m any
+	)
+	switch t.PC() {
+	case 1:
+		goto resume1
+	}
+	t.SetPC(1) // resume point 1: receive at sample.tsk:156:2
+//line sample.tsk:156:2
+	if !t.Receive(nil, tskrt.NoTimeout) {
+//line sample_tsk.go:885
+		return tskrt.Suspended
+	}
+resume1:
+	if err := t.Err(); err != nil {
+		return t.Fail(err)
+	}
+	m = t.Value()
+//line sample.tsk:157:2
+	f.out[f.i] = m.(int)
+//line sample.tsk:158:1
+	return t.Return(nil)
 }

@@ -18,11 +18,10 @@ func Consumer(n, k int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
-	n   int   // parameter n, batch.tsk:6:18
-	k   int   // parameter k, batch.tsk:6:21
-	sum int   // local sum, batch.tsk:7:2
-	got int   // local got, batch.tsk:8:6
+	n   int // parameter n, batch.tsk:6:18
+	k   int // parameter k, batch.tsk:6:21
+	sum int // local sum, batch.tsk:7:2
+	got int // local got, batch.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -33,7 +32,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ms []any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -41,17 +40,17 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.sum = 0
 //line batch.tsk:8:6
 	f.got = 0
-//line batch_tsk.go:45
+//line batch_tsk.go:44
 for1:
 //line batch.tsk:8:2
 	if !(f.got < f.n) {
-//line batch_tsk.go:49
+//line batch_tsk.go:48
 		goto break3
 	}
-	f.pc = 1 // resume point 1: receive batch at batch.tsk:9:3
+	t.SetPC(1) // resume point 1: receive batch at batch.tsk:9:3
 //line batch.tsk:9:3
 	if !t.ReceiveBatch(f.k, 0) {
-//line batch_tsk.go:55
+//line batch_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -66,7 +65,7 @@ resume1:
 	}
 //line batch.tsk:13:3
 	f.got += len(ms)
-//line batch_tsk.go:70
+//line batch_tsk.go:69
 	goto for1
 break3:
 //line batch.tsk:15:2
@@ -82,11 +81,10 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, batch.tsk:21:13
-	k  int            // parameter k, batch.tsk:21:16
-	c  *tskrt.Tasklet // local c, batch.tsk:22:2
-	i  int            // local i, batch.tsk:24:6
+	n int            // parameter n, batch.tsk:21:13
+	k int            // parameter k, batch.tsk:21:16
+	c *tskrt.Tasklet // local c, batch.tsk:22:2
+	i int            // local i, batch.tsk:24:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -97,7 +95,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -107,40 +105,40 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line batch.tsk:22:2
 	f.c = t.Spawn(Consumer(f.n, f.k), tskrt.Options{})
-//line batch_tsk.go:111
-	f.pc = 1 // resume point 1: yield at batch.tsk:23:2
+//line batch_tsk.go:109
+	t.SetPC(1) // resume point 1: yield at batch.tsk:23:2
 //line batch.tsk:23:2
 	return tskrt.Yielded
-//line batch_tsk.go:115
+//line batch_tsk.go:113
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line batch.tsk:24:6
 	f.i = 0
-//line batch_tsk.go:122
+//line batch_tsk.go:120
 for1:
 //line batch.tsk:24:2
 	if !(f.i < f.n) {
-//line batch_tsk.go:126
+//line batch_tsk.go:124
 		goto break3
 	}
-	f.pc = 2 // resume point 2: send at batch.tsk:25:3
+	t.SetPC(2) // resume point 2: send at batch.tsk:25:3
 //line batch.tsk:25:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
-//line batch_tsk.go:132
+//line batch_tsk.go:130
 		return tskrt.Suspended
 	}
 resume2:
 //line batch.tsk:24:21
 	f.i++
-//line batch_tsk.go:138
+//line batch_tsk.go:136
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at batch.tsk:27:2
+	t.SetPC(3) // resume point 3: join at batch.tsk:27:2
 //line batch.tsk:27:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line batch_tsk.go:144
+//line batch_tsk.go:142
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}

@@ -18,10 +18,9 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
-	n   int   // parameter n, flood.tsk:6:18
-	sum int   // local sum, flood.tsk:7:2
-	i   int   // local i, flood.tsk:8:6
+	n   int // parameter n, flood.tsk:6:18
+	sum int // local sum, flood.tsk:7:2
+	i   int // local i, flood.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -32,7 +31,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -40,17 +39,17 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.sum = 0
 //line flood.tsk:8:6
 	f.i = 0
-//line flood_tsk.go:44
+//line flood_tsk.go:43
 for1:
 //line flood.tsk:8:2
 	if !(f.i < f.n) {
-//line flood_tsk.go:48
+//line flood_tsk.go:47
 		goto break3
 	}
-	f.pc = 1 // resume point 1: receive at flood.tsk:9:3
+	t.SetPC(1) // resume point 1: receive at flood.tsk:9:3
 //line flood.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line flood_tsk.go:54
+//line flood_tsk.go:53
 		return tskrt.Suspended
 	}
 resume1:
@@ -62,7 +61,7 @@ resume1:
 	f.sum += m.(int)
 //line flood.tsk:8:21
 	f.i++
-//line flood_tsk.go:66
+//line flood_tsk.go:65
 	goto for1
 break3:
 //line flood.tsk:12:2
@@ -76,10 +75,9 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, flood.tsk:16:13
-	c  *tskrt.Tasklet // local c, flood.tsk:17:2
-	i  int            // local i, flood.tsk:18:6
+	n int            // parameter n, flood.tsk:16:13
+	c *tskrt.Tasklet // local c, flood.tsk:17:2
+	i int            // local i, flood.tsk:18:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -90,7 +88,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -100,29 +98,29 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
 //line flood.tsk:18:6
 	f.i = 0
-//line flood_tsk.go:104
+//line flood_tsk.go:102
 for1:
 //line flood.tsk:18:2
 	if !(f.i < f.n) {
-//line flood_tsk.go:108
+//line flood_tsk.go:106
 		goto break3
 	}
-	f.pc = 1 // resume point 1: send at flood.tsk:19:3
+	t.SetPC(1) // resume point 1: send at flood.tsk:19:3
 //line flood.tsk:19:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
-//line flood_tsk.go:114
+//line flood_tsk.go:112
 		return tskrt.Suspended
 	}
 resume1:
 //line flood.tsk:18:21
 	f.i++
-//line flood_tsk.go:120
+//line flood_tsk.go:118
 	goto for1
 break3:
-	f.pc = 2 // resume point 2: join at flood.tsk:21:2
+	t.SetPC(2) // resume point 2: join at flood.tsk:21:2
 //line flood.tsk:21:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line flood_tsk.go:126
+//line flood_tsk.go:124
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}

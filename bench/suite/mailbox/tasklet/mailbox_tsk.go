@@ -18,10 +18,9 @@ func Consumer(n int) tskrt.Frame {
 
 // consumerFrame is the state of tasklet Consumer between resumes.
 type consumerFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
-	n   int   // parameter n, mailbox.tsk:6:18
-	sum int   // local sum, mailbox.tsk:7:2
-	i   int   // local i, mailbox.tsk:8:6
+	n   int // parameter n, mailbox.tsk:6:18
+	sum int // local sum, mailbox.tsk:7:2
+	i   int // local i, mailbox.tsk:8:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -32,7 +31,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
@@ -40,17 +39,17 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.sum = 0
 //line mailbox.tsk:8:6
 	f.i = 0
-//line mailbox_tsk.go:44
+//line mailbox_tsk.go:43
 for1:
 //line mailbox.tsk:8:2
 	if !(f.i < f.n) {
-//line mailbox_tsk.go:48
+//line mailbox_tsk.go:47
 		goto break3
 	}
-	f.pc = 1 // resume point 1: receive at mailbox.tsk:9:3
+	t.SetPC(1) // resume point 1: receive at mailbox.tsk:9:3
 //line mailbox.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line mailbox_tsk.go:54
+//line mailbox_tsk.go:53
 		return tskrt.Suspended
 	}
 resume1:
@@ -62,7 +61,7 @@ resume1:
 	f.sum += m.(int)
 //line mailbox.tsk:8:21
 	f.i++
-//line mailbox_tsk.go:66
+//line mailbox_tsk.go:65
 	goto for1
 break3:
 //line mailbox.tsk:12:2
@@ -78,10 +77,9 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc uint8          // resume point to continue at; 0 starts the body
-	n  int            // parameter n, mailbox.tsk:18:13
-	c  *tskrt.Tasklet // local c, mailbox.tsk:19:2
-	i  int            // local i, mailbox.tsk:21:6
+	n int            // parameter n, mailbox.tsk:18:13
+	c *tskrt.Tasklet // local c, mailbox.tsk:19:2
+	i int            // local i, mailbox.tsk:21:6
 }
 
 // Name returns the declared name of the tasklet.
@@ -92,7 +90,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -102,40 +100,40 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line mailbox.tsk:19:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
-//line mailbox_tsk.go:106
-	f.pc = 1 // resume point 1: yield at mailbox.tsk:20:2
+//line mailbox_tsk.go:104
+	t.SetPC(1) // resume point 1: yield at mailbox.tsk:20:2
 //line mailbox.tsk:20:2
 	return tskrt.Yielded
-//line mailbox_tsk.go:110
+//line mailbox_tsk.go:108
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
 //line mailbox.tsk:21:6
 	f.i = 0
-//line mailbox_tsk.go:117
+//line mailbox_tsk.go:115
 for1:
 //line mailbox.tsk:21:2
 	if !(f.i < f.n) {
-//line mailbox_tsk.go:121
+//line mailbox_tsk.go:119
 		goto break3
 	}
-	f.pc = 2 // resume point 2: send at mailbox.tsk:22:3
+	t.SetPC(2) // resume point 2: send at mailbox.tsk:22:3
 //line mailbox.tsk:22:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
-//line mailbox_tsk.go:127
+//line mailbox_tsk.go:125
 		return tskrt.Suspended
 	}
 resume2:
 //line mailbox.tsk:21:21
 	f.i++
-//line mailbox_tsk.go:133
+//line mailbox_tsk.go:131
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at mailbox.tsk:24:2
+	t.SetPC(3) // resume point 3: join at mailbox.tsk:24:2
 //line mailbox.tsk:24:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
-//line mailbox_tsk.go:139
+//line mailbox_tsk.go:137
 		f.c = nil // dead from here on
 		return tskrt.Suspended
 	}

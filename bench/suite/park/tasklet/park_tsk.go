@@ -18,7 +18,6 @@ func Waiter(out []int, i int) tskrt.Frame {
 
 // waiterFrame is the state of tasklet Waiter between resumes.
 type waiterFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, park.tsk:6:16
 	i   int   // parameter i, park.tsk:6:27
 }
@@ -31,14 +30,14 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
-	f.pc = 1 // resume point 1: receive at park.tsk:7:2
+	t.SetPC(1) // resume point 1: receive at park.tsk:7:2
 //line park.tsk:7:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
-//line park_tsk.go:42
+//line park_tsk.go:41
 		return tskrt.Suspended
 	}
 resume1:
@@ -60,7 +59,6 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, park.tsk:13:13
 	out []int            // local out, park.tsk:14:2
 	ts  []*tskrt.Tasklet // local ts, park.tsk:15:2
@@ -81,7 +79,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t1  *tskrt.Tasklet
 		sum int
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -98,28 +96,28 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 //line park.tsk:17:3
 		f.ts[i] = tk.Spawn(Waiter(f.out, i), tskrt.Options{})
 	}
-//line park_tsk.go:102
-	f.pc = 1 // resume point 1: yield at park.tsk:19:2
+//line park_tsk.go:100
+	tk.SetPC(1) // resume point 1: yield at park.tsk:19:2
 //line park.tsk:19:2
 	return tskrt.Yielded
-//line park_tsk.go:106
+//line park_tsk.go:104
 resume1:
 	if err := tk.Err(); err != nil {
 		return tk.Fail(err)
 	}
 //line park.tsk:20:2
 	f.xs, f.i2 = f.ts, 0
-//line park_tsk.go:113
+//line park_tsk.go:111
 range1:
 	if !(f.i2 < len(f.xs)) {
 		goto break3
 	}
 	i1 = f.i2
 	t = f.xs[f.i2]
-	f.pc = 2 // resume point 2: send at park.tsk:21:3
+	tk.SetPC(2) // resume point 2: send at park.tsk:21:3
 //line park.tsk:21:3
 	if !tk.Send(t, tskrt.Box(tk, i1)) {
-//line park_tsk.go:123
+//line park_tsk.go:121
 		return tskrt.Suspended
 	}
 resume2:
@@ -128,16 +126,16 @@ resume2:
 break3:
 //line park.tsk:23:2
 	f.xs1, f.i3 = f.ts, 0
-//line park_tsk.go:132
+//line park_tsk.go:130
 range4:
 	if !(f.i3 < len(f.xs1)) {
 		goto break6
 	}
 	t1 = f.xs1[f.i3]
-	f.pc = 3 // resume point 3: join at park.tsk:24:3
+	tk.SetPC(3) // resume point 3: join at park.tsk:24:3
 //line park.tsk:24:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
-//line park_tsk.go:141
+//line park_tsk.go:139
 		f.ts = nil // dead from here on
 		f.xs = nil // dead from here on
 		return tskrt.Suspended

@@ -18,7 +18,6 @@ func Ponger(ch *tskrt.Channel[int], n int) tskrt.Frame {
 
 // pongerFrame is the state of tasklet Ponger between resumes.
 type pongerFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	ch   *tskrt.Channel[int] // parameter ch, pingpong.tsk:6:16
 	n    int                 // parameter n, pingpong.tsk:6:33
 	i    int                 // local i, pingpong.tsk:7:6
@@ -33,7 +32,7 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -41,17 +40,17 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	}
 //line pingpong.tsk:7:6
 	f.i = 0
-//line pingpong_tsk.go:45
+//line pingpong_tsk.go:44
 for1:
 //line pingpong.tsk:7:2
 	if !(f.i < f.n) {
-//line pingpong_tsk.go:49
+//line pingpong_tsk.go:48
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel receive at pingpong.tsk:8:3
+	t.SetPC(1) // resume point 1: channel receive at pingpong.tsk:8:3
 //line pingpong.tsk:8:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line pingpong_tsk.go:55
+//line pingpong_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -60,10 +59,10 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	f.pc = 2 // resume point 2: channel send at pingpong.tsk:9:3
+	t.SetPC(2) // resume point 2: channel send at pingpong.tsk:9:3
 //line pingpong.tsk:9:3
 	if !f.ch.Send(t, 2*v+1, tskrt.NoTimeout) {
-//line pingpong_tsk.go:67
+//line pingpong_tsk.go:66
 		return tskrt.Suspended
 	}
 resume2:
@@ -72,7 +71,7 @@ resume2:
 	}
 //line pingpong.tsk:7:21
 	f.i++
-//line pingpong_tsk.go:76
+//line pingpong_tsk.go:75
 	goto for1
 break3:
 //line pingpong.tsk:11:1
@@ -86,7 +85,6 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc   uint8               // resume point to continue at; 0 starts the body
 	n    int                 // parameter n, pingpong.tsk:14:13
 	ch   *tskrt.Channel[int] // local ch, pingpong.tsk:15:2
 	p    *tskrt.Tasklet      // local p, pingpong.tsk:16:2
@@ -103,7 +101,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	case 2:
@@ -119,27 +117,27 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.sum = 0
 //line pingpong.tsk:18:6
 	f.i = 0
-//line pingpong_tsk.go:123
+//line pingpong_tsk.go:121
 for1:
 //line pingpong.tsk:18:2
 	if !(f.i < f.n) {
-//line pingpong_tsk.go:127
+//line pingpong_tsk.go:125
 		goto break3
 	}
-	f.pc = 1 // resume point 1: channel send at pingpong.tsk:19:3
+	t.SetPC(1) // resume point 1: channel send at pingpong.tsk:19:3
 //line pingpong.tsk:19:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
-//line pingpong_tsk.go:133
+//line pingpong_tsk.go:131
 		return tskrt.Suspended
 	}
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	f.pc = 2 // resume point 2: channel receive at pingpong.tsk:20:3
+	t.SetPC(2) // resume point 2: channel receive at pingpong.tsk:20:3
 //line pingpong.tsk:20:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
-//line pingpong_tsk.go:143
+//line pingpong_tsk.go:141
 		return tskrt.Suspended
 	}
 resume2:
@@ -152,13 +150,13 @@ resume2:
 	f.sum += v
 //line pingpong.tsk:18:21
 	f.i++
-//line pingpong_tsk.go:156
+//line pingpong_tsk.go:154
 	goto for1
 break3:
-	f.pc = 3 // resume point 3: join at pingpong.tsk:23:2
+	t.SetPC(3) // resume point 3: join at pingpong.tsk:23:2
 //line pingpong.tsk:23:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
-//line pingpong_tsk.go:162
+//line pingpong_tsk.go:160
 		f.ch = nil // dead from here on
 		f.p = nil  // dead from here on
 		return tskrt.Suspended

@@ -40,7 +40,6 @@ func Run(n, _ int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, spawn.tsk:11:13
 	out []int            // local out, spawn.tsk:12:2
 	xs  []*tskrt.Tasklet // ranged slice
@@ -57,7 +56,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	}
@@ -72,16 +71,16 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line spawn.tsk:17:2
 	f.xs, f.i1 = ts, 0
-//line spawn_tsk.go:76
+//line spawn_tsk.go:75
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 1 // resume point 1: join at spawn.tsk:18:3
+	tk.SetPC(1) // resume point 1: join at spawn.tsk:18:3
 //line spawn.tsk:18:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line spawn_tsk.go:85
+//line spawn_tsk.go:84
 		return tskrt.Suspended
 	}
 resume1:

@@ -19,7 +19,6 @@ func Sleeper(out []int, i, k int) tskrt.Frame {
 
 // sleeperFrame is the state of tasklet Sleeper between resumes.
 type sleeperFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, timers.tsk:9:17
 	i   int   // parameter i, timers.tsk:9:28
 	k   int   // parameter k, timers.tsk:9:31
@@ -32,26 +31,26 @@ func (*sleeperFrame) Name() string { return "Sleeper" }
 
 // Resume runs tasklet Sleeper until it suspends or ends.
 func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line timers.tsk:10:6
 	f.j = 0
-//line timers_tsk.go:42
+//line timers_tsk.go:41
 for1:
 //line timers.tsk:10:2
 	if !(f.j < f.k) {
-//line timers_tsk.go:46
+//line timers_tsk.go:45
 		goto break3
 	}
 //line timers.tsk:11:3
 	f.ms = 1 + (f.i*31+f.j*17)%50
-//line timers_tsk.go:51
-	f.pc = 1 // resume point 1: sleep at timers.tsk:12:3
+//line timers_tsk.go:50
+	t.SetPC(1) // resume point 1: sleep at timers.tsk:12:3
 //line timers.tsk:12:3
 	if !t.Sleep(time.Duration(f.ms) * time.Millisecond) {
-//line timers_tsk.go:55
+//line timers_tsk.go:54
 		return tskrt.Suspended
 	}
 resume1:
@@ -62,7 +61,7 @@ resume1:
 	f.out[f.i] += f.ms
 //line timers.tsk:10:21
 	f.j++
-//line timers_tsk.go:66
+//line timers_tsk.go:65
 	goto for1
 break3:
 //line timers.tsk:15:1
@@ -76,7 +75,6 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, timers.tsk:18:13
 	k   int              // parameter k, timers.tsk:18:16
 	out []int            // local out, timers.tsk:19:2
@@ -94,7 +92,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	}
@@ -109,16 +107,16 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line timers.tsk:24:2
 	f.xs, f.i1 = ts, 0
-//line timers_tsk.go:113
+//line timers_tsk.go:111
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 1 // resume point 1: join at timers.tsk:25:3
+	tk.SetPC(1) // resume point 1: join at timers.tsk:25:3
 //line timers.tsk:25:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line timers_tsk.go:122
+//line timers_tsk.go:120
 		return tskrt.Suspended
 	}
 resume1:

@@ -18,7 +18,6 @@ func Yielder(out []int, i, k int) tskrt.Frame {
 
 // yielderFrame is the state of tasklet Yielder between resumes.
 type yielderFrame struct {
-	pc  uint8 // resume point to continue at; 0 starts the body
 	out []int // parameter out, yield.tsk:6:17
 	i   int   // parameter i, yield.tsk:6:28
 	k   int   // parameter k, yield.tsk:6:31
@@ -30,23 +29,23 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch f.pc {
+	switch t.PC() {
 	case 1:
 		goto resume1
 	}
 //line yield.tsk:7:6
 	f.j = 0
-//line yield_tsk.go:40
+//line yield_tsk.go:39
 for1:
 //line yield.tsk:7:2
 	if !(f.j < f.k) {
-//line yield_tsk.go:44
+//line yield_tsk.go:43
 		goto break3
 	}
-	f.pc = 1 // resume point 1: yield at yield.tsk:8:3
+	t.SetPC(1) // resume point 1: yield at yield.tsk:8:3
 //line yield.tsk:8:3
 	return tskrt.Yielded
-//line yield_tsk.go:50
+//line yield_tsk.go:49
 resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
@@ -55,7 +54,7 @@ resume1:
 	f.out[f.i]++
 //line yield.tsk:7:21
 	f.j++
-//line yield_tsk.go:59
+//line yield_tsk.go:58
 	goto for1
 break3:
 //line yield.tsk:11:1
@@ -69,7 +68,6 @@ func Run(n, k int) tskrt.Frame {
 
 // runFrame is the state of tasklet Run between resumes.
 type runFrame struct {
-	pc  uint8            // resume point to continue at; 0 starts the body
 	n   int              // parameter n, yield.tsk:14:13
 	k   int              // parameter k, yield.tsk:14:16
 	out []int            // local out, yield.tsk:15:2
@@ -87,7 +85,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch f.pc {
+	switch tk.PC() {
 	case 1:
 		goto resume1
 	}
@@ -102,16 +100,16 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 	}
 //line yield.tsk:20:2
 	f.xs, f.i1 = ts, 0
-//line yield_tsk.go:106
+//line yield_tsk.go:104
 range1:
 	if !(f.i1 < len(f.xs)) {
 		goto break3
 	}
 	t = f.xs[f.i1]
-	f.pc = 1 // resume point 1: join at yield.tsk:21:3
+	tk.SetPC(1) // resume point 1: join at yield.tsk:21:3
 //line yield.tsk:21:3
 	if !tk.Join(t, tskrt.NoTimeout) {
-//line yield_tsk.go:115
+//line yield_tsk.go:113
 		return tskrt.Suspended
 	}
 resume1:
