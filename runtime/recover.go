@@ -61,6 +61,7 @@ func (d *Dispatcher) unwindOrRecover(t *Tasklet, r any) bool {
 					d.logf("tasklet %s: panic while unwinding: %v", t.Name(), p)
 				}
 			}()
+			t.pc = s[i].pc // the unwinding frame's own resume point
 			switch u := s[i].f.(type) {
 			case Recoverer:
 				stopped = u.Recover(t, r)
@@ -69,7 +70,7 @@ func (d *Dispatcher) unwindOrRecover(t *Tasklet, r any) bool {
 			}
 		}()
 		if stopped {
-			t.frame, t.pc = returned{s[i].f}, s[i].pc
+			t.frame = returned{s[i].f}
 			clear(s[i:])
 			t.ext.stack = s[:i]
 			d.endRun(t)
