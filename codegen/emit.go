@@ -1151,7 +1151,7 @@ func (g *generator) emitTasklet(b *bytes.Buffer, f *srcFile, d *grammar.TaskletD
 		}
 	}
 	if l.nres > 0 {
-		w.printf("switch %s.PC() {\n", l.tname)
+		w.printf("switch %s.PC {\n", l.tname)
 		for k := 1; k <= l.nres; k++ {
 			w.printf("case %d:\ngoto %s\n", k, l.resumeInfo[k])
 		}

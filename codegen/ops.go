@@ -23,7 +23,7 @@ func (l *lowerer) suspend(at grammar.Pos, what string, uses []*variable, start f
 	it := &item{susp: k, uses: uses}
 	it.code = func(w *fnWriter) {
 		w.gen()
-		w.printf("%s.SetPC(%d) // resume point %d: %s at %s:%d:%d\n", l.tname, k, k, what, l.f.base, at.Line, at.Column)
+		w.printf("%s.PC = %d // resume point %d: %s at %s:%d:%d\n", l.tname, k, k, what, l.f.base, at.Line, at.Column)
 		if start == nil {
 			for _, v := range it.clears {
 				w.printf("%s = %s // dead from here on\n", l.vexpr(v), l.zero(v.typ))

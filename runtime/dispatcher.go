@@ -403,7 +403,7 @@ func (d *Dispatcher) resumed(t *Tasklet, f Frame, st Status) {
 		if st == Finished {
 			if t.ext != nil && len(t.ext.stack) > 0 {
 				s := t.ext.stack
-				t.frame, t.pc = s[len(s)-1].f, s[len(s)-1].pc
+				t.frame, t.PC = s[len(s)-1].f, s[len(s)-1].pc
 				s[len(s)-1] = stackFrame{}
 				t.ext.stack = s[:len(s)-1]
 				f = t.frame
@@ -469,7 +469,7 @@ func (d *Dispatcher) panicked(t *Tasklet, r any) {
 func (t *Tasklet) unwindFrames() {
 	if t.ext != nil {
 		if len(t.ext.stack) > 0 {
-			t.frame, t.pc = t.ext.stack[0].f, t.ext.stack[0].pc
+			t.frame, t.PC = t.ext.stack[0].f, t.ext.stack[0].pc
 			clear(t.ext.stack)
 			t.ext.stack = nil
 		}

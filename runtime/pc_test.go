@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// levelFrame keeps its resume point in the tasklet's register (PC/SetPC), as generated frames
+// levelFrame keeps its resume point in the tasklet's register (Tasklet.PC), as generated frames
 // do: it yields, calls a sub-frame one level down (Enter) when depth > 0, yields again and
 // returns its depth.
 type levelFrame struct {
@@ -17,28 +17,28 @@ type levelFrame struct {
 }
 
 func (f *levelFrame) Resume(t *Tasklet) Status {
-	switch t.PC() {
+	switch t.PC {
 	case 0:
 		*f.log = append(*f.log, f.name+":start")
-		t.SetPC(1)
+		t.PC = 1
 		return Yielded
 	case 1:
 		if f.depth > 0 {
-			t.SetPC(2)
+			t.PC = 2
 			return suspendIn(t, &levelFrame{name: fmt.Sprintf("%s%d", f.name[:1], f.depth-1), depth: f.depth - 1, log: f.log})
 		}
 		*f.log = append(*f.log, f.name+":leaf")
-		t.SetPC(3)
+		t.PC = 3
 		return Yielded
 	case 2:
 		*f.log = append(*f.log, fmt.Sprintf("%s:after:%v", f.name, t.Value()))
-		t.SetPC(3)
+		t.PC = 3
 		return Yielded
 	case 3:
 		*f.log = append(*f.log, f.name+":end")
 		return t.Return(f.depth)
 	}
-	panic(fmt.Sprintf("%s: resume point %d", f.name, t.PC()))
+	panic(fmt.Sprintf("%s: resume point %d", f.name, t.PC))
 }
 
 // TestPCPerFrameLevel checks that the resume point register is kept per frame level: a sub-frame
@@ -89,12 +89,12 @@ type pcRecovering struct {
 }
 
 func (r *pcRecovering) Recover(t *Tasklet, p any) bool {
-	return t.Return(fmt.Sprint("recovered ", p, " at ", t.PC())) == Finished
+	return t.Return(fmt.Sprint("recovered ", p, " at ", t.PC)) == Finished
 }
 
 func (r *pcRecovering) Resume(t *Tasklet) Status {
-	if t.PC() == 0 {
-		t.SetPC(7)
+	if t.PC == 0 {
+		t.PC = 7
 		return suspendIn(t, r.sub)
 	}
 	panic("the recovering frame has returned")
@@ -105,22 +105,22 @@ func (r *pcRecovering) Resume(t *Tasklet) Status {
 type pcCaller struct{ rec Frame }
 
 func (c *pcCaller) Resume(t *Tasklet) Status {
-	switch t.PC() {
+	switch t.PC {
 	case 0:
-		t.SetPC(2)
+		t.PC = 2
 		return suspendIn(t, c.rec)
 	case 2:
 		return t.Return(t.Value())
 	}
-	panic(fmt.Sprintf("caller resumed at %d", t.PC()))
+	panic(fmt.Sprintf("caller resumed at %d", t.PC))
 }
 
 // boomFrame yields at resume point 5, then panics.
 type boomFrame struct{}
 
 func (*boomFrame) Resume(t *Tasklet) Status {
-	if t.PC() == 0 {
-		t.SetPC(5)
+	if t.PC == 0 {
+		t.PC = 5
 		return Yielded
 	}
 	panic("boom")

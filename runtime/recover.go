@@ -61,7 +61,7 @@ func (d *Dispatcher) unwindOrRecover(t *Tasklet, r any) bool {
 					d.logf("tasklet %s: panic while unwinding: %v", t.Name(), p)
 				}
 			}()
-			t.pc = s[i].pc // the unwinding frame's own resume point
+			t.PC = s[i].pc // the unwinding frame's own resume point
 			switch u := s[i].f.(type) {
 			case Recoverer:
 				stopped = u.Recover(t, r)

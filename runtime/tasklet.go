@@ -125,10 +125,20 @@ type Tasklet struct {
 	wait   waitKind
 	flags  uint8
 
-	caseIdx int16  // the Case register: -1..MaxCases
-	pc      uint16 // the innermost frame's resume point (PC, SetPC); outer ones are in extra.stack
-	tidx    int32  // index in the timer heap, -1 for none
-	kidx    int32  // index in its parent's (or the dispatcher's roots) childList
+	caseIdx int16 // the Case register: -1..MaxCases
+
+	// PC is the resume point of the innermost frame: where its Resume continues, 0 for the
+	// start of its body. A frame sets it before it starts an operation it may park in, and
+	// dispatches on it when resumed (`switch t.PC { case 1: goto resume1 … }`), so generated
+	// frames need no field for it. The runtime keeps one per frame level: Enter saves the
+	// caller's with the caller's frame and starts the sub-frame at 0, and the caller's comes
+	// back when the sub-frame finishes. A new tasklet starts at 0. A hand-written frame may use
+	// it or keep its own. (A field, not methods: an inlined accessor costs an instruction on
+	// every resume and resume point, its inline mark.)
+	PC uint16
+
+	tidx int32 // index in the timer heap, -1 for none
+	kidx int32 // index in its parent's (or the dispatcher's roots) childList
 }
 
 // stackFrame is an outer frame of Enter and its resume point (the tasklet's pc register when
@@ -191,18 +201,6 @@ func (t *Tasklet) Case() int { return int(t.caseIdx) }
 // MaxCases is the largest case index the Case register holds: a select or a receive has at most
 // MaxCases+1 cases.
 const MaxCases = 1<<15 - 1
-
-// PC returns the resume point of the innermost frame: where its Resume continues, 0 for the
-// start of its body. Generated frames keep their resume point here rather than in a field
-// of their own (`switch t.PC() { case 1: goto resume1 … }`), which the runtime keeps per frame
-// level: Enter saves the caller's with the caller and starts the sub-frame at 0, and the
-// caller's comes back when the sub-frame finishes. A hand-written frame may use it or keep its
-// own.
-func (t *Tasklet) PC() uint16 { return t.pc }
-
-// SetPC records pc as the innermost frame's resume point (see PC), before the frame starts an
-// operation it may park in.
-func (t *Tasklet) SetPC(pc uint16) { t.pc = pc }
 
 // ReplyTo is the register holding the reply handle of the message just received (the zero
 // ReplyTo for a plain send).
@@ -489,8 +487,8 @@ func (t *Tasklet) Spawn(f Frame, o Options) *Tasklet {
 // Suspended right after it.
 func (t *Tasklet) Enter(sub Frame) bool {
 	x := t.x()
-	x.stack = append(x.stack, stackFrame{t.frame, t.pc})
-	t.frame, t.pc = sub, 0
+	x.stack = append(x.stack, stackFrame{t.frame, t.PC})
+	t.frame, t.PC = sub, 0
 	return false
 }
 

@@ -77,7 +77,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name3   string
 		m3Reply tskrt.ReplyTo
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -97,7 +97,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.members = map[string]*tskrt.Tasklet{}
 //line chat_tsk.go:99
 for1:
-	t.SetPC(1) // resume point 1: receive at chat.tsk:32:3
+	t.PC = 1 // resume point 1: receive at chat.tsk:32:3
 //line chat.tsk:32:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
 //line chat_tsk.go:104
@@ -133,7 +133,7 @@ range10:
 		goto break12
 	}
 	name = f.xs[f.i]
-	t.SetPC(2) // resume point 2: send at chat.tsk:35:5
+	t.PC = 2 // resume point 2: send at chat.tsk:35:5
 //line chat.tsk:35:5
 	if !t.Send(f.members[name], Line{Text: f.m.Name + " joined"}) {
 //line chat_tsk.go:140
@@ -163,7 +163,7 @@ range13:
 //line chat_tsk.go:164
 		goto endif17
 	}
-	t.SetPC(3) // resume point 3: send at chat.tsk:41:6
+	t.PC = 3 // resume point 3: send at chat.tsk:41:6
 //line chat.tsk:41:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
 //line chat_tsk.go:170
@@ -178,7 +178,7 @@ endif17:
 break15:
 	goto endreceive4
 case7:
-	t.SetPC(4) // resume point 4: send at chat.tsk:45:4
+	t.PC = 4 // resume point 4: send at chat.tsk:45:4
 //line chat.tsk:45:4
 	if !t.Send(f.members[f.m2.Name], Bye{}) {
 //line chat_tsk.go:185
@@ -197,7 +197,7 @@ range18:
 		goto break20
 	}
 	name2 = f.xs2[f.i2]
-	t.SetPC(5) // resume point 5: send at chat.tsk:48:5
+	t.PC = 5 // resume point 5: send at chat.tsk:48:5
 //line chat.tsk:48:5
 	if !t.Send(f.members[name2], Line{Text: f.m2.Name + " left"}) {
 //line chat_tsk.go:204
@@ -209,7 +209,7 @@ resume5:
 break20:
 	goto endreceive4
 case8:
-	t.SetPC(6) // resume point 6: reply at chat.tsk:51:4
+	t.PC = 6 // resume point 6: reply at chat.tsk:51:4
 //line chat.tsk:51:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
 //line chat_tsk.go:216
@@ -229,7 +229,7 @@ range21:
 		goto break23
 	}
 	name3 = f.xs3[f.i3]
-	t.SetPC(7) // resume point 7: send at chat.tsk:54:5
+	t.PC = 7 // resume point 7: send at chat.tsk:54:5
 //line chat.tsk:54:5
 	if !t.Send(f.members[name3], Bye{}) {
 //line chat_tsk.go:236
@@ -284,12 +284,12 @@ func (*memberFrame) Name() string { return "Member" }
 
 // Resume runs tasklet Member until it suspends or ends.
 func (f *memberFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
 for1:
-	t.SetPC(1) // resume point 1: receive at chat.tsk:64:3
+	t.PC = 1 // resume point 1: receive at chat.tsk:64:3
 //line chat.tsk:64:3
 	if !t.Receive(matchMember2, tskrt.NoTimeout) {
 //line chat_tsk.go:296
@@ -344,13 +344,13 @@ func (f *lurkerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
 		goto resume2
 	}
-	t.SetPC(1) // resume point 1: receive at chat.tsk:78:2
+	t.PC = 1 // resume point 1: receive at chat.tsk:78:2
 //line chat.tsk:78:2
 	if !t.Receive(matchLurker3, tskrt.NoTimeout) {
 //line chat_tsk.go:357
@@ -371,7 +371,7 @@ for1:
 //line chat_tsk.go:372
 		goto break3
 	}
-	t.SetPC(2) // resume point 2: receive at chat.tsk:83:3
+	t.PC = 2 // resume point 2: receive at chat.tsk:83:3
 //line chat.tsk:83:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line chat_tsk.go:378
@@ -428,7 +428,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name   string
 		names  []string
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -455,7 +455,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line chat.tsk:93:2
 	lurker = t.Spawn(Lurker(), tskrt.Options{Name: "lurker", Mailbox: 3})
 //line chat_tsk.go:458
-	t.SetPC(1) // resume point 1: send at chat.tsk:94:2
+	t.PC = 1 // resume point 1: send at chat.tsk:94:2
 //line chat.tsk:94:2
 	if !t.Send(f.room, Join{Name: "lurker", Member: lurker}) {
 //line chat_tsk.go:462
@@ -473,7 +473,7 @@ range1:
 //line chat.tsk:97:3
 	f.m = t.Spawn(Member(name), tskrt.Options{Name: name})
 //line chat_tsk.go:476
-	t.SetPC(2) // resume point 2: send at chat.tsk:98:3
+	t.PC = 2 // resume point 2: send at chat.tsk:98:3
 //line chat.tsk:98:3
 	if !t.Send(f.room, Join{Name: name, Member: f.m}) {
 //line chat_tsk.go:480
@@ -483,7 +483,7 @@ resume2:
 	f.i++
 	goto range1
 break3:
-	t.SetPC(3) // resume point 3: call at chat.tsk:100:2
+	t.PC = 3 // resume point 3: call at chat.tsk:100:2
 //line chat.tsk:100:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
 //line chat_tsk.go:490
@@ -499,28 +499,28 @@ resume3:
 //line chat.tsk:101:2
 	fmt.Println("members:", strings.Join(names, ", "))
 //line chat_tsk.go:502
-	t.SetPC(4) // resume point 4: send at chat.tsk:103:2
+	t.PC = 4 // resume point 4: send at chat.tsk:103:2
 //line chat.tsk:103:2
 	if !t.Send(f.room, Say{From: "ann", Text: "hi bob"}) {
 //line chat_tsk.go:506
 		return tskrt.Suspended
 	}
 resume4:
-	t.SetPC(5) // resume point 5: send at chat.tsk:104:2
+	t.PC = 5 // resume point 5: send at chat.tsk:104:2
 //line chat.tsk:104:2
 	if !t.Send(f.room, Say{From: "bob", Text: "hi ann"}) {
 //line chat_tsk.go:513
 		return tskrt.Suspended
 	}
 resume5:
-	t.SetPC(6) // resume point 6: send at chat.tsk:105:2
+	t.PC = 6 // resume point 6: send at chat.tsk:105:2
 //line chat.tsk:105:2
 	if !t.Send(f.room, Leave{Name: "bob"}) {
 //line chat_tsk.go:520
 		return tskrt.Suspended
 	}
 resume6:
-	t.SetPC(7) // resume point 7: call at chat.tsk:106:2
+	t.PC = 7 // resume point 7: call at chat.tsk:106:2
 //line chat.tsk:106:2
 	if !t.Call(f.room, Members{}, (1 * time.Second)) {
 //line chat_tsk.go:527
@@ -534,14 +534,14 @@ resume7:
 //line chat.tsk:107:2
 	fmt.Println("members:", strings.Join(names, ", "))
 //line chat_tsk.go:537
-	t.SetPC(8) // resume point 8: send at chat.tsk:109:2
+	t.PC = 8 // resume point 8: send at chat.tsk:109:2
 //line chat.tsk:109:2
 	if !t.Send(f.room, Close{}) {
 //line chat_tsk.go:541
 		return tskrt.Suspended
 	}
 resume8:
-	t.SetPC(9) // resume point 9: join at chat.tsk:110:2
+	t.PC = 9 // resume point 9: join at chat.tsk:110:2
 //line chat.tsk:110:2
 	if !t.Join(f.room, tskrt.NoTimeout) {
 //line chat_tsk.go:548
@@ -552,7 +552,7 @@ resume9:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(10) // resume point 10: join children at chat.tsk:111:2
+	t.PC = 10 // resume point 10: join children at chat.tsk:111:2
 //line chat.tsk:111:2
 	if !t.JoinAll(t.Children(), tskrt.NoTimeout) {
 //line chat_tsk.go:559

@@ -77,7 +77,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		name2   string
 		m3Reply tskrt.ReplyTo
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -99,7 +99,7 @@ func (f *roomFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.members = map[string]*tskrt.Tasklet{}
 //line chatserver_tsk.go:101
 for1:
-	t.SetPC(1) // resume point 1: receive at chatserver.tsk:40:3
+	t.PC = 1 // resume point 1: receive at chatserver.tsk:40:3
 //line chatserver.tsk:40:3
 	if !t.Receive(matchRoom1, tskrt.NoTimeout) {
 //line chatserver_tsk.go:106
@@ -132,7 +132,7 @@ case5:
 //line chatserver_tsk.go:133
 		goto endif10
 	}
-	t.SetPC(2) // resume point 2: reply at chatserver.tsk:43:5
+	t.PC = 2 // resume point 2: reply at chatserver.tsk:43:5
 //line chatserver.tsk:43:5
 	if !t.Reply(f.mReply, false) {
 //line chatserver_tsk.go:139
@@ -155,7 +155,7 @@ range11:
 		goto break13
 	}
 	name = f.xs[f.i]
-	t.SetPC(3) // resume point 3: send at chatserver.tsk:47:5
+	t.PC = 3 // resume point 3: send at chatserver.tsk:47:5
 //line chatserver.tsk:47:5
 	if !t.Send(f.members[name], Line{Text: "* " + f.m.Name + " joined"}) {
 //line chatserver_tsk.go:162
@@ -170,7 +170,7 @@ break13:
 //line chatserver.tsk:49:4
 	f.members[f.m.Name] = f.m.Member
 //line chatserver_tsk.go:173
-	t.SetPC(4) // resume point 4: reply at chatserver.tsk:50:4
+	t.PC = 4 // resume point 4: reply at chatserver.tsk:50:4
 //line chatserver.tsk:50:4
 	if !t.Reply(f.mReply, true) {
 //line chatserver_tsk.go:177
@@ -196,7 +196,7 @@ range14:
 //line chatserver_tsk.go:197
 		goto endif18
 	}
-	t.SetPC(5) // resume point 5: send at chatserver.tsk:54:6
+	t.PC = 5 // resume point 5: send at chatserver.tsk:54:6
 //line chatserver.tsk:54:6
 	if !t.Send(f.members[name1], Line{Text: f.m1.From + ": " + f.m1.Text}) {
 //line chatserver_tsk.go:203
@@ -219,7 +219,7 @@ case7:
 //line chatserver_tsk.go:220
 		goto endif20
 	}
-	t.SetPC(6) // resume point 6: send at chatserver.tsk:59:5
+	t.PC = 6 // resume point 6: send at chatserver.tsk:59:5
 //line chatserver.tsk:59:5
 	if !t.Send(w, Bye{}) {
 //line chatserver_tsk.go:226
@@ -239,7 +239,7 @@ range21:
 		goto break23
 	}
 	name2 = f.xs2[f.i2]
-	t.SetPC(7) // resume point 7: send at chatserver.tsk:62:6
+	t.PC = 7 // resume point 7: send at chatserver.tsk:62:6
 //line chatserver.tsk:62:6
 	if !t.Send(f.members[name2], Line{Text: "* " + f.m2.Name + " left"}) {
 //line chatserver_tsk.go:246
@@ -252,7 +252,7 @@ break23:
 endif20:
 	goto endreceive4
 case8:
-	t.SetPC(8) // resume point 8: reply at chatserver.tsk:66:4
+	t.PC = 8 // resume point 8: reply at chatserver.tsk:66:4
 //line chatserver.tsk:66:4
 	if !t.Reply(m3Reply, slices.Sorted(maps.Keys(f.members))) {
 //line chatserver_tsk.go:259
@@ -304,14 +304,14 @@ func (f *writerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		err error
 		m   Line
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
 		goto resume2
 	}
 for1:
-	t.SetPC(1) // resume point 1: receive at chatserver.tsk:75:3
+	t.PC = 1 // resume point 1: receive at chatserver.tsk:75:3
 //line chatserver.tsk:75:3
 	if !t.Receive(matchWriter2, tskrt.NoTimeout) {
 //line chatserver_tsk.go:318
@@ -330,7 +330,7 @@ case5:
 //line chatserver.tsk:77:4
 	f.op = f.c.Write([]byte(m.Text + "\n"))
 //line chatserver_tsk.go:333
-	t.SetPC(2) // resume point 2: await at chatserver.tsk:77:4
+	t.PC = 2 // resume point 2: await at chatserver.tsk:77:4
 //line chatserver.tsk:77:4
 	if !f.op.Start(t, (10 * time.Second)) {
 //line chatserver_tsk.go:337
@@ -407,7 +407,7 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -448,7 +448,7 @@ func (f *sessionFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	op1 = f.s.Flush()
 	f.op = op1
 //line chatserver_tsk.go:451
-	t.SetPC(1) // resume point 1: await at chatserver.tsk:95:2
+	t.PC = 1 // resume point 1: await at chatserver.tsk:95:2
 //line chatserver.tsk:95:2
 	if !op1.Start(t, (10 * time.Second)) {
 //line chatserver_tsk.go:455
@@ -466,7 +466,7 @@ resume1:
 	op2 = f.s.ReadLine()
 	f.op = op2
 //line chatserver_tsk.go:469
-	t.SetPC(2) // resume point 2: await at chatserver.tsk:99:2
+	t.PC = 2 // resume point 2: await at chatserver.tsk:99:2
 //line chatserver.tsk:99:2
 	if !op2.Start(t, (1 * time.Minute)) {
 //line chatserver_tsk.go:473
@@ -493,7 +493,7 @@ resume2:
 	op3 = f.s.Flush()
 	f.op = op3
 //line chatserver_tsk.go:496
-	t.SetPC(3) // resume point 3: await at chatserver.tsk:106:3
+	t.PC = 3 // resume point 3: await at chatserver.tsk:106:3
 //line chatserver.tsk:106:3
 	if !op3.Start(t, (10 * time.Second)) {
 //line chatserver_tsk.go:500
@@ -516,7 +516,7 @@ endif2:
 //line chatserver.tsk:109:2
 	f.w = t.Spawn(Writer(f.c), tskrt.Options{})
 //line chatserver_tsk.go:519
-	t.SetPC(4) // resume point 4: call at chatserver.tsk:110:2
+	t.PC = 4 // resume point 4: call at chatserver.tsk:110:2
 //line chatserver.tsk:110:2
 	if !t.Call(f.room, Join{Name: f.name, Member: f.w}, (5 * time.Second)) {
 //line chatserver_tsk.go:523
@@ -535,7 +535,7 @@ resume4:
 //line chatserver_tsk.go:536
 		goto endif4
 	}
-	t.SetPC(5) // resume point 5: kill at chatserver.tsk:112:3
+	t.PC = 5 // resume point 5: kill at chatserver.tsk:112:3
 //line chatserver.tsk:112:3
 	if !t.KillWait(f.w) {
 //line chatserver_tsk.go:542
@@ -554,7 +554,7 @@ resume5:
 	op4 = f.s.Flush()
 	f.op = op4
 //line chatserver_tsk.go:557
-	t.SetPC(6) // resume point 6: await at chatserver.tsk:114:3
+	t.PC = 6 // resume point 6: await at chatserver.tsk:114:3
 //line chatserver.tsk:114:3
 	if !op4.Start(t, (10 * time.Second)) {
 //line chatserver_tsk.go:561
@@ -571,7 +571,7 @@ resume6:
 	return f.ret(t)
 //line chatserver_tsk.go:573
 endif4:
-	t.SetPC(7) // resume point 7: send at chatserver.tsk:117:2
+	t.PC = 7 // resume point 7: send at chatserver.tsk:117:2
 //line chatserver.tsk:117:2
 	if !t.Send(f.w, Line{Text: "* welcome " + f.name}) {
 //line chatserver_tsk.go:578
@@ -583,7 +583,7 @@ for5:
 	op5 = f.s.ReadLine()
 	f.op = op5
 //line chatserver_tsk.go:586
-	t.SetPC(8) // resume point 8: await at chatserver.tsk:119:3
+	t.PC = 8 // resume point 8: await at chatserver.tsk:119:3
 //line chatserver.tsk:119:3
 	if !op5.Start(t, (10 * time.Minute)) {
 //line chatserver_tsk.go:590
@@ -609,7 +609,7 @@ resume8:
 //line chatserver_tsk.go:610
 		goto endif9
 	}
-	t.SetPC(9) // resume point 9: call at chatserver.tsk:128:4
+	t.PC = 9 // resume point 9: call at chatserver.tsk:128:4
 //line chatserver.tsk:128:4
 	if !t.Call(f.room, Who{}, (5 * time.Second)) {
 //line chatserver_tsk.go:616
@@ -620,7 +620,7 @@ resume9:
 		return f.fail(t, err)
 	}
 	names, _ = t.Value().([]string)
-	t.SetPC(10) // resume point 10: send at chatserver.tsk:129:4
+	t.PC = 10 // resume point 10: send at chatserver.tsk:129:4
 //line chatserver.tsk:129:4
 	if !t.Send(f.w, Line{Text: "* members: " + strings.Join(names, ", ")}) {
 //line chatserver_tsk.go:627
@@ -631,7 +631,7 @@ resume10:
 	goto continue6
 //line chatserver_tsk.go:633
 endif9:
-	t.SetPC(11) // resume point 11: send at chatserver.tsk:132:3
+	t.PC = 11 // resume point 11: send at chatserver.tsk:132:3
 //line chatserver.tsk:132:3
 	if !t.Send(f.room, Say{From: f.name, Text: text}) {
 //line chatserver_tsk.go:638
@@ -641,7 +641,7 @@ resume11:
 continue6:
 	goto for5
 break7:
-	t.SetPC(12) // resume point 12: send at chatserver.tsk:134:2
+	t.PC = 12 // resume point 12: send at chatserver.tsk:134:2
 //line chatserver.tsk:134:2
 	if !t.Send(f.room, Leave{Name: f.name}) {
 //line chatserver_tsk.go:648
@@ -651,7 +651,7 @@ break7:
 		return tskrt.Suspended
 	}
 resume12:
-	t.SetPC(13) // resume point 13: join at chatserver.tsk:135:2
+	t.PC = 13 // resume point 13: join at chatserver.tsk:135:2
 //line chatserver.tsk:135:2
 	if !t.Join(f.w, (10 * time.Second)) {
 //line chatserver_tsk.go:658
@@ -724,7 +724,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		op1  tskrt.Op[*tskrt.Listener]
 		op2  tskrt.Op[*tskrt.Conn]
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -740,7 +740,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	op1 = tskrt.Listen("tcp", *addr)
 	f.op = op1
 //line chatserver_tsk.go:743
-	t.SetPC(1) // resume point 1: await at chatserver.tsk:141:2
+	t.PC = 1 // resume point 1: await at chatserver.tsk:141:2
 //line chatserver.tsk:141:2
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line chatserver_tsk.go:747
@@ -766,7 +766,7 @@ for1:
 	op2 = f.ln.Accept()
 	f.op = op2
 //line chatserver_tsk.go:769
-	t.SetPC(2) // resume point 2: await at chatserver.tsk:149:3
+	t.PC = 2 // resume point 2: await at chatserver.tsk:149:3
 //line chatserver.tsk:149:3
 	if !op2.Start(t, tskrt.NoTimeout) {
 //line chatserver_tsk.go:773
@@ -783,7 +783,7 @@ resume2:
 //line chatserver.tsk:151:4
 	fmt.Fprintln(os.Stderr, "chatserver: accept:", err1)
 //line chatserver_tsk.go:786
-	t.SetPC(3) // resume point 3: sleep at chatserver.tsk:152:4
+	t.PC = 3 // resume point 3: sleep at chatserver.tsk:152:4
 //line chatserver.tsk:152:4
 	if !t.Sleep((10 * time.Millisecond)) {
 //line chatserver_tsk.go:790

@@ -47,7 +47,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -59,7 +59,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	op1 = listen(f.addr, f.loops != 1)
 	f.op = op1
 //line echo_tsk.go:62
-	t.SetPC(1) // resume point 1: await at echo.tsk:24:2
+	t.PC = 1 // resume point 1: await at echo.tsk:24:2
 //line echo.tsk:24:2
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line echo_tsk.go:66
@@ -87,7 +87,7 @@ for1:
 	op2 = f.ln.Accept()
 	f.op = op2
 //line echo_tsk.go:90
-	t.SetPC(2) // resume point 2: await at echo.tsk:32:3
+	t.PC = 2 // resume point 2: await at echo.tsk:32:3
 //line echo.tsk:32:3
 	if !op2.Start(t, tskrt.NoTimeout) {
 //line echo_tsk.go:94
@@ -104,7 +104,7 @@ resume2:
 //line echo.tsk:34:4
 	fmt.Fprintln(os.Stderr, "echo: accept:", err1)
 //line echo_tsk.go:107
-	t.SetPC(3) // resume point 3: sleep at echo.tsk:35:4
+	t.PC = 3 // resume point 3: sleep at echo.tsk:35:4
 //line echo.tsk:35:4
 	if !t.Sleep((10 * time.Millisecond)) {
 //line echo_tsk.go:111
@@ -188,7 +188,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -205,7 +205,7 @@ for1:
 	op1 = f.s.ReadSome()
 	f.op = op1
 //line echo_tsk.go:208
-	t.SetPC(1) // resume point 1: await at echo.tsk:47:3
+	t.PC = 1 // resume point 1: await at echo.tsk:47:3
 //line echo.tsk:47:3
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line echo_tsk.go:212
@@ -223,7 +223,7 @@ resume1:
 	op2 = f.c.Write(data)
 	f.op = op2
 //line echo_tsk.go:226
-	t.SetPC(2) // resume point 2: await at echo.tsk:51:3
+	t.PC = 2 // resume point 2: await at echo.tsk:51:3
 //line echo.tsk:51:3
 	if !op2.Start(t, (10 * time.Second)) {
 //line echo_tsk.go:230
@@ -309,7 +309,7 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -323,7 +323,7 @@ func (f *clientFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	op1 = tskrt.Dial("tcp", f.addr)
 	f.op = op1
 //line echo_tsk.go:326
-	t.SetPC(1) // resume point 1: await at echo.tsk:60:2
+	t.PC = 1 // resume point 1: await at echo.tsk:60:2
 //line echo.tsk:60:2
 	if !op1.Start(t, (5 * time.Second)) {
 //line echo_tsk.go:330
@@ -357,7 +357,7 @@ range1:
 	op2 = f.s.Flush()
 	f.op = op2
 //line echo_tsk.go:360
-	t.SetPC(2) // resume point 2: await at echo.tsk:68:3
+	t.PC = 2 // resume point 2: await at echo.tsk:68:3
 //line echo.tsk:68:3
 	if !op2.Start(t, (5 * time.Second)) {
 //line echo_tsk.go:364
@@ -376,7 +376,7 @@ resume2:
 	op3 = f.s.ReadLine()
 	f.op = op3
 //line echo_tsk.go:379
-	t.SetPC(3) // resume point 3: await at echo.tsk:72:3
+	t.PC = 3 // resume point 3: await at echo.tsk:72:3
 //line echo.tsk:72:3
 	if !op3.Start(t, (5 * time.Second)) {
 //line echo_tsk.go:383
@@ -402,7 +402,7 @@ break3:
 	op4 = f.s.ReadSome()
 	f.op = op4
 //line echo_tsk.go:405
-	t.SetPC(4) // resume point 4: await at echo.tsk:79:2
+	t.PC = 4 // resume point 4: await at echo.tsk:79:2
 //line echo.tsk:79:2
 	if !op4.Start(t, (5 * time.Second)) {
 //line echo_tsk.go:409
@@ -478,7 +478,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		loops   *int
 		err     error
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -501,7 +501,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line echo_tsk.go:502
 		goto else1
 	}
-	t.SetPC(1) // resume point 1: call of tasklet Client at echo.tsk:92:3
+	t.PC = 1 // resume point 1: call of tasklet Client at echo.tsk:92:3
 //line echo.tsk:92:3
 	if !t.Enter(Client(*connect, flag.Args())) {
 //line echo_tsk.go:508
@@ -511,7 +511,7 @@ resume1:
 	err = t.Err()
 	goto endif2
 else1:
-	t.SetPC(2) // resume point 2: call of tasklet Serve at echo.tsk:94:3
+	t.PC = 2 // resume point 2: call of tasklet Serve at echo.tsk:94:3
 //line echo.tsk:94:3
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
 //line echo_tsk.go:518

@@ -45,7 +45,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -57,7 +57,7 @@ func (f *serveFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	op1 = listen(f.addr, f.loops != 1)
 	f.op = op1
 //line greeter_tsk.go:60
-	t.SetPC(1) // resume point 1: await at greeter.tsk:21:2
+	t.PC = 1 // resume point 1: await at greeter.tsk:21:2
 //line greeter.tsk:21:2
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line greeter_tsk.go:64
@@ -85,7 +85,7 @@ for1:
 	op2 = f.ln.Accept()
 	f.op = op2
 //line greeter_tsk.go:88
-	t.SetPC(2) // resume point 2: await at greeter.tsk:29:3
+	t.PC = 2 // resume point 2: await at greeter.tsk:29:3
 //line greeter.tsk:29:3
 	if !op2.Start(t, tskrt.NoTimeout) {
 //line greeter_tsk.go:92
@@ -102,7 +102,7 @@ resume2:
 //line greeter.tsk:31:4
 	fmt.Fprintln(os.Stderr, "greeter: accept:", err1)
 //line greeter_tsk.go:105
-	t.SetPC(3) // resume point 3: sleep at greeter.tsk:32:4
+	t.PC = 3 // resume point 3: sleep at greeter.tsk:32:4
 //line greeter.tsk:32:4
 	if !t.Sleep((10 * time.Millisecond)) {
 //line greeter_tsk.go:109
@@ -191,7 +191,7 @@ func (f *greetFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -212,7 +212,7 @@ for1:
 	op1 = f.s.ReadUntil("\r\n\r\n")
 	f.op = op1
 //line greeter_tsk.go:215
-	t.SetPC(1) // resume point 1: await at greeter.tsk:46:3
+	t.PC = 1 // resume point 1: await at greeter.tsk:46:3
 //line greeter.tsk:46:3
 	if !op1.Start(t, (30 * time.Second)) {
 //line greeter_tsk.go:219
@@ -240,7 +240,7 @@ resume1:
 	op2 = f.s.Flush()
 	f.op = op2
 //line greeter_tsk.go:243
-	t.SetPC(2) // resume point 2: await at greeter.tsk:53:4
+	t.PC = 2 // resume point 2: await at greeter.tsk:53:4
 //line greeter.tsk:53:4
 	if !op2.Start(t, (5 * time.Second)) {
 //line greeter_tsk.go:247
@@ -266,7 +266,7 @@ endif5:
 	op3 = f.s.ReadFull(f.req.bodyLen)
 	f.op = op3
 //line greeter_tsk.go:269
-	t.SetPC(3) // resume point 3: await at greeter.tsk:57:4
+	t.PC = 3 // resume point 3: await at greeter.tsk:57:4
 //line greeter.tsk:57:4
 	if !op3.Start(t, (30 * time.Second)) {
 //line greeter_tsk.go:273
@@ -293,7 +293,7 @@ endif7:
 	op4 = f.s.Flush()
 	f.op = op4
 //line greeter_tsk.go:296
-	t.SetPC(4) // resume point 4: await at greeter.tsk:64:4
+	t.PC = 4 // resume point 4: await at greeter.tsk:64:4
 //line greeter.tsk:64:4
 	if !op4.Start(t, (10 * time.Second)) {
 //line greeter_tsk.go:300
@@ -364,7 +364,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		loops *int
 		err   error
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -375,7 +375,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line greeter.tsk:75:2
 	flag.Parse()
 //line greeter_tsk.go:378
-	t.SetPC(1) // resume point 1: call of tasklet Serve at greeter.tsk:76:2
+	t.PC = 1 // resume point 1: call of tasklet Serve at greeter.tsk:76:2
 //line greeter.tsk:76:2
 	if !t.Enter(Serve(*addr, max(*loops, 1))) {
 //line greeter_tsk.go:382

@@ -35,7 +35,7 @@ func (f *channelPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ball string
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -50,7 +50,7 @@ for1:
 //line pingpong_tsk.go:51
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel receive at pingpong.tsk:14:3
+	t.PC = 1 // resume point 1: channel receive at pingpong.tsk:14:3
 //line pingpong.tsk:14:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line pingpong_tsk.go:57
@@ -65,7 +65,7 @@ resume1:
 //line pingpong.tsk:15:3
 	fmt.Println("  ponger got", ball)
 //line pingpong_tsk.go:68
-	t.SetPC(2) // resume point 2: channel send at pingpong.tsk:16:3
+	t.PC = 2 // resume point 2: channel send at pingpong.tsk:16:3
 //line pingpong.tsk:16:3
 	if !f.ch.Send(t, "pong", tskrt.NoTimeout) {
 //line pingpong_tsk.go:72
@@ -106,7 +106,7 @@ func (f *channelGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ball string
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -127,7 +127,7 @@ for1:
 //line pingpong_tsk.go:128
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel send at pingpong.tsk:25:3
+	t.PC = 1 // resume point 1: channel send at pingpong.tsk:25:3
 //line pingpong.tsk:25:3
 	if !f.ch.Send(t, fmt.Sprintf("ping %d", f.i), tskrt.NoTimeout) {
 //line pingpong_tsk.go:134
@@ -137,7 +137,7 @@ resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(2) // resume point 2: channel receive at pingpong.tsk:26:3
+	t.PC = 2 // resume point 2: channel receive at pingpong.tsk:26:3
 //line pingpong.tsk:26:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line pingpong_tsk.go:144
@@ -156,7 +156,7 @@ resume2:
 //line pingpong_tsk.go:157
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at pingpong.tsk:29:2
+	t.PC = 3 // resume point 3: join at pingpong.tsk:29:2
 //line pingpong.tsk:29:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
 //line pingpong_tsk.go:163
@@ -210,7 +210,7 @@ func (f *mailPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		m       Ping
 		m1Reply tskrt.ReplyTo
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -222,7 +222,7 @@ func (f *mailPongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	f.returned = 0
 //line pingpong_tsk.go:224
 for1:
-	t.SetPC(1) // resume point 1: receive at pingpong.tsk:54:3
+	t.PC = 1 // resume point 1: receive at pingpong.tsk:54:3
 //line pingpong.tsk:54:3
 	if !t.Receive(matchMailPonger1, tskrt.NoTimeout) {
 //line pingpong_tsk.go:229
@@ -244,7 +244,7 @@ case5:
 //line pingpong.tsk:56:4
 	fmt.Println("  ponger got ping", m.N)
 //line pingpong_tsk.go:247
-	t.SetPC(2) // resume point 2: send at pingpong.tsk:57:4
+	t.PC = 2 // resume point 2: send at pingpong.tsk:57:4
 //line pingpong.tsk:57:4
 	if !t.Send(m.From, Pong{N: m.N}) {
 //line pingpong_tsk.go:251
@@ -256,7 +256,7 @@ resume2:
 //line pingpong_tsk.go:257
 	goto endreceive4
 case6:
-	t.SetPC(3) // resume point 3: reply at pingpong.tsk:60:4
+	t.PC = 3 // resume point 3: reply at pingpong.tsk:60:4
 //line pingpong.tsk:60:4
 	if !t.Reply(m1Reply, tskrt.Box(t, f.returned)) {
 //line pingpong_tsk.go:263
@@ -307,7 +307,7 @@ func (f *mailGameFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		n int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -330,14 +330,14 @@ for1:
 //line pingpong_tsk.go:331
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: send at pingpong.tsk:72:3
+	t.PC = 1 // resume point 1: send at pingpong.tsk:72:3
 //line pingpong.tsk:72:3
 	if !t.Send(f.p, Ping{N: f.i, From: t}) {
 //line pingpong_tsk.go:337
 		return tskrt.Suspended
 	}
 resume1:
-	t.SetPC(2) // resume point 2: receive at pingpong.tsk:73:3
+	t.PC = 2 // resume point 2: receive at pingpong.tsk:73:3
 //line pingpong.tsk:73:3
 	if !t.Receive(matchMailGame2, tskrt.NoTimeout) {
 //line pingpong_tsk.go:344
@@ -357,7 +357,7 @@ resume2:
 //line pingpong_tsk.go:358
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: call at pingpong.tsk:78:2
+	t.PC = 3 // resume point 3: call at pingpong.tsk:78:2
 //line pingpong.tsk:78:2
 	if !t.Call(f.p, Score{}, (1 * time.Second)) {
 //line pingpong_tsk.go:364
@@ -371,14 +371,14 @@ resume3:
 //line pingpong.tsk:79:2
 	fmt.Println("  ponger returned", n, "balls")
 //line pingpong_tsk.go:374
-	t.SetPC(4) // resume point 4: send at pingpong.tsk:80:2
+	t.PC = 4 // resume point 4: send at pingpong.tsk:80:2
 //line pingpong.tsk:80:2
 	if !t.Send(f.p, Stop{}) {
 //line pingpong_tsk.go:378
 		return tskrt.Suspended
 	}
 resume4:
-	t.SetPC(5) // resume point 5: join at pingpong.tsk:81:2
+	t.PC = 5 // resume point 5: join at pingpong.tsk:81:2
 //line pingpong.tsk:81:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
 //line pingpong_tsk.go:385
@@ -416,7 +416,7 @@ func (*mainFrame) Name() string { return "Main" }
 
 // Resume runs tasklet Main until it suspends or ends.
 func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -425,7 +425,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line pingpong.tsk:85:2
 	fmt.Println("over a channel:")
 //line pingpong_tsk.go:428
-	t.SetPC(1) // resume point 1: call of tasklet ChannelGame at pingpong.tsk:86:2
+	t.PC = 1 // resume point 1: call of tasklet ChannelGame at pingpong.tsk:86:2
 //line pingpong.tsk:86:2
 	if !t.Enter(ChannelGame(3)) {
 //line pingpong_tsk.go:432
@@ -438,7 +438,7 @@ resume1:
 //line pingpong.tsk:87:2
 	fmt.Println("over mailboxes:")
 //line pingpong_tsk.go:441
-	t.SetPC(2) // resume point 2: call of tasklet MailGame at pingpong.tsk:88:2
+	t.PC = 2 // resume point 2: call of tasklet MailGame at pingpong.tsk:88:2
 //line pingpong.tsk:88:2
 	if !t.Enter(MailGame(3)) {
 //line pingpong_tsk.go:445

@@ -40,11 +40,11 @@ func (*beaterFrame) Name() string { return "Beater" }
 
 // Resume runs tasklet Beater until it suspends or ends.
 func (f *beaterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: send at ticker.tsk:19:2
+	t.PC = 1 // resume point 1: send at ticker.tsk:19:2
 //line ticker.tsk:19:2
 	if !t.Send(f.to, Beat{}) {
 //line ticker_tsk.go:51
@@ -72,11 +72,11 @@ func (*samplerFrame) Name() string { return "Sampler" }
 
 // Resume runs tasklet Sampler until it suspends or ends.
 func (f *samplerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: send at ticker.tsk:24:2
+	t.PC = 1 // resume point 1: send at ticker.tsk:24:2
 //line ticker.tsk:24:2
 	if !t.Send(f.to, Sample{At: f.at}) {
 //line ticker_tsk.go:83
@@ -104,11 +104,11 @@ func (*alarmerFrame) Name() string { return "Alarmer" }
 
 // Resume runs tasklet Alarmer until it suspends or ends.
 func (f *alarmerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: send at ticker.tsk:29:2
+	t.PC = 1 // resume point 1: send at ticker.tsk:29:2
 //line ticker.tsk:29:2
 	if !t.Send(f.to, Alarm{}) {
 //line ticker_tsk.go:115
@@ -136,7 +136,7 @@ func (*pollerFrame) Name() string { return "Poller" }
 
 // Resume runs tasklet Poller until it suspends or ends.
 func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -145,7 +145,7 @@ func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line ticker.tsk:34:2
 	*f.rounds++
 //line ticker_tsk.go:148
-	t.SetPC(1) // resume point 1: send at ticker.tsk:35:2
+	t.PC = 1 // resume point 1: send at ticker.tsk:35:2
 //line ticker.tsk:35:2
 	if !t.Send(f.to, Polled{Round: *f.rounds}) {
 //line ticker_tsk.go:152
@@ -154,7 +154,7 @@ func (f *pollerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		return tskrt.Suspended
 	}
 resume1:
-	t.SetPC(2) // resume point 2: sleep at ticker.tsk:36:2
+	t.PC = 2 // resume point 2: sleep at ticker.tsk:36:2
 //line ticker.tsk:36:2
 	if !t.Sleep((5 * time.Millisecond)) {
 //line ticker_tsk.go:161
@@ -184,7 +184,7 @@ func (*echoFrame) Name() string { return "Echo" }
 
 // Resume runs tasklet Echo until it suspends or ends.
 func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -195,7 +195,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line ticker_tsk.go:196
 		goto endif2
 	}
-	t.SetPC(1) // resume point 1: send at ticker.tsk:43:3
+	t.PC = 1 // resume point 1: send at ticker.tsk:43:3
 //line ticker.tsk:43:3
 	if !t.Send(f.to, "echoed") {
 //line ticker_tsk.go:202
@@ -233,7 +233,7 @@ func (*mainFrame) Name() string { return "Main" }
 
 // Resume runs tasklet Main until it suspends or ends.
 func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -276,7 +276,7 @@ for1:
 //line ticker_tsk.go:277
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: receive at ticker.tsk:52:3
+	t.PC = 1 // resume point 1: receive at ticker.tsk:52:3
 //line ticker.tsk:52:3
 	if !t.Receive(matchMain1, tskrt.NoTimeout) {
 //line ticker_tsk.go:283
@@ -295,7 +295,7 @@ resume1:
 //line ticker_tsk.go:296
 	goto for1
 break3:
-	t.SetPC(2) // resume point 2: kill at ticker.tsk:57:2
+	t.PC = 2 // resume point 2: kill at ticker.tsk:57:2
 //line ticker.tsk:57:2
 	if !t.KillWait(f.b) {
 //line ticker_tsk.go:302
@@ -325,7 +325,7 @@ for4:
 //line ticker_tsk.go:326
 		goto break6
 	}
-	t.SetPC(3) // resume point 3: receive at ticker.tsk:64:3
+	t.PC = 3 // resume point 3: receive at ticker.tsk:64:3
 //line ticker.tsk:64:3
 	if !t.Receive(matchMain2, tskrt.NoTimeout) {
 //line ticker_tsk.go:332
@@ -348,7 +348,7 @@ resume3:
 //line ticker_tsk.go:349
 	goto for4
 break6:
-	t.SetPC(4) // resume point 4: kill at ticker.tsk:70:2
+	t.PC = 4 // resume point 4: kill at ticker.tsk:70:2
 //line ticker.tsk:70:2
 	if !t.KillWait(f.r) {
 //line ticker_tsk.go:355
@@ -370,7 +370,7 @@ resume4:
 		return func() tskrt.Frame { return Alarmer(a0) }
 	}(t), tskrt.Options{})
 //line ticker_tsk.go:373
-	t.SetPC(5) // resume point 5: receive at ticker.tsk:75:2
+	t.PC = 5 // resume point 5: receive at ticker.tsk:75:2
 //line ticker.tsk:75:2
 	if !t.Receive(matchMain3, tskrt.NoTimeout) {
 //line ticker_tsk.go:377
@@ -401,7 +401,7 @@ for7:
 //line ticker_tsk.go:402
 		goto break9
 	}
-	t.SetPC(6) // resume point 6: receive at ticker.tsk:84:3
+	t.PC = 6 // resume point 6: receive at ticker.tsk:84:3
 //line ticker.tsk:84:3
 	if !t.Receive(matchMain4, tskrt.NoTimeout) {
 //line ticker_tsk.go:408
@@ -422,7 +422,7 @@ resume6:
 //line ticker_tsk.go:423
 	goto for7
 break9:
-	t.SetPC(7) // resume point 7: kill at ticker.tsk:89:2
+	t.PC = 7 // resume point 7: kill at ticker.tsk:89:2
 //line ticker.tsk:89:2
 	if !t.KillWait(f.l) {
 //line ticker_tsk.go:429
@@ -441,28 +441,28 @@ resume7:
 		return func(msg any) tskrt.Frame { return Echo(msg, a0) }
 	}(t), tskrt.Options{})
 //line ticker_tsk.go:444
-	t.SetPC(8) // resume point 8: send at ticker.tsk:93:2
+	t.PC = 8 // resume point 8: send at ticker.tsk:93:2
 //line ticker.tsk:93:2
 	if !t.Send(f.e, "first") {
 //line ticker_tsk.go:448
 		return tskrt.Suspended
 	}
 resume8:
-	t.SetPC(9) // resume point 9: send at ticker.tsk:94:2
+	t.PC = 9 // resume point 9: send at ticker.tsk:94:2
 //line ticker.tsk:94:2
 	if !t.Send(f.e, 2) {
 //line ticker_tsk.go:455
 		return tskrt.Suspended
 	}
 resume9:
-	t.SetPC(10) // resume point 10: send at ticker.tsk:95:2
+	t.PC = 10 // resume point 10: send at ticker.tsk:95:2
 //line ticker.tsk:95:2
 	if !t.Send(f.e, "last") {
 //line ticker_tsk.go:462
 		return tskrt.Suspended
 	}
 resume10:
-	t.SetPC(11) // resume point 11: receive at ticker.tsk:96:2
+	t.PC = 11 // resume point 11: receive at ticker.tsk:96:2
 //line ticker.tsk:96:2
 	if !t.Receive(matchMain5, tskrt.NoTimeout) {
 //line ticker_tsk.go:469
@@ -477,7 +477,7 @@ resume11:
 		return t.Fail(t.Err())
 	}
 //line ticker_tsk.go:480
-	t.SetPC(12) // resume point 12: kill at ticker.tsk:100:2
+	t.PC = 12 // resume point 12: kill at ticker.tsk:100:2
 //line ticker.tsk:100:2
 	if !t.KillWait(f.e) {
 //line ticker_tsk.go:484

@@ -30,7 +30,7 @@ func (*squareFrame) Name() string { return "Square" }
 
 // Resume runs tasklet Square until it suspends or ends.
 func (f *squareFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -40,7 +40,7 @@ func (f *squareFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		return f.ret(t, 0, fmt.Errorf("job %d: unlucky number", f.n))
 	}
 //line workers_tsk.go:43
-	t.SetPC(1) // resume point 1: sleep at workers.tsk:18:2
+	t.PC = 1 // resume point 1: sleep at workers.tsk:18:2
 //line workers.tsk:18:2
 	if !t.Sleep(time.Duration(f.n) * time.Millisecond) {
 //line workers_tsk.go:47
@@ -82,14 +82,14 @@ func (f *stuckFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
 //line workers.tsk:24:2
 	f.deferred |= 1 // armed: runDefers calls fmt.Println("  stuck worker: unwinding")
 //line workers_tsk.go:92
-	t.SetPC(1) // resume point 1: receive at workers.tsk:25:2
+	t.PC = 1 // resume point 1: receive at workers.tsk:25:2
 //line workers.tsk:25:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line workers_tsk.go:96
@@ -163,7 +163,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		err     error
 		err1    error
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -191,7 +191,7 @@ func (f *mainFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		f.pool = append(f.pool, w)
 	}
 //line workers_tsk.go:194
-	t.SetPC(1) // resume point 1: join all at workers.tsk:37:2
+	t.PC = 1 // resume point 1: join all at workers.tsk:37:2
 //line workers.tsk:37:2
 	if !t.JoinAll(f.pool, (1 * time.Second)) {
 //line workers_tsk.go:198
@@ -225,7 +225,7 @@ resume1:
 //line workers.tsk:50:2
 	f.s = t.Spawn(Stuck(), tskrt.Options{})
 //line workers_tsk.go:228
-	t.SetPC(2)   // resume point 2: yield at workers.tsk:51:2
+	t.PC = 2     // resume point 2: yield at workers.tsk:51:2
 	f.pool = nil // dead from here on
 //line workers.tsk:51:2
 	return tskrt.Yielded
@@ -234,7 +234,7 @@ resume2:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(3) // resume point 3: kill at workers.tsk:52:2
+	t.PC = 3 // resume point 3: kill at workers.tsk:52:2
 //line workers.tsk:52:2
 	if !t.KillWait(f.s) {
 //line workers_tsk.go:241
@@ -244,7 +244,7 @@ resume3:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(4) // resume point 4: join at workers.tsk:53:2
+	t.PC = 4 // resume point 4: join at workers.tsk:53:2
 //line workers.tsk:53:2
 	if !t.Join(f.s, tskrt.NoTimeout) {
 //line workers_tsk.go:251
@@ -262,7 +262,7 @@ resume4:
 //line workers.tsk:58:2
 	t.PushDeadline((20 * time.Millisecond))
 //line workers_tsk.go:265
-	t.SetPC(5) // resume point 5: join at workers.tsk:59:3
+	t.PC = 5 // resume point 5: join at workers.tsk:59:3
 //line workers.tsk:59:3
 	if !t.Join(f.slow, tskrt.NoTimeout) {
 //line workers_tsk.go:269
@@ -274,7 +274,7 @@ resume5:
 	fmt.Println("  slow worker done within 20ms:", err1 == nil, "timed out:", errors.Is(err1, tskrt.ErrTimeout))
 //line workers_tsk.go:276
 	t.PopDeadline()
-	t.SetPC(6) // resume point 6: kill at workers.tsk:62:2
+	t.PC = 6 // resume point 6: kill at workers.tsk:62:2
 //line workers.tsk:62:2
 	if !t.KillWait(f.slow) {
 //line workers_tsk.go:281

@@ -32,7 +32,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -47,7 +47,7 @@ for1:
 //line micro_tsk.go:48
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel receive at micro.tsk:11:3
+	t.PC = 1 // resume point 1: channel receive at micro.tsk:11:3
 //line micro.tsk:11:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line micro_tsk.go:54
@@ -59,7 +59,7 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	t.SetPC(2) // resume point 2: channel send at micro.tsk:12:3
+	t.PC = 2 // resume point 2: channel send at micro.tsk:12:3
 //line micro.tsk:12:3
 	if !f.ch.Send(t, v, tskrt.NoTimeout) {
 //line micro_tsk.go:66
@@ -98,7 +98,7 @@ func (*pingPongFrame) Name() string { return "PingPong" }
 
 // Resume runs tasklet PingPong until it suspends or ends.
 func (f *pingPongFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -119,7 +119,7 @@ for1:
 //line micro_tsk.go:120
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel send at micro.tsk:22:3
+	t.PC = 1 // resume point 1: channel send at micro.tsk:22:3
 //line micro.tsk:22:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
 //line micro_tsk.go:126
@@ -129,7 +129,7 @@ resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(2) // resume point 2: channel receive at micro.tsk:23:3
+	t.PC = 2 // resume point 2: channel receive at micro.tsk:23:3
 //line micro.tsk:23:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line micro_tsk.go:136
@@ -145,7 +145,7 @@ resume2:
 //line micro_tsk.go:146
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at micro.tsk:25:2
+	t.PC = 3 // resume point 3: join at micro.tsk:25:2
 //line micro.tsk:25:2
 	if !t.Join(f.e, tskrt.NoTimeout) {
 //line micro_tsk.go:152
@@ -196,7 +196,7 @@ func (*spawnJoinFrame) Name() string { return "SpawnJoin" }
 
 // Resume runs tasklet SpawnJoin until it suspends or ends.
 func (f *spawnJoinFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	}
@@ -212,7 +212,7 @@ for1:
 //line micro.tsk:35:3
 	f.t = tk.Spawn(Nop(), tskrt.Options{})
 //line micro_tsk.go:215
-	tk.SetPC(1) // resume point 1: join at micro.tsk:36:3
+	tk.PC = 1 // resume point 1: join at micro.tsk:36:3
 //line micro.tsk:36:3
 	if !tk.Join(f.t, tskrt.NoTimeout) {
 //line micro_tsk.go:219
@@ -247,7 +247,7 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -260,7 +260,7 @@ for1:
 //line micro_tsk.go:261
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: yield at micro.tsk:43:3
+	t.PC = 1 // resume point 1: yield at micro.tsk:43:3
 //line micro.tsk:43:3
 	return tskrt.Yielded
 //line micro_tsk.go:267
@@ -294,7 +294,7 @@ func (*yieldPairFrame) Name() string { return "YieldPair" }
 
 // Resume runs tasklet YieldPair until it suspends or ends.
 func (f *yieldPairFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -311,7 +311,7 @@ for1:
 //line micro_tsk.go:312
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: yield at micro.tsk:51:3
+	t.PC = 1 // resume point 1: yield at micro.tsk:51:3
 //line micro.tsk:51:3
 	return tskrt.Yielded
 //line micro_tsk.go:318
@@ -324,7 +324,7 @@ resume1:
 //line micro_tsk.go:325
 	goto for1
 break3:
-	t.SetPC(2) // resume point 2: join at micro.tsk:53:2
+	t.PC = 2 // resume point 2: join at micro.tsk:53:2
 //line micro.tsk:53:2
 	if !t.Join(f.y, tskrt.NoTimeout) {
 //line micro_tsk.go:331
@@ -355,7 +355,7 @@ func (*consumerFrame) Name() string { return "Consumer" }
 
 // Resume runs tasklet Consumer until it suspends or ends.
 func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -368,7 +368,7 @@ for1:
 //line micro_tsk.go:369
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: receive at micro.tsk:59:3
+	t.PC = 1 // resume point 1: receive at micro.tsk:59:3
 //line micro.tsk:59:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line micro_tsk.go:375
@@ -406,7 +406,7 @@ func (*produceFrame) Name() string { return "Produce" }
 
 // Resume runs tasklet Produce until it suspends or ends.
 func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -417,7 +417,7 @@ func (f *produceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line micro.tsk:67:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
 //line micro_tsk.go:420
-	t.SetPC(1) // resume point 1: yield at micro.tsk:68:2
+	t.PC = 1 // resume point 1: yield at micro.tsk:68:2
 //line micro.tsk:68:2
 	return tskrt.Yielded
 //line micro_tsk.go:424
@@ -434,7 +434,7 @@ for1:
 //line micro_tsk.go:435
 		goto break3
 	}
-	t.SetPC(2) // resume point 2: send at micro.tsk:70:3
+	t.PC = 2 // resume point 2: send at micro.tsk:70:3
 //line micro.tsk:70:3
 	if !t.Send(f.c, tskrt.Box(t, f.i&0xff)) {
 //line micro_tsk.go:441
@@ -446,7 +446,7 @@ resume2:
 //line micro_tsk.go:447
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at micro.tsk:72:2
+	t.PC = 3 // resume point 3: join at micro.tsk:72:2
 //line micro.tsk:72:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
 //line micro_tsk.go:453
@@ -475,11 +475,11 @@ func (*waiterFrame) Name() string { return "Waiter" }
 
 // Resume runs tasklet Waiter until it suspends or ends.
 func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: receive at micro.tsk:77:2
+	t.PC = 1 // resume point 1: receive at micro.tsk:77:2
 //line micro.tsk:77:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line micro_tsk.go:486
@@ -517,7 +517,7 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t  *tskrt.Tasklet
 		t1 *tskrt.Tasklet
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -533,7 +533,7 @@ func (f *parkFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		f.ts[i] = tk.Spawn(Waiter(), tskrt.Options{})
 	}
 //line micro_tsk.go:536
-	tk.SetPC(1) // resume point 1: yield at micro.tsk:86:2
+	tk.PC = 1 // resume point 1: yield at micro.tsk:86:2
 //line micro.tsk:86:2
 	return tskrt.Yielded
 //line micro_tsk.go:540
@@ -549,7 +549,7 @@ range1:
 		goto break3
 	}
 	t = f.xs[f.i1]
-	tk.SetPC(2) // resume point 2: send at micro.tsk:88:3
+	tk.PC = 2 // resume point 2: send at micro.tsk:88:3
 //line micro.tsk:88:3
 	if !tk.Send(t, 1) {
 //line micro_tsk.go:556
@@ -567,7 +567,7 @@ range4:
 		goto break6
 	}
 	t1 = f.xs1[f.i2]
-	tk.SetPC(3) // resume point 3: join at micro.tsk:91:3
+	tk.PC = 3 // resume point 3: join at micro.tsk:91:3
 //line micro.tsk:91:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
 //line micro_tsk.go:574
@@ -603,7 +603,7 @@ func (*sleeperFrame) Name() string { return "Sleeper" }
 
 // Resume runs tasklet Sleeper until it suspends or ends.
 func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -616,7 +616,7 @@ for1:
 //line micro_tsk.go:617
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: sleep at micro.tsk:98:3
+	t.PC = 1 // resume point 1: sleep at micro.tsk:98:3
 //line micro.tsk:98:3
 	if !t.Sleep(f.d) {
 //line micro_tsk.go:623
@@ -658,7 +658,7 @@ func (f *sleepersFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		ts []*tskrt.Tasklet
 		t  *tskrt.Tasklet
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	}
@@ -677,7 +677,7 @@ range1:
 		goto break3
 	}
 	t = f.xs[f.i1]
-	tk.SetPC(1) // resume point 1: join at micro.tsk:109:3
+	tk.PC = 1 // resume point 1: join at micro.tsk:109:3
 //line micro.tsk:109:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 //line micro_tsk.go:684

@@ -83,8 +83,8 @@ type mailer struct {
 }
 
 func (m *mailer) Resume(t *tskrt.Tasklet) tskrt.Status {
-	if t.PC() == 0 {
-		t.SetPC(1) // a hand-written frame may keep its resume point in the record too
+	if t.PC == 0 {
+		t.PC = 1 // a hand-written frame may keep its resume point in the record too
 		return tskrt.Yielded
 	}
 	for i, to := range m.to {

@@ -27,7 +27,7 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -40,7 +40,7 @@ for1:
 //line sample.tsk:16:3
 	f.n--
 //line sample_tsk.go:43
-	t.SetPC(1) // resume point 1: yield at sample.tsk:17:3
+	t.PC = 1 // resume point 1: yield at sample.tsk:17:3
 //line sample.tsk:17:3
 	return tskrt.Yielded
 //line sample_tsk.go:47
@@ -73,7 +73,7 @@ func (*pingerFrame) Name() string { return "Pinger" }
 
 // Resume runs tasklet Pinger until it suspends or ends.
 func (f *pingerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -88,7 +88,7 @@ for1:
 //line sample_tsk.go:89
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel send at sample.tsk:24:3
+	t.PC = 1 // resume point 1: channel send at sample.tsk:24:3
 //line sample.tsk:24:3
 	if !f.ping.Send(t, f.i, tskrt.NoTimeout) {
 //line sample_tsk.go:95
@@ -98,7 +98,7 @@ resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(2) // resume point 2: channel receive at sample.tsk:25:3
+	t.PC = 2 // resume point 2: channel receive at sample.tsk:25:3
 //line sample.tsk:25:3
 	if !f.pong.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line sample_tsk.go:105
@@ -140,7 +140,7 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -155,7 +155,7 @@ for1:
 //line sample_tsk.go:156
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel receive at sample.tsk:32:3
+	t.PC = 1 // resume point 1: channel receive at sample.tsk:32:3
 //line sample.tsk:32:3
 	if !f.ping.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line sample_tsk.go:162
@@ -167,7 +167,7 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	t.SetPC(2) // resume point 2: channel send at sample.tsk:33:3
+	t.PC = 2 // resume point 2: channel send at sample.tsk:33:3
 //line sample.tsk:33:3
 	if !f.pong.Send(t, v, tskrt.NoTimeout) {
 //line sample_tsk.go:174
@@ -210,7 +210,7 @@ func (f *sizerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		buf []byte
 		v   int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -229,7 +229,7 @@ for1:
 //line sample_tsk.go:230
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel receive at sample.tsk:44:3
+	t.PC = 1 // resume point 1: channel receive at sample.tsk:44:3
 //line sample.tsk:44:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line sample_tsk.go:236
@@ -268,11 +268,11 @@ func (*crashFrame) Name() string { return "Crash" }
 
 // Resume runs tasklet Crash until it suspends or ends.
 func (f *crashFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: yield at sample.tsk:53:2
+	t.PC = 1 // resume point 1: yield at sample.tsk:53:2
 //line sample.tsk:53:2
 	return tskrt.Yielded
 //line sample_tsk.go:279
@@ -305,7 +305,7 @@ func (*sumSliceFrame) Name() string { return "SumSlice" }
 
 // Resume runs tasklet SumSlice until it suspends or ends.
 func (f *sumSliceFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -319,7 +319,7 @@ range1:
 		goto break3
 	}
 	f.x = f.xs1[f.i]
-	t.SetPC(1) // resume point 1: yield at sample.tsk:61:3
+	t.PC = 1   // resume point 1: yield at sample.tsk:61:3
 	f.xs = nil // dead from here on
 //line sample.tsk:61:3
 	return tskrt.Yielded
@@ -361,7 +361,7 @@ func (*sumSeqFrame) Name() string { return "SumSeq" }
 func (f *sumSeqFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -379,7 +379,7 @@ range1:
 		}
 		f.x = k
 	}
-	t.SetPC(1)  // resume point 1: yield at sample.tsk:72:3
+	t.PC = 1    // resume point 1: yield at sample.tsk:72:3
 	f.seq = nil // dead from here on
 //line sample.tsk:72:3
 	return tskrt.Yielded
@@ -463,7 +463,7 @@ func (f *echoFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	)
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -480,7 +480,7 @@ for1:
 	op1 = f.s.ReadSome()
 	f.op = op1
 //line sample_tsk.go:483
-	t.SetPC(1) // resume point 1: await at sample.tsk:84:3
+	t.PC = 1 // resume point 1: await at sample.tsk:84:3
 //line sample.tsk:84:3
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line sample_tsk.go:487
@@ -498,7 +498,7 @@ resume1:
 	op2 = f.c.Write(data)
 	f.op = op2
 //line sample_tsk.go:501
-	t.SetPC(2) // resume point 2: await at sample.tsk:88:3
+	t.PC = 2 // resume point 2: await at sample.tsk:88:3
 //line sample.tsk:88:3
 	if !op2.Start(t, (10 * time.Second)) {
 //line sample_tsk.go:505
@@ -584,7 +584,7 @@ func (*deferrerFrame) Name() string { return "Deferrer" }
 func (f *deferrerFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	st = ^tskrt.Status(0) // every return sets it; a panic leaves it
 	defer f.unwind(&st)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -592,8 +592,8 @@ func (f *deferrerFrame) Resume(t *tskrt.Tasklet) (st tskrt.Status) {
 	f.defer0Recv = f.c
 	f.deferred |= 1 // armed: runDefers calls f.defer0Recv.Close()
 //line sample_tsk.go:595
-	t.SetPC(1) // resume point 1: yield at sample.tsk:107:2
-	f.c = nil  // dead from here on
+	t.PC = 1  // resume point 1: yield at sample.tsk:107:2
+	f.c = nil // dead from here on
 //line sample.tsk:107:2
 	return tskrt.Yielded
 //line sample_tsk.go:600
@@ -654,15 +654,15 @@ func (*noDeferrerFrame) Name() string { return "NoDeferrer" }
 
 // Resume runs tasklet NoDeferrer until it suspends or ends.
 func (f *noDeferrerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
 //line sample.tsk:113:2
 	f.c.Close()
 //line sample_tsk.go:664
-	t.SetPC(1) // resume point 1: yield at sample.tsk:114:2
-	f.c = nil  // dead from here on
+	t.PC = 1  // resume point 1: yield at sample.tsk:114:2
+	f.c = nil // dead from here on
 //line sample.tsk:114:2
 	return tskrt.Yielded
 //line sample_tsk.go:669
@@ -721,7 +721,7 @@ func (f *awaitOneFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -739,7 +739,7 @@ for1:
 //line sample.tsk:134:3
 	f.op = readyInt
 //line sample_tsk.go:742
-	t.SetPC(1) // resume point 1: await at sample.tsk:134:3
+	t.PC = 1 // resume point 1: await at sample.tsk:134:3
 //line sample.tsk:134:3
 	if !f.op.Start(t, tskrt.NoTimeout) {
 //line sample_tsk.go:746
@@ -789,7 +789,7 @@ func (f *awaitTwoFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 		op1 tskrt.Op[int]
 		op2 tskrt.Op[string]
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -810,7 +810,7 @@ for1:
 	op1 = readyInt
 	f.op = op1
 //line sample_tsk.go:813
-	t.SetPC(1) // resume point 1: await at sample.tsk:145:3
+	t.PC = 1 // resume point 1: await at sample.tsk:145:3
 //line sample.tsk:145:3
 	if !op1.Start(t, tskrt.NoTimeout) {
 //line sample_tsk.go:817
@@ -828,7 +828,7 @@ resume1:
 	op2 = readyStr
 	f.op = op2
 //line sample_tsk.go:831
-	t.SetPC(2) // resume point 2: await at sample.tsk:146:3
+	t.PC = 2 // resume point 2: await at sample.tsk:146:3
 //line sample.tsk:146:3
 	if !op2.Start(t, tskrt.NoTimeout) {
 //line sample_tsk.go:835
@@ -874,11 +874,11 @@ func (f *parkerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: receive at sample.tsk:156:2
+	t.PC = 1 // resume point 1: receive at sample.tsk:156:2
 //line sample.tsk:156:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line sample_tsk.go:885

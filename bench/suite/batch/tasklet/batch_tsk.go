@@ -32,7 +32,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		ms []any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -47,7 +47,7 @@ for1:
 //line batch_tsk.go:48
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: receive batch at batch.tsk:9:3
+	t.PC = 1 // resume point 1: receive batch at batch.tsk:9:3
 //line batch.tsk:9:3
 	if !t.ReceiveBatch(f.k, 0) {
 //line batch_tsk.go:54
@@ -95,7 +95,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -106,7 +106,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line batch.tsk:22:2
 	f.c = t.Spawn(Consumer(f.n, f.k), tskrt.Options{})
 //line batch_tsk.go:109
-	t.SetPC(1) // resume point 1: yield at batch.tsk:23:2
+	t.PC = 1 // resume point 1: yield at batch.tsk:23:2
 //line batch.tsk:23:2
 	return tskrt.Yielded
 //line batch_tsk.go:113
@@ -123,7 +123,7 @@ for1:
 //line batch_tsk.go:124
 		goto break3
 	}
-	t.SetPC(2) // resume point 2: send at batch.tsk:25:3
+	t.PC = 2 // resume point 2: send at batch.tsk:25:3
 //line batch.tsk:25:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line batch_tsk.go:130
@@ -135,7 +135,7 @@ resume2:
 //line batch_tsk.go:136
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at batch.tsk:27:2
+	t.PC = 3 // resume point 3: join at batch.tsk:27:2
 //line batch.tsk:27:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
 //line batch_tsk.go:142

@@ -31,7 +31,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -46,7 +46,7 @@ for1:
 //line flood_tsk.go:47
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: receive at flood.tsk:9:3
+	t.PC = 1 // resume point 1: receive at flood.tsk:9:3
 //line flood.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line flood_tsk.go:53
@@ -88,7 +88,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -105,7 +105,7 @@ for1:
 //line flood_tsk.go:106
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: send at flood.tsk:19:3
+	t.PC = 1 // resume point 1: send at flood.tsk:19:3
 //line flood.tsk:19:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line flood_tsk.go:112
@@ -117,7 +117,7 @@ resume1:
 //line flood_tsk.go:118
 	goto for1
 break3:
-	t.SetPC(2) // resume point 2: join at flood.tsk:21:2
+	t.PC = 2 // resume point 2: join at flood.tsk:21:2
 //line flood.tsk:21:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
 //line flood_tsk.go:124

@@ -31,7 +31,7 @@ func (f *consumerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -46,7 +46,7 @@ for1:
 //line mailbox_tsk.go:47
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: receive at mailbox.tsk:9:3
+	t.PC = 1 // resume point 1: receive at mailbox.tsk:9:3
 //line mailbox.tsk:9:3
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line mailbox_tsk.go:53
@@ -90,7 +90,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		sum any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -101,7 +101,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 //line mailbox.tsk:19:2
 	f.c = t.Spawn(Consumer(f.n), tskrt.Options{})
 //line mailbox_tsk.go:104
-	t.SetPC(1) // resume point 1: yield at mailbox.tsk:20:2
+	t.PC = 1 // resume point 1: yield at mailbox.tsk:20:2
 //line mailbox.tsk:20:2
 	return tskrt.Yielded
 //line mailbox_tsk.go:108
@@ -118,7 +118,7 @@ for1:
 //line mailbox_tsk.go:119
 		goto break3
 	}
-	t.SetPC(2) // resume point 2: send at mailbox.tsk:22:3
+	t.PC = 2 // resume point 2: send at mailbox.tsk:22:3
 //line mailbox.tsk:22:3
 	if !t.Send(f.c, tskrt.Box(t, f.i)) {
 //line mailbox_tsk.go:125
@@ -130,7 +130,7 @@ resume2:
 //line mailbox_tsk.go:131
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at mailbox.tsk:24:2
+	t.PC = 3 // resume point 3: join at mailbox.tsk:24:2
 //line mailbox.tsk:24:2
 	if !t.Join(f.c, tskrt.NoTimeout) {
 //line mailbox_tsk.go:137

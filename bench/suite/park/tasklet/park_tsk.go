@@ -30,11 +30,11 @@ func (f *waiterFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		m any
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
-	t.SetPC(1) // resume point 1: receive at park.tsk:7:2
+	t.PC = 1 // resume point 1: receive at park.tsk:7:2
 //line park.tsk:7:2
 	if !t.Receive(nil, tskrt.NoTimeout) {
 //line park_tsk.go:41
@@ -79,7 +79,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t1  *tskrt.Tasklet
 		sum int
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -97,7 +97,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		f.ts[i] = tk.Spawn(Waiter(f.out, i), tskrt.Options{})
 	}
 //line park_tsk.go:100
-	tk.SetPC(1) // resume point 1: yield at park.tsk:19:2
+	tk.PC = 1 // resume point 1: yield at park.tsk:19:2
 //line park.tsk:19:2
 	return tskrt.Yielded
 //line park_tsk.go:104
@@ -114,7 +114,7 @@ range1:
 	}
 	i1 = f.i2
 	t = f.xs[f.i2]
-	tk.SetPC(2) // resume point 2: send at park.tsk:21:3
+	tk.PC = 2 // resume point 2: send at park.tsk:21:3
 //line park.tsk:21:3
 	if !tk.Send(t, tskrt.Box(tk, i1)) {
 //line park_tsk.go:121
@@ -132,7 +132,7 @@ range4:
 		goto break6
 	}
 	t1 = f.xs1[f.i3]
-	tk.SetPC(3) // resume point 3: join at park.tsk:24:3
+	tk.PC = 3 // resume point 3: join at park.tsk:24:3
 //line park.tsk:24:3
 	if !tk.Join(t1, tskrt.NoTimeout) {
 //line park_tsk.go:139

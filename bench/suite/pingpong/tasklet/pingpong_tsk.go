@@ -32,7 +32,7 @@ func (f *pongerFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -47,7 +47,7 @@ for1:
 //line pingpong_tsk.go:48
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel receive at pingpong.tsk:8:3
+	t.PC = 1 // resume point 1: channel receive at pingpong.tsk:8:3
 //line pingpong.tsk:8:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line pingpong_tsk.go:54
@@ -59,7 +59,7 @@ resume1:
 	}
 	v = f.recv
 	f.recv = 0
-	t.SetPC(2) // resume point 2: channel send at pingpong.tsk:9:3
+	t.PC = 2 // resume point 2: channel send at pingpong.tsk:9:3
 //line pingpong.tsk:9:3
 	if !f.ch.Send(t, 2*v+1, tskrt.NoTimeout) {
 //line pingpong_tsk.go:66
@@ -101,7 +101,7 @@ func (f *runFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
 	var (
 		v int
 	)
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	case 2:
@@ -124,7 +124,7 @@ for1:
 //line pingpong_tsk.go:125
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: channel send at pingpong.tsk:19:3
+	t.PC = 1 // resume point 1: channel send at pingpong.tsk:19:3
 //line pingpong.tsk:19:3
 	if !f.ch.Send(t, f.i, tskrt.NoTimeout) {
 //line pingpong_tsk.go:131
@@ -134,7 +134,7 @@ resume1:
 	if err := t.Err(); err != nil {
 		return t.Fail(err)
 	}
-	t.SetPC(2) // resume point 2: channel receive at pingpong.tsk:20:3
+	t.PC = 2 // resume point 2: channel receive at pingpong.tsk:20:3
 //line pingpong.tsk:20:3
 	if !f.ch.Recv(t, &f.recv, tskrt.NoTimeout) {
 //line pingpong_tsk.go:141
@@ -153,7 +153,7 @@ resume2:
 //line pingpong_tsk.go:154
 	goto for1
 break3:
-	t.SetPC(3) // resume point 3: join at pingpong.tsk:23:2
+	t.PC = 3 // resume point 3: join at pingpong.tsk:23:2
 //line pingpong.tsk:23:2
 	if !t.Join(f.p, tskrt.NoTimeout) {
 //line pingpong_tsk.go:160

@@ -56,7 +56,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	}
@@ -77,7 +77,7 @@ range1:
 		goto break3
 	}
 	t = f.xs[f.i1]
-	tk.SetPC(1) // resume point 1: join at spawn.tsk:18:3
+	tk.PC = 1 // resume point 1: join at spawn.tsk:18:3
 //line spawn.tsk:18:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 //line spawn_tsk.go:84

@@ -31,7 +31,7 @@ func (*sleeperFrame) Name() string { return "Sleeper" }
 
 // Resume runs tasklet Sleeper until it suspends or ends.
 func (f *sleeperFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -47,7 +47,7 @@ for1:
 //line timers.tsk:11:3
 	f.ms = 1 + (f.i*31+f.j*17)%50
 //line timers_tsk.go:50
-	t.SetPC(1) // resume point 1: sleep at timers.tsk:12:3
+	t.PC = 1 // resume point 1: sleep at timers.tsk:12:3
 //line timers.tsk:12:3
 	if !t.Sleep(time.Duration(f.ms) * time.Millisecond) {
 //line timers_tsk.go:54
@@ -92,7 +92,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	}
@@ -113,7 +113,7 @@ range1:
 		goto break3
 	}
 	t = f.xs[f.i1]
-	tk.SetPC(1) // resume point 1: join at timers.tsk:25:3
+	tk.PC = 1 // resume point 1: join at timers.tsk:25:3
 //line timers.tsk:25:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 //line timers_tsk.go:120

@@ -29,7 +29,7 @@ func (*yielderFrame) Name() string { return "Yielder" }
 
 // Resume runs tasklet Yielder until it suspends or ends.
 func (f *yielderFrame) Resume(t *tskrt.Tasklet) tskrt.Status {
-	switch t.PC() {
+	switch t.PC {
 	case 1:
 		goto resume1
 	}
@@ -42,7 +42,7 @@ for1:
 //line yield_tsk.go:43
 		goto break3
 	}
-	t.SetPC(1) // resume point 1: yield at yield.tsk:8:3
+	t.PC = 1 // resume point 1: yield at yield.tsk:8:3
 //line yield.tsk:8:3
 	return tskrt.Yielded
 //line yield_tsk.go:49
@@ -85,7 +85,7 @@ func (f *runFrame) Resume(tk *tskrt.Tasklet) tskrt.Status {
 		t   *tskrt.Tasklet
 		sum int
 	)
-	switch tk.PC() {
+	switch tk.PC {
 	case 1:
 		goto resume1
 	}
@@ -106,7 +106,7 @@ range1:
 		goto break3
 	}
 	t = f.xs[f.i1]
-	tk.SetPC(1) // resume point 1: join at yield.tsk:21:3
+	tk.PC = 1 // resume point 1: join at yield.tsk:21:3
 //line yield.tsk:21:3
 	if !tk.Join(t, tskrt.NoTimeout) {
 //line yield_tsk.go:113
