@@ -293,11 +293,11 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 					d.runq.n++
 					continue
 				}
-			} else if uint8(st)|uint8(t.state&1)|t.flags&flKillWaited == 0 && !d.quitting {
+			} else if uint8(st)|uint8(t.state&1)|t.flags&flKillWaited == 0 {
 				// A plain suspension in an operation: st is Suspended (0), t's state is
-				// stRunnable (4) or stWaiting (2), no kill waits for the run and no one quit.
-				// The first three tests are made as one: of the states t can be in here, only
-				// stRunning is odd (TestStateParity).
+				// stRunnable (4) or stWaiting (2) and no kill waits for the run. The tests are
+				// made as one: of the states t can be in here, only stRunning is odd
+				// (TestStateParity). (A quit ended the round: see quit.)
 				continue
 			}
 			d.resumed(t, f, st)
@@ -308,7 +308,7 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 			}
 		}
 		// The round is over.
-		// (A Quit during a run returned above; one from a Do callback set skip to 0 below. A
+		// (A Quit ends the round and sets skip to 0 (see quit): the full boundary returns. A
 		// large ring takes the full boundary every round, for shrink.)
 		// d.runq.fast is false while a timer is pending or the ring is large: setTimer and grow
 		// clear it, and only a full boundary sets it again.
@@ -330,10 +330,19 @@ func (d *Dispatcher) loop() (code int, ok bool) {
 		}
 		d.left = n
 		if d.quitting {
-			d.skip = 0 // a Do callback quit: the next boundary is a full one, and quits
+			d.left, d.skip = 0, 0 // a Do callback quit: the next boundary quits, before any run
 		}
 		d.runq.fast = d.timers.len() == 0 && len(d.runq.buf) <= maxFastRing
 	}
+}
+
+// quit makes Run return code once the current run is over: no other tasklet runs. It ends the
+// round, and the next boundary is a full one, which returns; so the loop's test after a plain
+// suspension need not look at d.quitting.
+func (d *Dispatcher) quit(code int) {
+	d.quitting = true
+	d.code = code
+	d.left, d.skip = 0, 0
 }
 
 // between is the full boundary between two rounds: it fires due timers, takes posts, SIGINT and

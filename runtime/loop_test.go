@@ -7,19 +7,49 @@ import (
 
 // A Quit from a Do callback (outside any run) ends Run with its code although the run queue
 // never empties and no timer is pending (the loop then looks at posts only every outsideEvery
-// rounds); at most one more tasklet runs, as before.
+// rounds); no tasklet runs after the callback.
 func TestQuitFromDoWhileBusy(t *testing.T) {
 	e := newEnv(t)
-	runs := 0
+	runs, atQuit := 0, -1
 	a := e.d.Spawn(&forever{name: "A", op: (*Tasklet).Yield, after: func(*Tasklet) bool { runs++; return false }}, Options{})
 	e.d.Spawn(&forever{name: "B", op: (*Tasklet).Yield, after: func(*Tasklet) bool { runs++; return false }}, Options{})
 	go func() {
 		time.Sleep(time.Millisecond)
-		e.d.Do(func() { a.Quit(7) })
+		e.d.Do(func() { atQuit = runs; a.Quit(7) })
 	}()
 	e.run(7)
 	if runs == 0 {
 		t.Fatal("no tasklet ran")
+	}
+	if runs != atQuit {
+		t.Fatalf("%d runs after the Do callback quit", runs-atQuit)
+	}
+}
+
+// A frame that quits after it started an operation (here a send that parks, and one that hands
+// a value over): Run returns with its code as soon as the frame returns, and no other tasklet
+// runs, not even the receiver the value was handed to. The loop's test after a plain suspension
+// does not look at the quit: Quit ends the round instead.
+func TestQuitAfterOperation(t *testing.T) {
+	for _, handOver := range []bool{false, true} {
+		e := newEnv(t)
+		ch := NewChannel[int]()
+		var v int
+		if handOver {
+			e.d.Spawn(steps("R", func(t *Tasklet) bool { return ch.Recv(t, &v, NoTimeout) },
+				do(func(*Tasklet) { e.log("r") })), Options{})
+		}
+		e.d.Spawn(steps("A", do(func(*Tasklet) { e.log("a") }), func(t *Tasklet) bool {
+			if ch.Send(t, 1, NoTimeout) {
+				e.log("send-completed")
+			}
+			t.Quit(5)
+			return false
+		}, do(func(*Tasklet) { e.log("a-after-quit") })), Options{})
+		e.d.Spawn(steps("B", do(func(*Tasklet) { e.log("b") })), Options{})
+		e.d.Spawn(&forever{name: "Y", op: (*Tasklet).Yield, after: func(*Tasklet) bool { e.log("y"); return false }}, Options{})
+		e.run(5)
+		e.wantTrace("a")
 	}
 }
 

@@ -514,8 +514,7 @@ func (t *Tasklet) Fail(err error) Status {
 // Quit ends the program with exit code code: Dispatcher.Run returns code as soon as t's frame
 // returns, and no other tasklet runs. It returns Suspended.
 func (t *Tasklet) Quit(code int) Status {
-	t.d.quitting = true
-	t.d.code = code
+	t.d.quit(code)
 	return Suspended
 }
 
