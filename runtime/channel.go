@@ -58,7 +58,7 @@ func (c *Channel[T]) Send(t *Tasklet, v T, timeout time.Duration) bool {
 		return true
 	}
 	if w := c.recvq.first(); w != nil {
-		w.leave()
+		c.recvq.leaveFirst(w)
 		r := w.tasklet()
 		if p := w.elem(); p != nil {
 			*(*T)(p) = v // (r's value register, which held p, is not a result of Recv)
@@ -107,7 +107,7 @@ func (c *Channel[T]) Recv(t *Tasklet, dst *T, timeout time.Duration) bool {
 		return true
 	}
 	if w := c.sendq.first(); w != nil {
-		w.leave()
+		c.sendq.leaveFirst(w)
 		// A sender of an error, a select case, a sender with a slot of its own, or one with a
 		// timer: out of line, so that the common path below makes no call (and spills
 		// nothing).

@@ -261,6 +261,16 @@ func (q *waitq) pushEmpty(w *waiter) {
 	q.next, q.prev = &w.link, &w.link
 }
 
+// leaveFirst takes w, the first waiter of q, out of q: leave, with q known.
+func (q *waitq) leaveFirst(w *waiter) {
+	if q.prev == &w.link {
+		// The only waiter (see leave: w's links are left pointing at q's sentinel).
+		q.link = link{}
+		return
+	}
+	w.leave()
+}
+
 // leave takes w out of the queue it is in.
 func (w *waiter) leave() {
 	p, n := w.prev, w.next
@@ -285,7 +295,7 @@ func (w *waiter) queued() bool {
 func (q *waitq) popFront() *waiter {
 	w := q.first()
 	if w != nil {
-		w.leave()
+		q.leaveFirst(w)
 	}
 	return w
 }
