@@ -82,7 +82,15 @@ func TestBuildWatch(t *testing.T) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		// Saved as most editors save: a new file renamed over the old, so the watch never
+		// sees it half-written (internal/watch also waits for files to settle; this keeps
+		// the test exact on a loaded machine, where a writer may stall between truncating a
+		// file and writing it for longer than the 5 ms poll interval).
+		tmp := p + ".tmp~"
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package watch tells when the inputs of a tskc build change: the .tsk files and the hand-written
 // Go files of the packages a command line names. It polls the files' modification times and
 // sizes, so it needs nothing from the operating system and works on every file system (network
-// and container mounts included), at the cost of noticing a change up to one interval late.
+// and container mounts included), at the cost of reporting a change one to two intervals late
+// (it waits for the files to stop changing).
 package watch
 
 import (
@@ -79,11 +80,14 @@ func Changed(old, cur Snapshot) []string {
 }
 
 // Run polls every interval until ctx is done. Each time it asks dirs for the directories to
-// watch (so that packages created meanwhile are seen) and calls changed with those whose inputs
-// differ from the previous poll. The first poll only records the snapshot. An error from dirs
-// goes to report, and that poll is skipped. Run returns ctx.Err().
+// watch (so that packages created meanwhile are seen) and calls changed with the directories
+// whose inputs changed, once those inputs have settled: a change is reported at the first poll
+// that finds nothing changed since the poll before, so a file caught half-written (an editor
+// that truncates and then writes) is not built. The first poll only records the snapshot. An
+// error from dirs goes to report, and that poll is skipped. Run returns ctx.Err().
 func Run(ctx context.Context, interval time.Duration, dirs func() ([]string, error), changed func([]string), report func(error)) error {
 	var last Snapshot
+	var s settler
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -92,9 +96,9 @@ func Run(ctx context.Context, interval time.Duration, dirs func() ([]string, err
 		} else {
 			cur := Take(ds)
 			if last != nil {
-				if c := Changed(last, cur); len(c) > 0 {
+				if c := s.poll(Changed(last, cur)); len(c) > 0 {
 					// A rebuild writes only generated files, which are not inputs; an edit made
-					// while it ran differs from cur, so the next poll sees it.
+					// while it ran differs from cur, so a later poll sees it.
 					changed(c)
 				}
 			}
@@ -106,4 +110,25 @@ func Run(ctx context.Context, interval time.Duration, dirs func() ([]string, err
 		case <-tick.C:
 		}
 	}
+}
+
+// settler holds back the directories that changed until a poll finds no change.
+type settler struct {
+	pending []string // sorted
+}
+
+// poll takes the directories that changed since the previous poll and returns those to
+// rebuild now: every directory changed since the last rebuild, once a poll brings no change.
+func (s *settler) poll(changed []string) []string {
+	if len(changed) > 0 {
+		for _, d := range changed {
+			if i, found := slices.BinarySearch(s.pending, d); !found {
+				s.pending = slices.Insert(s.pending, i, d)
+			}
+		}
+		return nil
+	}
+	ready := s.pending
+	s.pending = nil
+	return ready
 }

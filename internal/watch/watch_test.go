@@ -99,3 +99,28 @@ func TestRun(t *testing.T) {
 		t.Errorf("Run returned %v, want context.Canceled", err)
 	}
 }
+
+// TestSettler checks that changes are held back while the inputs keep changing, gathered, and
+// reported once a poll finds nothing new.
+func TestSettler(t *testing.T) {
+	var s settler
+	steps := []struct {
+		changed, want []string
+	}{
+		{nil, nil},
+		{[]string{"b"}, nil},      // b is being written
+		{[]string{"b", "a"}, nil}, // still changing, a as well
+		{nil, []string{"a", "b"}}, // settled: both at once, sorted
+		{nil, nil},                // nothing pending
+		{[]string{"c"}, nil},      // a new change waits a poll
+		{nil, []string{"c"}},      // and is reported once
+		{[]string{"a"}, nil},      // a change
+		{[]string{"a"}, nil},      // changing again (a truncate, then the write)
+		{nil, []string{"a"}},      // one rebuild
+	}
+	for i, st := range steps {
+		if got := s.poll(st.changed); !slices.Equal(got, st.want) {
+			t.Fatalf("step %d: poll(%v) = %v, want %v", i, st.changed, got, st.want)
+		}
+	}
+}
