@@ -578,7 +578,7 @@ func (d *Dispatcher) finishExtra(t *Tasklet, x *extra) {
 	x.calls = nil
 	for _, c := range calls {
 		c.idx = -1
-		d.failCall(c, ErrNoReply)
+		d.failCall(c, errCalleeFinished)
 	}
 	if x.mb != nil {
 		x.mb.ownerFinished()

@@ -27,9 +27,13 @@ var (
 	ErrTimeout error = TimeoutError{}
 	// ErrKilled is the error seen inside a tasklet that was killed.
 	ErrKilled error = TaskletExit{}
-	// ErrNoReply is the error of a call whose callee finished (or had already finished) without
-	// replying.
-	ErrNoReply = errors.New("tskrt: callee finished without replying")
+	// ErrNoReply is the error of a call that can get no reply: its callee finished (or had
+	// already finished) without replying, a full bounded mailbox dropped its message, or a
+	// mailbox Pop or a receive batch took it (neither gives a reply handle). The error says
+	// which; test for it with errors.Is.
+	ErrNoReply = errors.New("tskrt: the call gets no reply")
+
+	errCalleeFinished = fmt.Errorf("%w (the callee finished without replying)", ErrNoReply)
 )
 
 // JoinError is the error of joining a tasklet that failed (returned an error, was killed or

@@ -66,6 +66,20 @@ func message(it any) any {
 	return it
 }
 
+// popped returns the message of an item that a Pop, PopLeft, TryPop or TryPopLeft took. A call
+// taken this way fails at once with ErrNoReply (nothing received it, so nothing can reply to
+// it), as when a Pop that was already waiting takes it (offerPop).
+func (mb *Mailbox) popped(it any) any {
+	c, ok := it.(*call)
+	if !ok {
+		return it
+	}
+	d := mb.owner.d
+	d.settle(c)
+	d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
+	return c.m
+}
+
 // newChunk returns an empty chunk: the spare, or a new one.
 func (mb *Mailbox) newChunk() *mailChunk {
 	if c := mb.spare; c != nil {
@@ -313,7 +327,7 @@ func (mb *Mailbox) TryPopLeft() (m any, ok bool) {
 	if mb.n == 0 {
 		return nil, false
 	}
-	return message(mb.popFront()), true
+	return mb.popped(mb.popFront()), true
 }
 
 // TryPop removes and returns the newest message; ok is false when the mailbox is empty.
@@ -321,7 +335,7 @@ func (mb *Mailbox) TryPop() (m any, ok bool) {
 	if mb.n == 0 {
 		return nil, false
 	}
-	return message(mb.popBack()), true
+	return mb.popped(mb.popBack()), true
 }
 
 // Pop returns the operation that removes the newest message, waiting for one if the mailbox is
@@ -367,7 +381,7 @@ func (mb *Mailbox) startPop(t *Tasklet, timeout time.Duration, oldest bool) bool
 		} else {
 			it = mb.popBack()
 		}
-		t.value, t.err = message(it), nil
+		t.value, t.err = mb.popped(it), nil
 		return true
 	}
 	mb.popq.push(&t.w)
@@ -460,7 +474,7 @@ func (d *Dispatcher) deliver(to *Tasklet, m any, c *call) bool {
 		to.Mailbox().dropped++
 		if c != nil {
 			d.settle(c)
-			d.failCall(c, ErrNoReply)
+			d.failCall(c, fmt.Errorf("%w (the callee had finished)", ErrNoReply))
 		}
 		return false
 	}

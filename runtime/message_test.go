@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -386,5 +387,61 @@ func TestMailboxSize(t *testing.T) {
 	mb := &Mailbox{}
 	if mb.Pop() == mb.PopLeft() || mb.Pop() != mb.Pop() {
 		t.Fatal("Pop and PopLeft: two different operations, each the same at every call")
+	}
+}
+
+// TestPopTakesCall checks that a call taken by a mailbox Pop fails at once with ErrNoReply,
+// whichever way the Pop got it: waiting when the call came, or finding it queued (Pop,
+// PopLeft, TryPop, TryPopLeft). No receive gave the callee a reply handle, so nothing could
+// ever answer it; the caller must not wait until its timeout.
+func TestPopTakesCall(t *testing.T) {
+	for _, how := range []string{"waiting PopLeft", "queued PopLeft", "queued Pop", "TryPopLeft", "TryPop"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			var w *Tasklet
+			pop := func(t *Tasklet) bool {
+				mb := t.Mailbox()
+				switch how {
+				case "TryPopLeft":
+					m, ok := mb.TryPopLeft()
+					e.logAt("got %v %v", m, ok)
+					return true
+				case "TryPop":
+					m, ok := mb.TryPop()
+					e.logAt("got %v %v", m, ok)
+					return true
+				case "queued Pop":
+					return mb.Pop().Start(t, NoTimeout)
+				}
+				return mb.PopLeft().Start(t, NoTimeout)
+			}
+			// W lives on after the Pop: the call must not wait for W's end to fail.
+			stay := func(t *Tasklet) bool { return t.Sleep(time.Hour) }
+			show := func(t *Tasklet) {
+				if !strings.HasPrefix(how, "Try") {
+					e.logAt("got %v %v", t.Value(), t.Err())
+				}
+			}
+			if how == "waiting PopLeft" {
+				w = e.d.Spawn(steps("W", pop, do(show), stay), Options{})
+			} else {
+				w = e.d.Spawn(steps("W",
+					func(t *Tasklet) bool { return t.Sleep(time.Second) },
+					pop, do(show), stay), Options{})
+			}
+			e.d.Spawn(steps("Caller",
+				func(t *Tasklet) bool { return t.Call(w, "ask", 10*time.Second) },
+				do(func(t *Tasklet) {
+					e.logAt("call: %v, no reply: %v", t.Err() != nil, errors.Is(t.Err(), ErrNoReply))
+				}),
+			), Options{})
+			e.run(0)
+			at := "0s"
+			if how != "waiting PopLeft" {
+				at = "1s"
+			}
+			e.wantTrace("got ask "+map[bool]string{true: "true", false: "<nil>"}[strings.HasPrefix(how, "Try")]+"@"+at,
+				"call: true, no reply: true@"+at)
+		})
 	}
 }
