@@ -740,35 +740,15 @@ func (h *timerHeap) check() error {
 	}
 	n += h.run.live
 	for slot := range h.wheel {
-		k := &h.wheel[slot]
-		if (k.n > 0) != (h.full[slot/64]&(1<<(slot%64)) != 0) || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
-			return fmt.Errorf("wheel slot %d: %d entries in %d chunks, bit %v", slot, k.n, len(k.chunks), h.full[slot/64]&(1<<(slot%64)) != 0)
-		}
-		if k.n > 0 && k.at(k.n-1).t == nil {
-			return fmt.Errorf("wheel slot %d ends with a hole", slot)
-		}
-		live := 0
-		var prev *timerEntry
-		for i := range k.n {
-			e := k.at(i)
-			b := e.when >> wheelShift
-			if b < h.cur || b >= h.wheelEnd() || int(b&wheelMask) != slot {
+		bit := h.full[slot/64]&(1<<(slot%64)) != 0
+		live, err := h.wheel[slot].check("wheel", slot, locWheel, bit, func(when int64) error {
+			if b := when >> wheelShift; b < h.cur || b >= h.wheelEnd() || int(b&wheelMask) != slot {
 				return fmt.Errorf("wheel slot %d holds bucket %d (cur %d)", slot, b, h.cur)
 			}
-			if e.t == nil {
-				continue
-			}
-			if prev != nil && prev.seq >= e.seq {
-				return fmt.Errorf("wheel slot %d: timer %d set before the one ahead of it", slot, i)
-			}
-			if int(e.t.tidx) != locWheel|slot<<bucketBits|i {
-				return fmt.Errorf("wheel slot %d timer %d: tasklet records %d", slot, i, e.t.tidx)
-			}
-			prev = e
-			live++
-		}
-		if live != k.live {
-			return fmt.Errorf("wheel slot %d: %d timers, live %d", slot, live, k.live)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		inWheel += live
 	}
@@ -785,35 +765,15 @@ func (h *timerHeap) check() error {
 	inOuter := 0
 	first := h.wheelEnd() >> outerShift
 	for slot := range h.outer {
-		k := &h.outer[slot]
-		if (k.n > 0) != (h.outerFull&(1<<slot) != 0) || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
-			return fmt.Errorf("outer slot %d: %d entries in %d chunks, bit %v", slot, k.n, len(k.chunks), h.outerFull&(1<<slot) != 0)
-		}
-		if k.n > 0 && k.at(k.n-1).t == nil {
-			return fmt.Errorf("outer slot %d ends with a hole", slot)
-		}
-		live := 0
-		var prev *timerEntry
-		for i := range k.n {
-			e := k.at(i)
-			B := e.when >> wheelShift >> outerShift
-			if B < first || B >= first+outerSize || int(B&outerMask) != slot {
+		bit := h.outerFull&(1<<slot) != 0
+		live, err := h.outer[slot].check("outer", slot, locOuter, bit, func(when int64) error {
+			if B := when >> wheelShift >> outerShift; B < first || B >= first+outerSize || int(B&outerMask) != slot {
 				return fmt.Errorf("outer slot %d holds outer bucket %d (first %d)", slot, B, first)
 			}
-			if e.t == nil {
-				continue
-			}
-			if prev != nil && prev.seq >= e.seq {
-				return fmt.Errorf("outer slot %d: timer %d set before the one ahead of it", slot, i)
-			}
-			if int(e.t.tidx) != locOuter|slot<<bucketBits|i {
-				return fmt.Errorf("outer slot %d timer %d: tasklet records %d", slot, i, e.t.tidx)
-			}
-			prev = e
-			live++
-		}
-		if live != k.live {
-			return fmt.Errorf("outer slot %d: %d timers, live %d", slot, live, k.live)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		inOuter += live
 	}
@@ -882,4 +842,40 @@ func (h *timerHeap) checkRun() error {
 		return fmt.Errorf("run: %d live, %d timers, %d keyed", k.live, live, seen)
 	}
 	return nil
+}
+
+// check checks bucket k, slot slot of the wheel or the outer wheel (name; its timers record loc
+// in their tasklets; bit is the slot's bit in its occupancy mask): its shape, that each timer
+// belongs there (belongs), set order, the tasklets' indexes and the live count. It returns the
+// number of live timers.
+func (k *timerBucket) check(name string, slot, loc int, bit bool, belongs func(when int64) error) (int, error) {
+	if (k.n > 0) != bit || len(k.chunks) != (k.n+chunkLen-1)/chunkLen {
+		return 0, fmt.Errorf("%s slot %d: %d entries in %d chunks, bit %v", name, slot, k.n, len(k.chunks), bit)
+	}
+	if k.n > 0 && k.at(k.n-1).t == nil {
+		return 0, fmt.Errorf("%s slot %d ends with a hole", name, slot)
+	}
+	live := 0
+	var prev *timerEntry
+	for i := range k.n {
+		e := k.at(i)
+		if err := belongs(e.when); err != nil {
+			return 0, err
+		}
+		if e.t == nil {
+			continue
+		}
+		if prev != nil && prev.seq >= e.seq {
+			return 0, fmt.Errorf("%s slot %d: timer %d set before the one ahead of it", name, slot, i)
+		}
+		if int(e.t.tidx) != loc|slot<<bucketBits|i {
+			return 0, fmt.Errorf("%s slot %d timer %d: tasklet records %d", name, slot, i, e.t.tidx)
+		}
+		prev = e
+		live++
+	}
+	if live != k.live {
+		return 0, fmt.Errorf("%s slot %d: %d timers, live %d", name, slot, live, k.live)
+	}
+	return live, nil
 }
