@@ -33,7 +33,12 @@ var (
 	// which; test for it with errors.Is.
 	ErrNoReply = errors.New("tskrt: the call gets no reply")
 
-	errCalleeFinished = fmt.Errorf("%w (the callee finished without replying)", ErrNoReply)
+	// The ErrNoReply errors, by cause.
+	errCalleeFinished    = fmt.Errorf("%w (the callee finished without replying)", ErrNoReply)
+	errCalleeHadFinished = fmt.Errorf("%w (the callee had finished)", ErrNoReply)
+	errCallDropped       = fmt.Errorf("%w (the message was dropped by a full mailbox)", ErrNoReply)
+	errPopTookCall       = fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply)
+	errBatchTookCall     = fmt.Errorf("%w (a receive batch took the call)", ErrNoReply)
 )
 
 // JoinError is the error of joining a tasklet that failed (returned an error, was killed or

@@ -75,8 +75,7 @@ func (mb *Mailbox) popped(it any) any {
 		return it
 	}
 	d := mb.owner.d
-	d.settle(c)
-	d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
+	d.noReply(c, errPopTookCall)
 	return c.m
 }
 
@@ -295,8 +294,7 @@ func (mb *Mailbox) drop(it any) {
 	mb.dropped++
 	if c, ok := it.(*call); ok && mb.owner != nil {
 		d := mb.owner.d
-		d.settle(c)
-		d.failCall(c, fmt.Errorf("%w (the message was dropped by a full mailbox)", ErrNoReply))
+		d.noReply(c, errCallDropped)
 	}
 }
 
@@ -410,8 +408,7 @@ func (d *Dispatcher) offer(to *Tasklet, m any, c *call) bool {
 		}
 	case waitBatch:
 		if c != nil {
-			d.settle(c)
-			d.failCall(c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
+			d.noReply(c, errBatchTookCall)
 		}
 		d.addToBatch(to, m)
 		return true
@@ -435,8 +432,7 @@ func (d *Dispatcher) offerPop(to *Tasklet, m any, c *call) bool {
 	r.value, r.err = m, nil
 	d.ready(r, true)
 	if c != nil {
-		d.settle(c)
-		d.failCall(c, fmt.Errorf("%w (a mailbox Pop took the call)", ErrNoReply))
+		d.noReply(c, errPopTookCall)
 	}
 	return true
 }
@@ -473,8 +469,7 @@ func (d *Dispatcher) deliver(to *Tasklet, m any, c *call) bool {
 	if to.state == stFinished {
 		to.Mailbox().dropped++
 		if c != nil {
-			d.settle(c)
-			d.failCall(c, fmt.Errorf("%w (the callee had finished)", ErrNoReply))
+			d.noReply(c, errCalleeHadFinished)
 		}
 		return false
 	}
@@ -587,6 +582,13 @@ func (d *Dispatcher) settle(c *call) {
 	calls[last] = nil
 	c.callee.ext.calls = calls[:last]
 	c.idx = -1
+}
+
+// noReply fails the call c, which can get no reply any more, with err (one of the ErrNoReply
+// errors): c leaves its callee's pending calls, and its caller, if it still waits, resumes.
+func (d *Dispatcher) noReply(c *call, err error) {
+	d.settle(c)
+	d.failCall(c, err)
 }
 
 // failCall ends the wait of c's caller, if it still waits, with err.
@@ -739,8 +741,7 @@ func (t *Tasklet) ReceiveBatch(n int, timeout time.Duration) bool {
 		for i, it := range b.items {
 			if c, ok := it.(*call); ok {
 				b.items[i] = c.m
-				t.d.settle(c)
-				t.d.failCall(c, fmt.Errorf("%w (a receive batch took the call)", ErrNoReply))
+				t.d.noReply(c, errBatchTookCall)
 			}
 		}
 	}
